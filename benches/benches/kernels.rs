@@ -1,0 +1,81 @@
+//! Criterion benchmarks of the CPU kernels and the autograd engine.
+//!
+//! `cargo bench -p ferrotorch-benches` (the whole run takes well under 3 minutes);
+//! `cargo bench -p ferrotorch-benches -- matmul` for one group.
+//! Matmul throughput is reported as FLOP/s (`Throughput::Elements(2 n^3)`), the
+//! elementwise/reduction ones as elements/s.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ferrotorch::{DType, Device, Result, Tensor};
+
+const N16M: usize = 16 * 1024 * 1024;
+
+fn randn(shape: &[usize]) -> Tensor {
+    Tensor::randn(shape, DType::F32, Device::Cpu, None).expect("randn")
+}
+
+fn matmul(c: &mut Criterion) {
+    let mut g = c.benchmark_group("matmul_f32");
+    for &n in &[256usize, 1024, 2048] {
+        let a = randn(&[n, n]);
+        let b = randn(&[n, n]);
+        g.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |bch, _| {
+            bch.iter(|| black_box(a.matmul(&b).expect("matmul")))
+        });
+    }
+    g.finish();
+}
+
+fn elementwise(c: &mut Criterion) {
+    let a = randn(&[N16M]);
+    let b = randn(&[N16M]);
+    let mut g = c.benchmark_group("elementwise_16M_f32");
+    g.throughput(Throughput::Elements(N16M as u64));
+    g.bench_function("add", |bch| bch.iter(|| black_box(a.add(&b).expect("add"))));
+    g.bench_function("exp", |bch| bch.iter(|| black_box(a.exp().expect("exp"))));
+    g.bench_function("sum", |bch| bch.iter(|| black_box(a.sum().expect("sum"))));
+    g.finish();
+}
+
+fn transpose_copy(c: &mut Criterion) {
+    let n = 4096usize;
+    let x = randn(&[n, n]);
+    let mut g = c.benchmark_group("transpose_copy_f32");
+    g.throughput(Throughput::Elements((n * n) as u64));
+    g.bench_function("4096x4096 t().contiguous()", |bch| {
+        bch.iter(|| black_box(x.t().and_then(|t| t.contiguous()).expect("t().contiguous()")))
+    });
+    g.finish();
+}
+
+/// x*x -> sin -> tanh -> +x -> sum -> backward on a [16] tensor: engine overhead, not FLOPs.
+fn small_graph_step(x: &Tensor) -> Result<()> {
+    x.set_grad(None)?;
+    let y = x.mul(x)?.sin()?.tanh()?.add(x)?;
+    let s = y.sum()?;
+    s.backward()
+}
+
+fn small_graph(c: &mut Criterion) {
+    let x = randn(&[16]);
+    x.set_requires_grad(true).expect("requires_grad");
+    small_graph_step(&x).expect("small graph");
+    assert!(x.grad().is_some(), "backward produced no gradient");
+    c.bench_function("small_graph_fwd_bwd_16", |bch| {
+        bch.iter(|| small_graph_step(black_box(&x)).expect("small graph"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = matmul, elementwise, transpose_copy, small_graph
+}
+criterion_main!(benches);

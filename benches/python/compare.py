@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""ferrotorch vs NumPy (and PyTorch when importable), same workloads, one process, one run.
+
+    .venv/bin/python benches/python/compare.py            # full sizes
+    .venv/bin/python benches/python/compare.py --quick    # small sizes (CI smoke run)
+
+Times are best-of-N wall clock. Ratios are ferrotorch time / other time (lower is better
+for ferrotorch); the goal column restates DESIGN.md's performance goal as a ratio of times
+against PyTorch and says whether this run met it. Timings never decide a test.
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+import timeit
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes and few rounds (smoke run)")
+    ap.add_argument("--device", default="cpu", choices=["cpu"], help="only cpu for now")
+    ap.add_argument("--repeat", type=int, default=None, help="rounds per measurement (best is kept)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="worker threads for every library (sets OMP/OpenBLAS/MKL/RAYON_NUM_THREADS "
+                         "before import, and torch.set_num_threads); default: each library's own")
+    ap.add_argument("--settle", type=float, default=0.2,
+                    help="seconds to idle before each measurement, so the thread pools of the library "
+                         "measured before (OpenMP, OpenBLAS, rayon) stop spinning and competing for cores")
+    return ap.parse_args(argv)
+
+
+ARGS = parse_args() if __name__ == "__main__" else parse_args([])
+if ARGS.threads:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402  (after the thread settings)
+
+import ferrotorch as ft  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional
+    torch = None
+else:
+    if ARGS.threads:
+        torch.set_num_threads(ARGS.threads)
+
+
+# --------------------------------------------------------------------------- timing
+def best_of(fn, repeat, min_time=0.02):
+    """Best per-call time of `fn` over `repeat` rounds; each round runs it enough times to take ~min_time."""
+    t0 = time.perf_counter()
+    fn()  # warm-up (and a first estimate)
+    one = time.perf_counter() - t0
+    number = max(1, min(100_000, int(min_time / max(one, 1e-9))))
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def best_of_stmt(stmt, env, repeat, number):
+    """timeit on a statement string: no Python call frame around the measured expression."""
+    timer = timeit.Timer(stmt, globals=env)
+    timer.timeit(number=min(number, 1000))  # warm-up
+    return min(timer.repeat(repeat=repeat, number=number)) / number
+
+
+def fmt_time(s):
+    if s is None:
+        return "n/a"
+    if isinstance(s, str):
+        return s
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+# --------------------------------------------------------------------------- workloads
+class Workload:
+    """name; per-backend factories returning a no-argument callable (or a (stmt, env) pair for timeit)."""
+
+    def __init__(self, name, goal=None, flops=None):
+        self.name, self.goal, self.flops = name, goal, flops  # goal: (max ft/torch time ratio, text)
+        self.makers = {}
+
+    def on(self, backend, maker):
+        self.makers[backend] = maker
+        return self
+
+
+def small_graph_step(x):
+    def step():
+        x.grad = None
+        y = (x * x).sin().tanh() + x
+        y.sum().backward()
+    return step
+
+
+def build_workloads(q):
+    rng = np.random.default_rng(0)
+    f32 = lambda *shape: rng.standard_normal(shape, dtype=np.float32)
+    libs = {"ferrotorch": ft, "torch": torch}
+    tensor = {name: (lambda lib: (lambda arr: lib.from_numpy(arr)))(lib) for name, lib in libs.items() if lib}
+    W = []
+
+    # 1-element a + b: Python overhead of one op.
+    w = Workload("1-element a + b", goal=(0.5, "<= 0.5x torch"))
+    one_a, one_b = np.ones(1, np.float32), np.ones(1, np.float32)
+    w.on("numpy", lambda: ("a + b", {"a": one_a, "b": one_b}))
+    for name in tensor:
+        w.on(name, (lambda lib: lambda: ("a + b", {"a": lib.ones(1), "b": lib.ones(1)}))(libs[name]))
+    W.append(w)
+
+    # f32 matmul.
+    for n in q["matmul"]:
+        w = Workload(f"matmul f32 {n}x{n}", goal=(1 / 0.9, ">= 0.9x torch GFLOP/s"), flops=2 * n ** 3)
+        a, b = f32(n, n), f32(n, n)
+        w.on("numpy", (lambda a, b: lambda: (lambda: a @ b))(a, b))
+        for name, mk in tensor.items():
+            w.on(name, (lambda mk: lambda: (lambda x, y: lambda: x @ y)(mk(a), mk(b)))(mk))
+        W.append(w)
+
+    # 16M elementwise with a fresh output, and a full reduction.
+    n = q["elems"]
+    a, b = f32(n), f32(n)
+    label = f"{n // (1024 * 1024)}M" if n >= 1024 * 1024 else f"{n // 1024}K"
+    cases = [
+        (f"add {label} f32 (new output)", (0.7, "<= 0.7x torch time"), lambda x, y: x + y, np.add),
+        (f"exp {label} f32 (new output)", (0.7, "<= 0.7x torch time"), lambda x, y: x.exp(), lambda x, y: np.exp(x)),
+        (f"sum {label} f32", (1.0, ">= torch (time <= 1x)"), lambda x, y: x.sum(), lambda x, y: np.sum(x)),
+    ]
+    for title, goal, tfn, nfn in cases:
+        w = Workload(title, goal=goal)
+        w.on("numpy", (lambda nfn: lambda: (lambda: nfn(a, b)))(nfn))
+        for name, mk in tensor.items():
+            w.on(name, (lambda mk, tfn: lambda: (lambda x, y: lambda: tfn(x, y))(mk(a), mk(b)))(mk, tfn))
+        W.append(w)
+
+    # Transposed copy.
+    n = q["transpose"]
+    x = f32(n, n)
+    w = Workload(f"transposed copy {n}x{n}")
+    w.on("numpy", lambda: (lambda: np.ascontiguousarray(x.T)))
+    for name, mk in tensor.items():
+        w.on(name, (lambda mk: lambda: (lambda t: lambda: t.t().contiguous())(mk(x)))(mk))
+    W.append(w)
+
+    # Small graph forward + backward (no NumPy equivalent).
+    w = Workload("small graph fwd+bwd (4 ops, 16)", goal=(0.3, "<= 0.3x torch"))
+    for name in tensor:
+        lib = libs[name]
+        w.on(name, (lambda lib: lambda: small_graph_step(lib.randn(16, requires_grad=True)))(lib))
+    W.append(w)
+    return W
+
+
+# --------------------------------------------------------------------------- main
+def main():
+    args = ARGS
+    if args.quick:
+        q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000}
+    else:
+        q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000}
+    repeat = args.repeat or q["repeat"]
+
+    same = torch is not None and ft is torch
+    print(f"python {platform.python_version()} | {os.cpu_count()} CPUs | numpy {np.__version__} | "
+          f"ferrotorch {getattr(ft, '__version__', '?')} | "
+          f"torch {torch.__version__ if torch is not None else 'not installed'}"
+          f"{' (ferrotorch IS torch: shim)' if same else ''}")
+    print(f"threads: {args.threads or 'library default'}"
+          f"{f' (torch: {torch.get_num_threads()})' if torch is not None else ''} | device: {args.device} | "
+          f"best of {repeat}{' | --quick' if args.quick else ''}")
+    print()
+
+    backends = ["ferrotorch", "numpy"] + (["torch"] if torch is not None else [])
+    rows, errors = [], []
+    for w in build_workloads(q):
+        res = {}
+        for be in backends:
+            maker = w.makers.get(be)
+            if maker is None:
+                res[be] = None
+                continue
+            time.sleep(args.settle)  # let other libraries' spinning worker threads go to sleep
+            try:
+                job = maker()
+                if isinstance(job, tuple):
+                    stmt, env = job
+                    res[be] = best_of_stmt(stmt, env, repeat, q["number"])
+                else:
+                    res[be] = best_of(job, repeat)
+            except Exception as e:  # an unsupported op must not end the run
+                res[be] = "error"
+                errors.append(f"{w.name} [{be}]: {type(e).__name__}: {e}")
+        rows.append((w, res))
+        print(f"measured [{len(rows)}] {w.name}", flush=True)
+
+    def cell(w, t):
+        if not isinstance(t, float):
+            return fmt_time(t)
+        return fmt_time(t) + (f" ({w.flops / t / 1e9:.3g} GFLOP/s)" if w.flops else "")
+
+    def ratio(a, b):
+        return a / b if isinstance(a, float) and isinstance(b, float) else None
+
+    head = ["workload", "ferrotorch", "numpy", "torch", "ft/np", "ft/torch", "goal (DESIGN.md)", "met"]
+    table = []
+    for w, res in rows:
+        r_np, r_t = ratio(res["ferrotorch"], res["numpy"]), ratio(res["ferrotorch"], res.get("torch"))
+        if w.goal is None:
+            goal, met = "-", ""
+        else:
+            goal = w.goal[1]
+            met = "n/a" if r_t is None else ("yes" if r_t <= w.goal[0] else "NO")
+        table.append([w.name, cell(w, res["ferrotorch"]), cell(w, res["numpy"]),
+                      cell(w, res.get("torch")) if torch is not None else "n/a",
+                      f"{r_np:.2f}" if r_np is not None else "-",
+                      f"{r_t:.2f}" if r_t is not None else "-", goal, met])
+    widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
+    line = lambda r: "  ".join(str(c).ljust(wd) if i in (0, 6, 7) else str(c).rjust(wd)
+                               for i, (c, wd) in enumerate(zip(r, widths))).rstrip()
+    print()
+    print(line(head))
+    print(line(["-" * wd for wd in widths]))
+    for r in table:
+        print(line(r))
+    print("\nratios are time ratios: < 1 means ferrotorch is faster")
+    if errors:
+        print("\nerrors:")
+        for e in errors:
+            print("  " + e)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+//! Scalar math used by the op tables: one trait for arithmetic on every dtype
+//! (wrapping integer semantics, as PyTorch's C++ kernels give), one for float math.
+//! float16/bfloat16 compute through f32.
+
+use crate::dtype::{Element, Float};
+use half::{bf16, f16};
+
+/// Arithmetic on every element type.
+pub trait Num: Element {
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    /// Division; callers promote integers to float for true division, so for integer
+    /// types this is only reached by floor/trunc division with a non-zero divisor.
+    fn div(self, o: Self) -> Self;
+    fn neg(self) -> Self;
+    fn abs(self) -> Self;
+    fn sign(self) -> Self;
+    /// Python-style remainder: result has the sign of the divisor.
+    fn remainder(self, o: Self) -> Self;
+    /// C-style fmod: result has the sign of the dividend.
+    fn fmod(self, o: Self) -> Self;
+    fn floor_div(self, o: Self) -> Self;
+    fn trunc_div(self, o: Self) -> Self;
+    fn pow(self, o: Self) -> Self;
+    /// max/min propagating NaN (torch.maximum semantics).
+    fn maximum(self, o: Self) -> Self;
+    fn minimum(self, o: Self) -> Self;
+    fn is_zero(self) -> bool {
+        !self.is_nonzero()
+    }
+}
+
+macro_rules! num_int {
+    ($($t:ty),*) => {$(
+        impl Num for $t {
+            #[inline(always)] fn add(self, o: Self) -> Self { self.wrapping_add(o) }
+            #[inline(always)] fn sub(self, o: Self) -> Self { self.wrapping_sub(o) }
+            #[inline(always)] fn mul(self, o: Self) -> Self { self.wrapping_mul(o) }
+            #[inline(always)] fn div(self, o: Self) -> Self { if o == 0 { 0 } else { self.wrapping_div(o) } }
+            #[inline(always)] fn neg(self) -> Self { (0 as $t).wrapping_sub(self) }
+            #[inline(always)] fn abs(self) -> Self { if self.to_i64() < 0 { self.neg() } else { self } }
+            #[inline(always)] fn sign(self) -> Self { (self.to_i64().signum()) as $t }
+            #[inline(always)] fn remainder(self, o: Self) -> Self {
+                if o == 0 { return 0; }
+                let r = self.wrapping_rem(o);
+                if r != 0 && ((r.to_i64() < 0) != (o.to_i64() < 0)) { r.wrapping_add(o) } else { r }
+            }
+            #[inline(always)] fn fmod(self, o: Self) -> Self { if o == 0 { 0 } else { self.wrapping_rem(o) } }
+            #[inline(always)] fn floor_div(self, o: Self) -> Self {
+                if o == 0 { return 0; }
+                let q = self.wrapping_div(o);
+                let r = self.wrapping_rem(o);
+                if r != 0 && ((r.to_i64() < 0) != (o.to_i64() < 0)) { q.wrapping_sub(1) } else { q }
+            }
+            #[inline(always)] fn trunc_div(self, o: Self) -> Self { self.div(o) }
+            #[inline(always)] fn pow(self, o: Self) -> Self {
+                // Integer power by squaring; negative exponents give 0 except for base +-1
+                // (PyTorch's integral pow semantics).
+                let e = o.to_i64();
+                if e < 0 {
+                    let b = self.to_i64();
+                    return if b == 1 { 1 } else if b == -1 { if e % 2 == 0 { 1 } else { self } } else { 0 };
+                }
+                let (mut base, mut e, mut acc) = (self, e as u64, 1 as $t);
+                while e > 0 {
+                    if e & 1 == 1 { acc = acc.wrapping_mul(base); }
+                    base = base.wrapping_mul(base);
+                    e >>= 1;
+                }
+                acc
+            }
+            #[inline(always)] fn maximum(self, o: Self) -> Self { if self > o { self } else { o } }
+            #[inline(always)] fn minimum(self, o: Self) -> Self { if self < o { self } else { o } }
+        }
+    )*};
+}
+num_int!(u8, i8, i16, i32, i64);
+
+impl Num for bool {
+    #[inline(always)] fn add(self, o: Self) -> Self { self | o }
+    #[inline(always)] fn sub(self, o: Self) -> Self { self ^ o }
+    #[inline(always)] fn mul(self, o: Self) -> Self { self & o }
+    #[inline(always)] fn div(self, o: Self) -> Self { self & o }
+    #[inline(always)] fn neg(self) -> Self { self }
+    #[inline(always)] fn abs(self) -> Self { self }
+    #[inline(always)] fn sign(self) -> Self { self }
+    #[inline(always)] fn remainder(self, _o: Self) -> Self { false }
+    #[inline(always)] fn fmod(self, _o: Self) -> Self { false }
+    #[inline(always)] fn floor_div(self, o: Self) -> Self { self & o }
+    #[inline(always)] fn trunc_div(self, o: Self) -> Self { self & o }
+    #[inline(always)] fn pow(self, o: Self) -> Self { self | !o }
+    #[inline(always)] fn maximum(self, o: Self) -> Self { self | o }
+    #[inline(always)] fn minimum(self, o: Self) -> Self { self & o }
+}
+
+macro_rules! num_float {
+    ($t:ty, $via:ty, $to:expr, $from:expr) => {
+        impl Num for $t {
+            #[inline(always)] fn add(self, o: Self) -> Self { self + o }
+            #[inline(always)] fn sub(self, o: Self) -> Self { self - o }
+            #[inline(always)] fn mul(self, o: Self) -> Self { self * o }
+            #[inline(always)] fn div(self, o: Self) -> Self { self / o }
+            #[inline(always)] fn neg(self) -> Self { -self }
+            #[inline(always)] fn abs(self) -> Self { $from(($to(self) as $via).abs()) }
+            #[inline(always)] fn sign(self) -> Self {
+                let x = $to(self) as $via;
+                $from(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x })
+            }
+            #[inline(always)] fn remainder(self, o: Self) -> Self {
+                let (a, b) = ($to(self) as $via, $to(o) as $via);
+                let r = a % b;
+                $from(if r != 0.0 && ((r < 0.0) != (b < 0.0)) { r + b } else { r })
+            }
+            #[inline(always)] fn fmod(self, o: Self) -> Self { $from(($to(self) as $via) % ($to(o) as $via)) }
+            #[inline(always)] fn floor_div(self, o: Self) -> Self {
+                // Python's float floor division (PyTorch's div_floor_floating).
+                let (a, b) = ($to(self) as $via, $to(o) as $via);
+                if b == 0.0 { return $from(a / b); }
+                let m = a % b;
+                let mut d = (a - m) / b;
+                if m != 0.0 && ((b < 0.0) != (m < 0.0)) { d -= 1.0; }
+                let fd = d.floor();
+                $from(if d - fd > 0.5 { fd + 1.0 } else if d == 0.0 { (0.0 as $via).copysign(a / b) } else { fd })
+            }
+            #[inline(always)] fn trunc_div(self, o: Self) -> Self { $from((($to(self) as $via) / ($to(o) as $via)).trunc()) }
+            #[inline(always)] fn pow(self, o: Self) -> Self { $from(($to(self) as $via).powf($to(o) as $via)) }
+            #[inline(always)] fn maximum(self, o: Self) -> Self {
+                let (a, b) = ($to(self) as $via, $to(o) as $via);
+                $from(if a.is_nan() || b.is_nan() { <$via>::NAN } else { a.max(b) })
+            }
+            #[inline(always)] fn minimum(self, o: Self) -> Self {
+                let (a, b) = ($to(self) as $via, $to(o) as $via);
+                $from(if a.is_nan() || b.is_nan() { <$via>::NAN } else { a.min(b) })
+            }
+        }
+    };
+}
+num_float!(f32, f32, |x: f32| x, |x: f32| x);
+num_float!(f64, f64, |x: f64| x, |x: f64| x);
+num_float!(f16, f32, |x: f16| x.to_f32(), f16::from_f32);
+num_float!(bf16, f32, |x: bf16| x.to_f32(), bf16::from_f32);
+
+/// Float math for the unary table. f16/bf16 go through f32.
+pub trait FloatMath: Float + Num {
+    fn map32(self, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> Self;
+}
+impl FloatMath for f32 {
+    #[inline(always)]
+    fn map32(self, f: fn(f32) -> f32, _g: fn(f64) -> f64) -> Self {
+        f(self)
+    }
+}
+impl FloatMath for f64 {
+    #[inline(always)]
+    fn map32(self, _f: fn(f32) -> f32, g: fn(f64) -> f64) -> Self {
+        g(self)
+    }
+}
+impl FloatMath for f16 {
+    #[inline(always)]
+    fn map32(self, f: fn(f32) -> f32, _g: fn(f64) -> f64) -> Self {
+        f16::from_f32(f(self.to_f32()))
+    }
+}
+impl FloatMath for bf16 {
+    #[inline(always)]
+    fn map32(self, f: fn(f32) -> f32, _g: fn(f64) -> f64) -> Self {
+        bf16::from_f32(f(self.to_f32()))
+    }
+}
+
+// ---- special functions without a std implementation ------------------------------
+
+/// erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)).
+/// Every term is positive, so there is no cancellation; |x| >= 6 rounds to +-1 in f64.
+/// (A rational approximation would be faster; this one is easy to verify.)
+pub fn erf64(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let ax = x.abs();
+    if ax >= 6.0 {
+        return x.signum();
+    }
+    let x2 = ax * ax;
+    let mut term = ax;
+    let mut sum = ax;
+    let mut n = 0.0;
+    loop {
+        n += 1.0;
+        term *= 2.0 * x2 / (2.0 * n + 1.0);
+        sum += term;
+        if term <= sum * 1e-17 || n > 500.0 {
+            break;
+        }
+    }
+    let r = (2.0 / std::f64::consts::PI.sqrt()) * (-x2).exp() * sum;
+    r.min(1.0).copysign(x)
+}
+
+pub fn erf32(x: f32) -> f32 {
+    erf64(x as f64) as f32
+}
+
+/// Inverse error function: Giles' single-precision approximation refined by two Newton
+/// steps in double precision.
+pub fn erfinv64(y: f64) -> f64 {
+    if y.is_nan() || !(-1.0..=1.0).contains(&y) {
+        return f64::NAN;
+    }
+    if y == 1.0 {
+        return f64::INFINITY;
+    }
+    if y == -1.0 {
+        return f64::NEG_INFINITY;
+    }
+    let w = -((1.0 - y) * (1.0 + y)).ln();
+    let mut x = if w < 5.0 {
+        let w = w - 2.5;
+        let mut p = 2.810_226_36e-08;
+        for c in [3.432_739_39e-07, -3.523_387_7e-06, -4.391_506_54e-06, 0.000_218_580_87, -0.001_253_725_03, -0.004_177_681_64, 0.246_640_727, 1.501_409_41] {
+            p = c + p * w;
+        }
+        p * y
+    } else {
+        let w = w.sqrt() - 3.0;
+        let mut p = -0.000_200_214_257;
+        for c in [0.000_100_950_558, 0.001_349_343_22, -0.003_673_428_44, 0.005_739_507_73, -0.007_622_461_3, 0.009_438_870_47, 1.001_674_06, 2.832_976_82] {
+            p = c + p * w;
+        }
+        p * y
+    };
+    let two_over_sqrt_pi = 2.0 / std::f64::consts::PI.sqrt();
+    for _ in 0..2 {
+        let err = erf64(x) - y;
+        x -= err / (two_over_sqrt_pi * (-x * x).exp());
+    }
+    x
+}
+
+pub fn erfinv32(y: f32) -> f32 {
+    erfinv64(y as f64) as f32
+}
+
+/// Round half to even (torch.round).
+#[inline(always)]
+pub fn round_even64(x: f64) -> f64 {
+    x.round_ties_even()
+}
+#[inline(always)]
+pub fn round_even32(x: f32) -> f32 {
+    x.round_ties_even()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_matches_known_values() {
+        // Reference values from tables of erf.
+        for (x, e) in [(0.0, 0.0), (0.1, 0.112_462_916_018_284_9), (0.5, 0.520_499_877_813_046_5), (1.0, 0.842_700_792_949_714_9), (2.0, 0.995_322_265_018_952_7), (-3.0, -0.999_977_909_503_001_4), (5.0, 0.999_999_999_998_462_5)] {
+            assert!((erf64(x) - e).abs() < 1e-14, "erf({x}) = {} vs {e}", erf64(x));
+        }
+        for y in [-0.999, -0.5, 0.0, 0.3, 0.9, 0.99999] {
+            assert!((erf64(erfinv64(y)) - y).abs() < 1e-13);
+        }
+    }
+
+    #[test]
+    fn python_remainder_and_floor_div() {
+        assert_eq!((-7i64).remainder(3), 2);
+        assert_eq!(7i64.remainder(-3), -2);
+        assert_eq!((-7i64).fmod(3), -1);
+        assert_eq!((-7i64).floor_div(2), -4);
+        assert_eq!(Num::remainder(-7.5f64, 2.0), 0.5);
+        assert_eq!(Num::floor_div(-7.5f64, 2.0), -4.0);
+        assert_eq!(Num::pow(2i64, 10), 1024);
+        assert_eq!(Num::pow(2i64, -1), 0);
+        assert_eq!(200u8.add(100), 44);
+    }
+}

@@ -1,0 +1,91 @@
+//! Matrix multiply kernels: the `gemm` crate for f32/f64/f16 on strided operands (no
+//! copies for transposed views), a plain loop for integer and bfloat16 operands.
+
+use crate::dtype::{DType, Element};
+use gemm::Parallelism;
+
+/// One strided matrix operand: pointer to element (0,0), row stride, column stride.
+#[derive(Clone, Copy)]
+pub struct Mat<T> {
+    pub ptr: *const T,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
+    let threads = rayon::current_num_threads();
+    // Below ~128^3 multiply-adds, threading costs more than it saves.
+    if threads > 1 && m * n * k >= 128 * 128 * 128 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    }
+}
+
+/// dst[m,n] (contiguous, row stride n) = lhs[m,k] @ rhs[k,n].
+///
+/// # Safety
+/// Pointers and strides must address valid matrices of the given sizes; `dst` must not
+/// alias the operands.
+pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, threaded: bool) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        for i in 0..m * n {
+            *dst.add(i) = T::zero();
+        }
+        return;
+    }
+    let par = if threaded { parallelism(m, n, k) } else { Parallelism::None };
+    match T::DTYPE {
+        DType::F32 => gemm::gemm(
+            m, n, k,
+            dst as *mut f32, 1, n as isize, false,
+            lhs.ptr as *const f32, lhs.cs, lhs.rs,
+            rhs.ptr as *const f32, rhs.cs, rhs.rs,
+            0.0f32, 1.0f32, false, false, false, par,
+        ),
+        DType::F64 => gemm::gemm(
+            m, n, k,
+            dst as *mut f64, 1, n as isize, false,
+            lhs.ptr as *const f64, lhs.cs, lhs.rs,
+            rhs.ptr as *const f64, rhs.cs, rhs.rs,
+            0.0f64, 1.0f64, false, false, false, par,
+        ),
+        DType::F16 => gemm::gemm(
+            m, n, k,
+            dst as *mut half::f16, 1, n as isize, false,
+            lhs.ptr as *const half::f16, lhs.cs, lhs.rs,
+            rhs.ptr as *const half::f16, rhs.cs, rhs.rs,
+            half::f16::ZERO, half::f16::ONE, false, false, false, par,
+        ),
+        _ => naive(m, n, k, lhs, rhs, dst),
+    }
+}
+
+/// Integer (wrapping, i64 accumulate) and bfloat16 (f32 accumulate) matmul.
+unsafe fn naive<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T) {
+    let float = T::DTYPE.is_float();
+    for i in 0..m {
+        for j in 0..n {
+            if float {
+                let mut acc = 0.0f32;
+                for p in 0..k {
+                    let a = *lhs.ptr.offset(i as isize * lhs.rs + p as isize * lhs.cs);
+                    let b = *rhs.ptr.offset(p as isize * rhs.rs + j as isize * rhs.cs);
+                    acc += a.to_f64() as f32 * b.to_f64() as f32;
+                }
+                *dst.add(i * n + j) = T::from_f64(acc as f64);
+            } else {
+                let mut acc = 0i64;
+                for p in 0..k {
+                    let a = *lhs.ptr.offset(i as isize * lhs.rs + p as isize * lhs.cs);
+                    let b = *rhs.ptr.offset(p as isize * rhs.rs + j as isize * rhs.cs);
+                    acc = acc.wrapping_add(a.to_i64().wrapping_mul(b.to_i64()));
+                }
+                *dst.add(i * n + j) = if T::DTYPE == DType::Bool { T::from_bool(acc != 0) } else { T::from_i64(acc) };
+            }
+        }
+    }
+}

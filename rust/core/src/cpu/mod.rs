@@ -1,0 +1,272 @@
+//! CPU kernels. The strided traversal is written once (`walk`): dims are coalesced,
+//! the innermost dim becomes a row handed to the kernel with per-operand strides, and
+//! rows (or chunks of a single long row) are split across rayon above a grain size.
+//! Kernels then have one contiguous fast path and one strided path each.
+
+pub mod math;
+pub mod reduce;
+pub mod matmul;
+
+use crate::dtype::Element;
+use crate::shape::Layout;
+use rayon::prelude::*;
+
+/// Elements per parallel task (PyTorch's at::internal::GRAIN_SIZE).
+pub const GRAIN: usize = 32768;
+
+/// Number of threads kernels may use (`set_num_threads`).
+pub fn num_threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// Merge adjacent dims that are contiguous with each other in every operand and drop
+/// size-1 dims. Returns (shape, strides per operand).
+fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec<usize>, [Vec<usize>; N]) {
+    let mut out_shape: Vec<usize> = Vec::with_capacity(shape.len());
+    let mut out_strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
+    for i in 0..shape.len() {
+        let d = shape[i];
+        if d == 1 {
+            continue;
+        }
+        if let Some(&last) = out_shape.last() {
+            let mergeable = (0..N).all(|k| *out_strides[k].last().unwrap() == strides[k][i] * d);
+            if mergeable {
+                *out_shape.last_mut().unwrap() = last * d;
+                for k in 0..N {
+                    *out_strides[k].last_mut().unwrap() = strides[k][i];
+                }
+                continue;
+            }
+        }
+        out_shape.push(d);
+        for k in 0..N {
+            out_strides[k].push(strides[k][i]);
+        }
+    }
+    (out_shape, out_strides)
+}
+
+/// Visit every element of `N` operands that share `shape`. `f(offsets, len, strides)`
+/// is called once per row: element j of the row for operand k is at
+/// `offsets[k] + j * strides[k]`. Rows run in parallel when `numel >= GRAIN` and
+/// `parallel` is set (callers clear it when operands may overlap).
+pub fn walk<const N: usize, F>(shape: &[usize], strides: [&[usize]; N], offsets: [usize; N], parallel: bool, f: F)
+where
+    F: Fn([usize; N], usize, [usize; N]) + Sync + Send,
+{
+    let numel: usize = shape.iter().product();
+    if numel == 0 {
+        return;
+    }
+    let (shape, st) = coalesce(shape, strides);
+    let nd = shape.len();
+    if nd == 0 {
+        f(offsets, 1, [0; N]);
+        return;
+    }
+    let inner = shape[nd - 1];
+    let inner_st: [usize; N] = std::array::from_fn(|k| st[k][nd - 1]);
+    let outer = numel / inner;
+    let par = parallel && numel >= GRAIN && rayon::current_num_threads() > 1;
+    if outer == 1 {
+        if !par {
+            f(offsets, inner, inner_st);
+        } else {
+            let chunk = (inner / (4 * rayon::current_num_threads())).max(GRAIN / 2);
+            let nchunks = inner.div_ceil(chunk);
+            (0..nchunks).into_par_iter().for_each(|c| {
+                let start = c * chunk;
+                let len = chunk.min(inner - start);
+                let offs: [usize; N] = std::array::from_fn(|k| offsets[k] + start * inner_st[k]);
+                f(offs, len, inner_st);
+            });
+        }
+        return;
+    }
+    let outer_shape = &shape[..nd - 1];
+    let run_rows = |lo: usize, hi: usize| {
+        // Odometer over the outer dims, starting at row `lo`.
+        let mut idx = vec![0usize; nd - 1];
+        let mut rem = lo;
+        for d in (0..nd - 1).rev() {
+            idx[d] = rem % outer_shape[d];
+            rem /= outer_shape[d];
+        }
+        let mut offs: [usize; N] =
+            std::array::from_fn(|k| offsets[k] + (0..nd - 1).map(|d| idx[d] * st[k][d]).sum::<usize>());
+        for _ in lo..hi {
+            f(offs, inner, inner_st);
+            let mut d = nd - 1;
+            while d > 0 {
+                d -= 1;
+                idx[d] += 1;
+                for k in 0..N {
+                    offs[k] += st[k][d];
+                }
+                if idx[d] < outer_shape[d] {
+                    break;
+                }
+                for k in 0..N {
+                    offs[k] -= st[k][d] * outer_shape[d];
+                }
+                idx[d] = 0;
+            }
+        }
+    };
+    if !par {
+        run_rows(0, outer);
+    } else {
+        let rows_per = (GRAIN / inner).max(1).max(outer / (8 * rayon::current_num_threads()));
+        let nchunks = outer.div_ceil(rows_per);
+        (0..nchunks).into_par_iter().for_each(|c| {
+            let lo = c * rows_per;
+            run_rows(lo, (lo + rows_per).min(outer));
+        });
+    }
+}
+
+/// Raw pointer that may cross threads; kernels guarantee disjoint writes.
+#[derive(Clone, Copy)]
+pub struct SendPtr<T>(pub *mut T);
+// SAFETY: used only for disjoint per-row accesses inside `walk`.
+unsafe impl<T> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SendPtr<T> {}
+impl<T> SendPtr<T> {
+    #[inline(always)]
+    pub fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// out[i] = v for every element of the view.
+///
+/// # Safety
+/// `p` points at the view's first element and `l` addresses valid memory.
+pub unsafe fn fill<T: Element>(p: *mut T, l: &Layout, v: T) {
+    let p = SendPtr(p);
+    walk(&l.shape, [&l.strides], [0], true, |o, n, s| {
+        let base = p.get().add(o[0]);
+        if s[0] == 1 {
+            std::slice::from_raw_parts_mut(base, n).fill(v);
+        } else {
+            for j in 0..n {
+                *base.add(j * s[0]) = v;
+            }
+        }
+    });
+}
+
+/// out = f(a) elementwise; `out` and `a` share the shape of `lo`.
+///
+/// # Safety
+/// Pointers point at each view's first element; layouts address valid memory; the
+/// output does not partially overlap the input.
+pub unsafe fn map1<A: Element, O: Element, F>(a: *const A, la: &Layout, o: *mut O, lo: &Layout, f: F)
+where
+    F: Fn(A) -> O + Sync + Send,
+{
+    let (a, o) = (SendPtr(a as *mut A), SendPtr(o));
+    walk(&lo.shape, [&lo.strides, &la.strides], [0, 0], true, |off, n, s| {
+        let (po, pa) = (o.get().add(off[0]), a.get().add(off[1]) as *const A);
+        if s == [1, 1] {
+            let (so, sa) = (std::slice::from_raw_parts_mut(po, n), std::slice::from_raw_parts(pa, n));
+            for (x, y) in so.iter_mut().zip(sa) {
+                *x = f(*y);
+            }
+        } else {
+            for j in 0..n {
+                *po.add(j * s[0]) = f(*pa.add(j * s[1]));
+            }
+        }
+    });
+}
+
+/// out = f(a, b) elementwise; `la`/`lb` already broadcast to `lo`'s shape.
+///
+/// # Safety
+/// As `map1`.
+pub unsafe fn map2<A: Element, B: Element, O: Element, F>(
+    a: *const A,
+    la: &Layout,
+    b: *const B,
+    lb: &Layout,
+    o: *mut O,
+    lo: &Layout,
+    f: F,
+) where
+    F: Fn(A, B) -> O + Sync + Send,
+{
+    let (a, b, o) = (SendPtr(a as *mut A), SendPtr(b as *mut B), SendPtr(o));
+    walk(&lo.shape, [&lo.strides, &la.strides, &lb.strides], [0, 0, 0], true, |off, n, s| {
+        let po = o.get().add(off[0]);
+        let pa = a.get().add(off[1]) as *const A;
+        let pb = b.get().add(off[2]) as *const B;
+        match s {
+            [1, 1, 1] => {
+                let so = std::slice::from_raw_parts_mut(po, n);
+                let sa = std::slice::from_raw_parts(pa, n);
+                let sb = std::slice::from_raw_parts(pb, n);
+                for ((x, y), z) in so.iter_mut().zip(sa).zip(sb) {
+                    *x = f(*y, *z);
+                }
+            }
+            [1, 1, 0] => {
+                let (so, sa, vb) = (std::slice::from_raw_parts_mut(po, n), std::slice::from_raw_parts(pa, n), *pb);
+                for (x, y) in so.iter_mut().zip(sa) {
+                    *x = f(*y, vb);
+                }
+            }
+            [1, 0, 1] => {
+                let (so, va, sb) = (std::slice::from_raw_parts_mut(po, n), *pa, std::slice::from_raw_parts(pb, n));
+                for (x, z) in so.iter_mut().zip(sb) {
+                    *x = f(va, *z);
+                }
+            }
+            _ => {
+                for j in 0..n {
+                    *po.add(j * s[0]) = f(*pa.add(j * s[1]), *pb.add(j * s[2]));
+                }
+            }
+        }
+    });
+}
+
+/// out = f(a, b, c) elementwise (where, lerp, clamp with tensor bounds).
+///
+/// # Safety
+/// As `map1`.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn map3<A: Element, B: Element, C: Element, O: Element, F>(
+    a: *const A,
+    la: &Layout,
+    b: *const B,
+    lb: &Layout,
+    c: *const C,
+    lc: &Layout,
+    o: *mut O,
+    lo: &Layout,
+    f: F,
+) where
+    F: Fn(A, B, C) -> O + Sync + Send,
+{
+    let (a, b, c, o) = (SendPtr(a as *mut A), SendPtr(b as *mut B), SendPtr(c as *mut C), SendPtr(o));
+    walk(&lo.shape, [&lo.strides, &la.strides, &lb.strides, &lc.strides], [0, 0, 0, 0], true, |off, n, s| {
+        let po = o.get().add(off[0]);
+        let pa = a.get().add(off[1]) as *const A;
+        let pb = b.get().add(off[2]) as *const B;
+        let pc = c.get().add(off[3]) as *const C;
+        for j in 0..n {
+            *po.add(j * s[0]) = f(*pa.add(j * s[1]), *pb.add(j * s[2]), *pc.add(j * s[3]));
+        }
+    });
+}
+
+/// Copy with dtype conversion between any two layouts of the same shape.
+///
+/// # Safety
+/// As `map1`.
+pub unsafe fn cast_copy<S: Element, D: Element>(src: *const S, ls: &Layout, dst: *mut D, ld: &Layout) {
+    map1::<S, D, _>(src, ls, dst, ld, |x| x.cast::<D>())
+}

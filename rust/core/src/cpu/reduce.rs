@@ -1,0 +1,223 @@
+//! Reduction and along-a-dim traversals, shared by every reduction kernel.
+
+use super::{SendPtr, GRAIN};
+use crate::shape::Layout;
+use rayon::prelude::*;
+
+/// Serial row iteration over a strided sub-space: `f(offset, len, stride)` per row.
+pub fn rows(shape: &[usize], strides: &[usize], base: usize, mut f: impl FnMut(usize, usize, usize)) {
+    if shape.iter().any(|&d| d == 0) {
+        return;
+    }
+    // Coalesce contiguous dims so that the common cases become one long row.
+    let mut sh: Vec<usize> = Vec::with_capacity(shape.len());
+    let mut st: Vec<usize> = Vec::with_capacity(shape.len());
+    for (&d, &s) in shape.iter().zip(strides) {
+        if d == 1 {
+            continue;
+        }
+        if let (Some(ld), Some(ls)) = (sh.last_mut(), st.last_mut()) {
+            if *ls == s * d {
+                *ld *= d;
+                *ls = s;
+                continue;
+            }
+        }
+        sh.push(d);
+        st.push(s);
+    }
+    let nd = sh.len();
+    if nd == 0 {
+        f(base, 1, 0);
+        return;
+    }
+    let (inner, istride) = (sh[nd - 1], st[nd - 1]);
+    let outer: usize = sh[..nd - 1].iter().product();
+    let mut idx = vec![0usize; nd - 1];
+    let mut off = base;
+    for _ in 0..outer {
+        f(off, inner, istride);
+        let mut d = nd - 1;
+        while d > 0 {
+            d -= 1;
+            idx[d] += 1;
+            off += st[d];
+            if idx[d] < sh[d] {
+                break;
+            }
+            off -= st[d] * sh[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Split a layout into (kept dims layout, reduced dims layout).
+pub fn split_dims(l: &Layout, reduce: &[usize]) -> (Layout, Layout) {
+    let mut kept = Layout { shape: vec![], strides: vec![], offset: l.offset };
+    let mut red = Layout { shape: vec![], strides: vec![], offset: 0 };
+    for i in 0..l.ndim() {
+        let target = if reduce.contains(&i) { &mut red } else { &mut kept };
+        target.shape.push(l.shape[i]);
+        target.strides.push(l.strides[i]);
+    }
+    (kept, red)
+}
+
+/// Offset of the `i`-th element (row-major) of `l`.
+#[inline]
+pub fn offset_of(l: &Layout, mut i: usize) -> usize {
+    let mut off = l.offset;
+    for d in (0..l.ndim()).rev() {
+        let s = l.shape[d];
+        off += (i % s) * l.strides[d];
+        i /= s;
+    }
+    off
+}
+
+/// out[k] = finish(fold over the reduced sub-space of output k). `out` is contiguous
+/// over the kept dims. Parallel over outputs, or over chunks of a single long
+/// reduction (then partials are merged with `combine`).
+///
+/// # Safety
+/// `p` points at the storage start (offsets include the layout offset); `out` has
+/// room for prod(kept shape) elements.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn reduce<T, A, O>(
+    p: *const T,
+    l: &Layout,
+    dims: &[usize],
+    out: *mut O,
+    init: A,
+    fold: impl Fn(A, T) -> A + Sync + Send,
+    combine: impl Fn(A, A) -> A + Sync + Send,
+    finish: impl Fn(A) -> O + Sync + Send,
+) where
+    T: Copy + Send + Sync,
+    A: Copy + Send + Sync,
+    O: Copy + Send + Sync,
+{
+    let (kept, red) = split_dims(l, dims);
+    let k = kept.numel();
+    let r = red.numel();
+    let p = SendPtr(p as *mut T);
+    let out = SendPtr(out);
+    let one = |base: usize| -> A {
+        let mut acc = init;
+        rows(&red.shape, &red.strides, base, |off, n, s| {
+            let q = p.get().add(off) as *const T;
+            if s == 1 {
+                for &v in std::slice::from_raw_parts(q, n) {
+                    acc = fold(acc, v);
+                }
+            } else {
+                for j in 0..n {
+                    acc = fold(acc, *q.add(j * s));
+                }
+            }
+        });
+        acc
+    };
+    if k == 1 {
+        // Single output: split a long contiguous-ish reduction across threads.
+        let (sh, st) = (red.shape.clone(), red.strides.clone());
+        let mut flat: Option<usize> = None;
+        rows(&sh, &st, 0, |_, _, s| {
+            flat = Some(s);
+        });
+        let single_row = {
+            let mut count = 0;
+            rows(&sh, &st, 0, |_, _, _| count += 1);
+            count == 1
+        };
+        if single_row && r >= GRAIN && rayon::current_num_threads() > 1 {
+            let s = flat.unwrap_or(1);
+            let base = kept.offset;
+            let chunk = GRAIN.max(r / (4 * rayon::current_num_threads()));
+            let parts: Vec<A> = (0..r.div_ceil(chunk))
+                .into_par_iter()
+                .map(|c| {
+                    let lo = c * chunk;
+                    let hi = (lo + chunk).min(r);
+                    let mut acc = init;
+                    let q = p.get().add(base + lo * s) as *const T;
+                    if s == 1 {
+                        for &v in std::slice::from_raw_parts(q, hi - lo) {
+                            acc = fold(acc, v);
+                        }
+                    } else {
+                        for j in 0..hi - lo {
+                            acc = fold(acc, *q.add(j * s));
+                        }
+                    }
+                    acc
+                })
+                .collect();
+            let mut acc = init;
+            for a in parts {
+                acc = combine(acc, a);
+            }
+            *out.get() = finish(acc);
+        } else {
+            *out.get() = finish(one(kept.offset));
+        }
+        return;
+    }
+    let run = |lo: usize, hi: usize| {
+        for i in lo..hi {
+            *out.get().add(i) = finish(one(offset_of(&kept, i)));
+        }
+    };
+    if k * r.max(1) >= GRAIN && k > 1 && rayon::current_num_threads() > 1 {
+        let per = (GRAIN / r.max(1)).max(1).max(k / (8 * rayon::current_num_threads()));
+        (0..k.div_ceil(per)).into_par_iter().for_each(|c| run(c * per, ((c + 1) * per).min(k)));
+    } else {
+        run(0, k);
+    }
+}
+
+/// Call `f(lane_index, base_offset, len, stride)` for every 1-d lane of `l` along
+/// `dim`, in parallel when there is enough work. Lanes are numbered row-major over the
+/// other dims.
+pub fn lanes(l: &Layout, dim: usize, f: impl Fn(usize, usize, usize, usize) + Sync + Send) {
+    let (kept, red) = split_dims(l, &[dim]);
+    let k = kept.numel();
+    let (len, stride) = (red.shape.first().copied().unwrap_or(1), red.strides.first().copied().unwrap_or(1));
+    if k == 0 {
+        return;
+    }
+    if k * len >= GRAIN && k > 1 && rayon::current_num_threads() > 1 {
+        let per = (GRAIN / len.max(1)).max(1);
+        (0..k.div_ceil(per)).into_par_iter().for_each(|c| {
+            for i in c * per..((c + 1) * per).min(k) {
+                f(i, offset_of(&kept, i), len, stride);
+            }
+        });
+    } else {
+        for i in 0..k {
+            f(i, offset_of(&kept, i), len, stride);
+        }
+    }
+}
+
+/// Fast f32 sum of a contiguous slice: 16 independent lanes (vectorises) per block,
+/// blocks combined in f64 so 16M-element sums stay accurate.
+pub fn sum_f32_contig(x: &[f32]) -> f64 {
+    const B: usize = 4096;
+    let mut total = 0.0f64;
+    for block in x.chunks(B) {
+        let mut acc = [0.0f32; 16];
+        let mut it = block.chunks_exact(16);
+        for c in &mut it {
+            for j in 0..16 {
+                acc[j] += c[j];
+            }
+        }
+        let mut s: f32 = acc.iter().sum();
+        for &v in it.remainder() {
+            s += v;
+        }
+        total += s as f64;
+    }
+    total
+}

@@ -1,0 +1,151 @@
+//! Factories: arange/linspace/logspace/eye and the random family.
+
+use crate::device::Device;
+use crate::dtype::{DType, Element, Scalar};
+use crate::error::Result;
+use crate::random::{default_generator, Generator};
+use crate::tensor::Tensor;
+use crate::{bail, dispatch};
+
+impl Tensor {
+    /// `arange(start, end, step)` in `dtype`; the length is ceil((end - start) / step).
+    pub fn arange(start: f64, end: f64, step: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        if step == 0.0 {
+            bail!(Runtime, "step must be nonzero");
+        }
+        if !start.is_finite() || !end.is_finite() {
+            bail!(Runtime, "unsupported range: {} -> {}", start, end);
+        }
+        if (step > 0.0 && end < start) || (step < 0.0 && end > start) {
+            bail!(Runtime, "upper bound and larger bound inconsistent with step sign");
+        }
+        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let t = Tensor::empty(&[n], dtype, device)?;
+        {
+            let d = t.data();
+            dispatch!(dtype, T => {
+                let p = unsafe { d.ptr::<T>() };
+                for i in 0..n {
+                    let v = if dtype.is_float() { start + i as f64 * step } else { (start + i as f64 * step).floor() };
+                    // SAFETY: i < n elements.
+                    unsafe { *p.add(i) = T::from_f64(v) };
+                }
+            });
+        }
+        Ok(t)
+    }
+    pub fn arange_i64(start: i64, end: i64, step: i64) -> Result<Tensor> {
+        if step == 0 {
+            bail!(Runtime, "step must be nonzero");
+        }
+        let v: Vec<i64> = if step > 0 { (start..end).step_by(step as usize).collect() } else { (end + 1..=start).rev().step_by((-step) as usize).collect() };
+        let n = v.len();
+        Tensor::from_vec(v, &[n])
+    }
+
+    pub fn linspace(start: f64, end: f64, steps: i64, dtype: DType, device: Device) -> Result<Tensor> {
+        if steps < 0 {
+            bail!(Runtime, "number of steps must be non-negative");
+        }
+        let n = steps as usize;
+        let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+        // Symmetric evaluation as PyTorch: the second half counts back from `end`.
+        let vals: Vec<f64> = (0..n)
+            .map(|i| if i < n / 2 { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 })
+            .collect();
+        Tensor::from_vec(vals, &[n])?.to_dtype_raw(dtype).and_then(|t| {
+            crate::tensor::check_device(device)?;
+            Ok(t)
+        })
+    }
+
+    pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        let l = Tensor::linspace(start, end, steps, DType::F64, device)?;
+        let v: Vec<f64> = l.to_vec::<f64>()?.into_iter().map(|e| base.powf(e)).collect();
+        let n = v.len();
+        Tensor::from_vec(v, &[n])?.to_dtype_raw(dtype)
+    }
+
+    pub fn eye(n: usize, m: Option<usize>, dtype: DType, device: Device) -> Result<Tensor> {
+        let m = m.unwrap_or(n);
+        let t = Tensor::zeros(&[n, m], dtype, device)?;
+        {
+            let d = t.data();
+            dispatch!(dtype, T => {
+                let p = unsafe { d.ptr::<T>() };
+                for i in 0..n.min(m) {
+                    // SAFETY: i*m+i < n*m.
+                    unsafe { *p.add(i * m + i) = T::one() };
+                }
+            });
+        }
+        Ok(t)
+    }
+
+    fn from_f64s(v: Vec<f64>, shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        crate::tensor::check_device(device)?;
+        Tensor::from_vec(v, shape)?.to_dtype_raw(dtype)
+    }
+
+    /// Uniform [0, 1) (`rand`).
+    pub fn rand(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if !dtype.is_float() {
+            bail!(Runtime, "\"check_uniform_bounds\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
+        }
+        let n = crate::shape::checked_numel(shape)?;
+        let g = g.cloned().unwrap_or_else(default_generator);
+        if dtype == DType::F64 {
+            return Tensor::from_vec(g.uniform_f64(n), shape);
+        }
+        crate::tensor::check_device(device)?;
+        Tensor::from_vec(g.uniform_f32(n), shape)?.to_dtype_raw(dtype)
+    }
+
+    pub fn randn(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if !dtype.is_float() {
+            bail!(Runtime, "\"normal_kernel_cpu\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
+        }
+        let n = crate::shape::checked_numel(shape)?;
+        let g = g.cloned().unwrap_or_else(default_generator);
+        Tensor::from_f64s(g.normal_f64(n), shape, dtype, device)
+    }
+
+    pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if high <= low {
+            bail!(Runtime, "random_ expects 'from' to be less than 'to', but got from={} >= to={}", low, high);
+        }
+        let n = crate::shape::checked_numel(shape)?;
+        let g = g.cloned().unwrap_or_else(default_generator);
+        crate::tensor::check_device(device)?;
+        Tensor::from_vec(g.randint(low, high, n), shape)?.to_dtype_raw(dtype)
+    }
+
+    pub fn randperm(n: usize, dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        let g = g.cloned().unwrap_or_else(default_generator);
+        crate::tensor::check_device(device)?;
+        Tensor::from_vec(g.randperm(n), &[n])?.to_dtype_raw(dtype)
+    }
+
+    /// In-place `uniform_(a, b)`.
+    pub fn uniform_(&self, a: f64, b: f64, g: Option<&Generator>) -> Result<()> {
+        let r = Tensor::rand(&self.shape(), if self.dtype() == DType::F64 { DType::F64 } else { DType::F32 }, self.device(), g)?;
+        let v = r.mul_s(b - a)?.add_s(a)?;
+        let _ng = crate::autograd::NoGradGuard::new();
+        self.copy_(&v)
+    }
+    /// In-place `normal_(mean, std)`.
+    pub fn normal_(&self, mean: f64, std: f64, g: Option<&Generator>) -> Result<()> {
+        let r = Tensor::randn(&self.shape(), DType::F64, self.device(), g)?;
+        let v = r.mul_s(std)?.add_s(mean)?;
+        let _ng = crate::autograd::NoGradGuard::new();
+        self.copy_(&v)
+    }
+    /// Bernoulli(p) draws as a float tensor of 0/1 (dropout masks).
+    pub fn bernoulli_like(&self, p: f64, g: Option<&Generator>) -> Result<Tensor> {
+        let r = Tensor::rand(&self.shape(), DType::F32, self.device(), g)?;
+        r.lt(Scalar::Float(p))?.to_dtype_raw(self.dtype())
+    }
+}
+
+#[allow(unused)]
+fn _u<T: Element>(_: T) {}

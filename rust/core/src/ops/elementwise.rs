@@ -1,0 +1,820 @@
+//! Elementwise ops. Each table row is the single source of truth for an op: its name,
+//! its autograd node name, its CUDA kernel name, its CPU scalar expression and its
+//! backward formula (in tensor ops). Adding an op = adding a row (+ binding + test row).
+
+use std::f64::consts::{LN_10, LN_2, PI};
+
+use super::{result_dtype, Arg};
+use crate::autograd::{needs_grad, record, SavedTensor};
+use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, FloatMath, Num};
+use crate::cpu::{map1, map2, map3};
+use crate::dtype::{default_dtype, DType, Element, Scalar};
+use crate::error::Result;
+use crate::shape::{broadcast_shapes, Layout};
+use crate::tensor::{Tensor, TensorData};
+use crate::{bail, dispatch, dispatch_float, dispatch_int};
+
+// ---- scalar helpers referenced by the tables ------------------------------------
+fn sigmoid32(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+fn sigmoid64(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+fn rsqrt32(x: f32) -> f32 {
+    1.0 / x.sqrt()
+}
+fn rsqrt64(x: f64) -> f64 {
+    1.0 / x.sqrt()
+}
+fn recip32(x: f32) -> f32 {
+    1.0 / x
+}
+fn recip64(x: f64) -> f64 {
+    1.0 / x
+}
+fn frac32(x: f32) -> f32 {
+    x - x.trunc()
+}
+fn frac64(x: f64) -> f64 {
+    x - x.trunc()
+}
+
+/// Can a result of dtype `from` be written into a tensor of dtype `to` (PyTorch canCast)?
+pub fn can_cast(from: DType, to: DType) -> bool {
+    !((from.is_float() && !to.is_float()) || (from != DType::Bool && to == DType::Bool))
+}
+
+// =====================================================================================
+// Unary ops
+// =====================================================================================
+
+type UnaryKernel = fn(&TensorData, &TensorData);
+type UnaryBackward = fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+struct UnarySpec {
+    grad_name: &'static str,
+    /// Integer inputs are promoted to the default float dtype (exp, sin, ...).
+    promote_int: bool,
+    /// Bool inputs are rejected (neg, sign of bool in PyTorch).
+    save_x: bool,
+    save_y: bool,
+    kernel: UnaryKernel,
+    backward: UnaryBackward,
+}
+
+fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
+    crate::tensor::check_device(x.device())?;
+    let src = x.data().clone();
+    let (input, out_dtype) = if spec.promote_int && !src.dtype.is_float() {
+        let d = default_dtype();
+        (x.to_dtype_raw(d)?.data().clone(), d)
+    } else {
+        (src, x.dtype())
+    };
+    if !spec.promote_int && input.dtype == DType::Bool && matches!(op, "neg" | "sign" | "abs") && op == "neg" {
+        bail!(
+            Runtime,
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        );
+    }
+    let out = Tensor::empty(&input.layout.shape, out_dtype, x.device())?;
+    (spec.kernel)(&input, &out.data());
+    if needs_grad(&[x]) {
+        let sx = spec.save_x.then(|| SavedTensor::input(x));
+        let sy = spec.save_y.then(|| SavedTensor::output(&out, 0));
+        let bw = spec.backward;
+        record(spec.grad_name, &[x], &[&out], move |ctx, g| {
+            let Some(g) = &g[0] else { return Ok(vec![None]) };
+            let empty = || Tensor::zeros(&[0], DType::F32, crate::device::Device::Cpu);
+            let xv = match &sx { Some(s) => s.unpack(ctx)?, None => empty()? };
+            let yv = match &sy { Some(s) => s.unpack(ctx)?, None => empty()? };
+            Ok(vec![Some(bw(&xv, &yv, g)?)])
+        });
+    }
+    Ok(out)
+}
+
+/// Run an op out of place and write its result into `x` (in-place forms). The new
+/// history of `x` is the op's node (PyTorch's rebase_history for non-view tensors).
+pub fn inplace_via(x: &Tensor, f: impl FnOnce() -> Result<Tensor>) -> Result<()> {
+    crate::autograd::check_inplace(x)?;
+    let y = f()?;
+    if !can_cast(y.dtype(), x.dtype()) {
+        bail!(
+            Runtime,
+            "result type {} can't be cast to the desired output type {}",
+            super::pretty_dtype(y.dtype()),
+            super::pretty_dtype(x.dtype())
+        );
+    }
+    if y.shape() != x.shape() {
+        bail!(
+            Runtime,
+            "output with shape {} doesn't match the broadcast shape {}",
+            crate::shape::fmt_shape(&x.shape()),
+            crate::shape::fmt_shape(&y.shape())
+        );
+    }
+    {
+        let (yd, xd) = (y.data(), x.data());
+        dispatch!(yd.dtype, S => dispatch!(xd.dtype, D => {
+            // SAFETY: dtypes match pointers; same shapes.
+            unsafe { crate::cpu::cast_copy::<S, D>(yd.ptr::<S>(), &yd.layout, xd.ptr::<D>(), &xd.layout) }
+        }));
+        xd.storage.bump_version();
+    }
+    let (gf, nr) = {
+        let m = y.meta();
+        (m.grad_fn.clone(), m.output_nr)
+    };
+    if let Some(gf) = gf {
+        let mut m = x.meta();
+        m.grad_fn = Some(gf);
+        m.output_nr = nr;
+    }
+    Ok(())
+}
+
+macro_rules! unary_float_ops {
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $f32:expr, $f64:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr) ),* $(,)?) => {
+        /// (op name, CUDA kernel base name) for every unary float op.
+        pub const UNARY_FLOAT_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
+        impl Tensor {
+            $(
+            pub fn $name(&self) -> Result<Tensor> {
+                fn kernel(src: &TensorData, out: &TensorData) {
+                    dispatch_float!(src.dtype, T => {
+                        // SAFETY: src/out hold T (float dtype checked by the driver).
+                        unsafe { map1::<T, T, _>(src.ptr::<T>(), &src.layout, out.ptr::<T>(), &out.layout, |v: T| v.map32($f32, $f64)) }
+                    }, _ => {})
+                }
+                #[allow(unused_variables)]
+                fn backward($x: &Tensor, $y: &Tensor, $g: &Tensor) -> Result<Tensor> { $bw }
+                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, promote_int: true, save_x: $sx, save_y: $sy, kernel, backward };
+                unary(self, stringify!($name), &SPEC)
+            }
+            pub fn $name_(&self) -> Result<()> {
+                inplace_via(self, || self.$name())
+            }
+            )*
+        }
+    };
+}
+
+unary_float_ops! {
+    (exp, exp_, "ExpBackward0", "exp", f32::exp, f64::exp, save(false, true), |x, y, g| g.mul(y)),
+    (exp2, exp2_, "Exp2Backward0", "exp2", f32::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2)),
+    (expm1, expm1_, "Expm1Backward0", "expm1", f32::exp_m1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?)),
+    (log, log_, "LogBackward0", "log", f32::ln, f64::ln, save(true, false), |x, y, g| g.div(x)),
+    (log2, log2_, "Log2Backward0", "log2", f32::log2, f64::log2, save(true, false), |x, y, g| g.div(&x.mul_s(LN_2)?)),
+    (log10, log10_, "Log10Backward0", "log10", f32::log10, f64::log10, save(true, false), |x, y, g| g.div(&x.mul_s(LN_10)?)),
+    (log1p, log1p_, "Log1PBackward0", "log1p", f32::ln_1p, f64::ln_1p, save(true, false), |x, y, g| g.div(&x.add_s(1.0)?)),
+    (sqrt, sqrt_, "SqrtBackward0", "sqrt", f32::sqrt, f64::sqrt, save(false, true), |x, y, g| g.div(&y.mul_s(2.0)?)),
+    (rsqrt, rsqrt_, "RsqrtBackward0", "rsqrt", rsqrt32, rsqrt64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.mul(y)?)?.mul_s(-0.5)),
+    (sin, sin_, "SinBackward0", "sin", f32::sin, f64::sin, save(true, false), |x, y, g| g.mul(&x.cos()?)),
+    (cos, cos_, "CosBackward0", "cos", f32::cos, f64::cos, save(true, false), |x, y, g| g.mul(&x.sin()?)?.neg()),
+    (tan, tan_, "TanBackward0", "tan", f32::tan, f64::tan, save(false, true), |x, y, g| g.mul(&y.mul(y)?.add_s(1.0)?)),
+    (asin, asin_, "AsinBackward0", "asin", f32::asin, f64::asin, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)),
+    (acos, acos_, "AcosBackward0", "acos", f32::acos, f64::acos, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)?.neg()),
+    (atan, atan_, "AtanBackward0", "atan", f32::atan, f64::atan, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?)),
+    (sinh, sinh_, "SinhBackward0", "sinh", f32::sinh, f64::sinh, save(true, false), |x, y, g| g.mul(&x.cosh()?)),
+    (cosh, cosh_, "CoshBackward0", "cosh", f32::cosh, f64::cosh, save(true, false), |x, y, g| g.mul(&x.sinh()?)),
+    (tanh, tanh_, "TanhBackward0", "tanh", f32::tanh, f64::tanh, save(false, true), |x, y, g| g.mul(&y.mul(y)?.rsub_s(1.0)?)),
+    (sigmoid, sigmoid_, "SigmoidBackward0", "sigmoid", sigmoid32, sigmoid64, save(false, true), |x, y, g| g.mul(&y.mul(&y.rsub_s(1.0)?)?)),
+    (erf, erf_, "ErfBackward0", "erf", erf32, erf64, save(true, false), |x, y, g| g.mul(&x.mul(x)?.neg()?.exp()?.mul_s(2.0 / PI.sqrt())?)),
+    (erfinv, erfinv_, "ErfinvBackward0", "erfinv", erfinv32, erfinv64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.exp()?.mul_s(PI.sqrt() / 2.0)?)),
+    (reciprocal, reciprocal_, "ReciprocalBackward0", "reciprocal", recip32, recip64, save(false, true), |x, y, g| g.mul(&y.mul(y)?)?.neg()),
+    (frac, frac_, "FracBackward0", "frac", frac32, frac64, save(false, false), |x, y, g| Ok(g.clone())),
+}
+
+macro_rules! unary_num_ops {
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, |$v:ident| $num:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr) ),* $(,)?) => {
+        /// (op name, CUDA kernel base name) for every unary op that keeps integer dtypes.
+        pub const UNARY_NUM_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
+        impl Tensor {
+            $(
+            pub fn $name(&self) -> Result<Tensor> {
+                fn kernel(src: &TensorData, out: &TensorData) {
+                    dispatch!(src.dtype, T => {
+                        #[allow(unused_imports)]
+                        use crate::cpu::math::Num as _;
+                        // SAFETY: src/out hold T.
+                        unsafe { map1::<T, T, _>(src.ptr::<T>(), &src.layout, out.ptr::<T>(), &out.layout, |$v: T| $num) }
+                    })
+                }
+                #[allow(unused_variables)]
+                fn backward($x: &Tensor, $y: &Tensor, $g: &Tensor) -> Result<Tensor> { $bw }
+                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, promote_int: false, save_x: $sx, save_y: $sy, kernel, backward };
+                unary(self, stringify!($name), &SPEC)
+            }
+            pub fn $name_(&self) -> Result<()> {
+                inplace_via(self, || self.$name())
+            }
+            )*
+        }
+    };
+}
+
+/// Rounding on integers is the identity.
+#[inline(always)]
+fn round_like<T: Element>(v: T, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> T {
+    match T::DTYPE {
+        DType::F64 => T::from_f64(f64f(v.to_f64())),
+        d if d.is_float() => T::from_f64(f32f(v.to_f64() as f32) as f64),
+        _ => v,
+    }
+}
+
+unary_num_ops! {
+    (neg, neg_, "NegBackward0", "neg", |v| Num::neg(v), save(false, false), |x, y, g| g.neg()),
+    (abs, abs_, "AbsBackward0", "abs", |v| Num::abs(v), save(true, false), |x, y, g| g.mul(&x.sign()?)),
+    (sign, sign_, "SignBackward0", "sign", |v| Num::sign(v), save(false, false), |x, y, g| g.zeros_like()),
+    (square, square_, "PowBackward0", "square", |v| Num::mul(v, v), save(true, false), |x, y, g| g.mul(&x.mul_s(2.0)?)),
+    (relu, relu_, "ReluBackward0", "relu", |v| if v > T::zero() { v } else { T::zero() }, save(false, true), |x, y, g| g.mul(&y.gt_s(0.0)?)),
+    (floor, floor_, "FloorBackward0", "floor", |v| round_like(v, f32::floor, f64::floor), save(false, false), |x, y, g| g.zeros_like()),
+    (ceil, ceil_, "CeilBackward0", "ceil", |v| round_like(v, f32::ceil, f64::ceil), save(false, false), |x, y, g| g.zeros_like()),
+    (round, round_, "RoundBackward0", "round", |v| round_like(v, f32::round_ties_even, f64::round_ties_even), save(false, false), |x, y, g| g.zeros_like()),
+    (trunc, trunc_, "TruncBackward0", "trunc", |v| round_like(v, f32::trunc, f64::trunc), save(false, false), |x, y, g| g.zeros_like()),
+}
+
+impl Tensor {
+    /// Element-wise logical not (bool output).
+    pub fn logical_not(&self) -> Result<Tensor> {
+        let d = self.data().clone();
+        let out = Tensor::empty(&d.layout.shape, DType::Bool, self.device())?;
+        {
+            let o = out.data();
+            dispatch!(d.dtype, T => {
+                // SAFETY: pointers match dtypes.
+                unsafe { map1::<T, bool, _>(d.ptr::<T>(), &d.layout, o.ptr::<bool>(), &o.layout, |v: T| !v.is_nonzero()) }
+            });
+        }
+        Ok(out)
+    }
+    /// `~x`: bitwise not for integers, logical not for bool.
+    pub fn bitwise_not(&self) -> Result<Tensor> {
+        let d = self.data().clone();
+        if d.dtype.is_float() {
+            return Err(super::not_implemented("bitwise_not_cpu", d.dtype));
+        }
+        let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
+        {
+            let o = out.data();
+            dispatch_int!(d.dtype, T => {
+                // SAFETY: pointers match dtypes.
+                unsafe { map1::<T, T, _>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout, |v: T| !v) }
+            }, _ => {});
+        }
+        Ok(out)
+    }
+    fn float_pred(&self, f: fn(f64) -> bool, int_val: bool) -> Result<Tensor> {
+        let d = self.data().clone();
+        let out = Tensor::empty(&d.layout.shape, DType::Bool, self.device())?;
+        {
+            let o = out.data();
+            dispatch!(d.dtype, T => {
+                // SAFETY: pointers match dtypes.
+                unsafe { map1::<T, bool, _>(d.ptr::<T>(), &d.layout, o.ptr::<bool>(), &o.layout, |v: T| if T::DTYPE.is_float() { f(v.to_f64()) } else { int_val }) }
+            });
+        }
+        Ok(out)
+    }
+    pub fn isnan(&self) -> Result<Tensor> {
+        self.float_pred(f64::is_nan, false)
+    }
+    pub fn isinf(&self) -> Result<Tensor> {
+        self.float_pred(f64::is_infinite, false)
+    }
+    pub fn isfinite(&self) -> Result<Tensor> {
+        self.float_pred(f64::is_finite, true)
+    }
+    pub fn isposinf(&self) -> Result<Tensor> {
+        self.float_pred(|v| v == f64::INFINITY, false)
+    }
+    pub fn isneginf(&self) -> Result<Tensor> {
+        self.float_pred(|v| v == f64::NEG_INFINITY, false)
+    }
+}
+
+// =====================================================================================
+// Binary ops
+// =====================================================================================
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// Result = promoted dtype (add, mul, maximum, ...).
+    Arith,
+    /// Like Arith but bool operands are an error (sub).
+    NoBool,
+    /// Integer operands are promoted to the default float dtype (div, atan2).
+    Float,
+    /// Integer division: a zero divisor is an error (floor_divide, remainder, fmod).
+    IntDiv,
+    /// Bool output, computed in the promoted dtype.
+    Compare,
+    /// Bool output from truthiness.
+    Logical,
+    /// Integers and bool only.
+    Bitwise,
+}
+
+type BinaryKernel = fn(DType, &TensorData, &Layout, &TensorData, &Layout, &TensorData, &Layout);
+type BinaryBackward = fn(&Tensor, &Tensor, &Tensor, &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)>;
+
+pub struct BinarySpec {
+    pub name: &'static str,
+    pub grad_name: &'static str,
+    pub kind: Kind,
+    pub save: bool,
+    pub kernel: BinaryKernel,
+    pub backward: Option<BinaryBackward>,
+}
+
+/// (compute dtype, output dtype) of a binary op.
+fn binary_dtypes(spec: &BinarySpec, a: &Arg, b: &Arg) -> Result<(DType, DType)> {
+    let p = result_dtype(&[*a, *b]);
+    Ok(match spec.kind {
+        Kind::Arith | Kind::IntDiv => (p, p),
+        Kind::NoBool => {
+            if p == DType::Bool {
+                bail!(
+                    Runtime,
+                    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
+                );
+            }
+            (p, p)
+        }
+        Kind::Float => {
+            let f = if p.is_float() { p } else { default_dtype() };
+            (f, f)
+        }
+        Kind::Compare | Kind::Logical => (p, DType::Bool),
+        Kind::Bitwise => {
+            if p.is_float() {
+                return Err(super::not_implemented(&format!("{}_cpu", spec.name), p));
+            }
+            (p, p)
+        }
+    })
+}
+
+fn check_int_zero_divisor(spec: &BinarySpec, compute: DType, b: &TensorData) -> Result<()> {
+    if spec.kind == Kind::IntDiv && !compute.is_float() {
+        let mut zero = false;
+        dispatch_int!(compute, T => {
+            let t = Tensor::from_data(b.clone());
+            zero = t.to_vec::<T>()?.iter().any(|v| !v.is_nonzero());
+        }, _ => {});
+        if zero {
+            bail!(Runtime, "ZeroDivisionError");
+        }
+    }
+    Ok(())
+}
+
+/// Out-of-place binary op with broadcasting, promotion and autograd.
+pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
+    check_same_device(&[a, b])?;
+    let (compute, out_dtype) = binary_dtypes(spec, &a, &b)?;
+    let (ad, bd) = (a.data_as(compute)?, b.data_as(compute)?);
+    check_int_zero_divisor(spec, compute, &bd)?;
+    let shape = broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?;
+    let (la, lb) = (ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
+    let out = Tensor::empty(&shape, out_dtype, crate::device::Device::Cpu)?;
+    {
+        let od = out.data();
+        (spec.kernel)(compute, &ad, &la, &bd, &lb, &od, &od.layout);
+    }
+    if let Some(bw) = spec.backward {
+        let ta = a.tensor();
+        let tb = b.tensor();
+        let inputs: Vec<&Tensor> = ta.into_iter().chain(tb).collect();
+        if needs_grad(&inputs) {
+            record_binary(spec, bw, a, b, &ad, &bd, &out)?;
+        }
+    }
+    Ok(out)
+}
+
+fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &TensorData, bd: &TensorData, out: &Tensor) -> Result<()> {
+    // Scalars become 0-d constants that never require grad.
+    let as_tensor = |x: &Arg, d: &TensorData| match x {
+        Arg::T(t) => (*t).clone(),
+        Arg::S(_) => Tensor::from_data(d.clone()),
+    };
+    let (ta, tb) = (as_tensor(&a, ad), as_tensor(&b, bd));
+    let (sa, sb) = if spec.save {
+        (Some(SavedTensor::input(&ta)), Some(SavedTensor::input(&tb)))
+    } else {
+        (None, None)
+    };
+    let sy = spec.save.then(|| SavedTensor::output(out, 0));
+    let (shape_a, shape_b) = (ta.shape(), tb.shape());
+    let (dt_a, dt_b) = (ta.dtype(), tb.dtype());
+    let (is_t_a, is_t_b) = (a.tensor().is_some(), b.tensor().is_some());
+    let mut inputs: Vec<&Tensor> = Vec::new();
+    if is_t_a {
+        inputs.push(&ta);
+    }
+    if is_t_b {
+        inputs.push(&tb);
+    }
+    let slots = [is_t_a, is_t_b];
+    record(spec.grad_name, &inputs, &[out], move |ctx, g| {
+        let Some(g) = &g[0] else { return Ok(vec![None; ctx.needs_input_grad.len()]) };
+        let empty = || Tensor::zeros(&[0], DType::F32, crate::device::Device::Cpu);
+        let av = match &sa { Some(s) => s.unpack(ctx)?, None => empty()? };
+        let bv = match &sb { Some(s) => s.unpack(ctx)?, None => empty()? };
+        let yv = match &sy { Some(s) => s.unpack(ctx)?, None => empty()? };
+        let (ga, gb) = bw(&av, &bv, &yv, g)?;
+        let fix = |gx: Option<Tensor>, shape: &[usize], dt: DType| -> Result<Option<Tensor>> {
+            match gx {
+                None => Ok(None),
+                Some(gx) => {
+                    let gx = gx.sum_to_size(shape)?;
+                    Ok(Some(if gx.dtype() != dt && dt.is_float() { gx.to_dtype(dt)? } else { gx }))
+                }
+            }
+        };
+        let mut outs = Vec::new();
+        if slots[0] {
+            outs.push(fix(ga, &shape_a, dt_a)?);
+        }
+        if slots[1] {
+            outs.push(fix(gb, &shape_b, dt_b)?);
+        }
+        Ok(outs)
+    });
+    Ok(())
+}
+
+pub(crate) fn check_same_device(args: &[Arg]) -> Result<()> {
+    let mut dev = None;
+    for a in args {
+        if let Arg::T(t) = a {
+            let d = t.device();
+            match dev {
+                None => dev = Some(d),
+                Some(p) if p != d => bail!(
+                    Runtime,
+                    "Expected all tensors to be on the same device, but found at least two devices, {} and {}!",
+                    p,
+                    d
+                ),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// In-place binary op `a op= b`. Fast path writes straight into `a` when no graph is
+/// recorded and dtypes agree; otherwise out-of-place + copy + rebase.
+pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
+    let needs = spec.backward.is_some() && needs_grad(&[a]) || b.tensor().map(|t| needs_grad(&[t])).unwrap_or(false);
+    if !needs {
+        crate::autograd::check_inplace(a)?;
+        let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(a), &b)?;
+        let adt = a.dtype();
+        if compute == adt && out_dtype == adt {
+            check_same_device(&[Arg::T(a), b])?;
+            let bd = b.data_as(compute)?;
+            check_int_zero_divisor(spec, compute, &bd)?;
+            let ad = a.data().clone();
+            let lb = bd.layout.broadcast_to(&ad.layout.shape).map_err(|_| {
+                crate::err!(
+                    Runtime,
+                    "output with shape {} doesn't match the broadcast shape {}",
+                    crate::shape::fmt_shape(&ad.layout.shape),
+                    crate::shape::fmt_shape(&broadcast_shapes(&ad.layout.shape, &bd.layout.shape).unwrap_or_default())
+                )
+            })?;
+            // An aliasing right operand is copied first so every element reads old values.
+            let bd = if bd.storage.same(&ad.storage) && !(bd.layout == ad.layout) {
+                Tensor::from_data(bd.clone()).contiguous_copy()?.data().clone()
+            } else {
+                bd
+            };
+            let lb = if bd.layout.shape == lb.shape { bd.layout.clone() } else { Layout { offset: bd.layout.offset, ..lb } };
+            (spec.kernel)(compute, &ad, &ad.layout, &bd, &lb, &ad, &ad.layout);
+            ad.storage.bump_version();
+            return Ok(());
+        }
+    }
+    inplace_via(a, || binary(Arg::T(a), b, spec))
+}
+
+macro_rules! binary_ops {
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save:literal), $bw:expr) ),* $(,)?) => {
+        /// (op name, CUDA kernel base name) for every binary op.
+        pub const BINARY_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
+        pub mod specs {
+            use super::*;
+            $(
+            #[allow(non_upper_case_globals)]
+            pub static $name: BinarySpec = BinarySpec {
+                name: stringify!($name),
+                grad_name: $grad,
+                kind: Kind::$kind,
+                save: $save,
+                kernel: {
+                    fn k(dt: DType, a: &TensorData, la: &Layout, b: &TensorData, lb: &Layout, o: &TensorData, lo: &Layout) {
+                        binary_ops!(@kernel $kind, $out, dt, a, la, b, lb, o, lo, |$a, $b| $f)
+                    }
+                    k
+                },
+                backward: $bw,
+            };
+            )*
+        }
+        impl Tensor {
+            $(
+            pub fn $name<'a>(&self, other: impl Into<Arg<'a>>) -> Result<Tensor> {
+                binary(Arg::T(self), other.into(), &specs::$name)
+            }
+            pub fn $name_<'a>(&self, other: impl Into<Arg<'a>>) -> Result<()> {
+                binary_(self, other.into(), &specs::$name)
+            }
+            )*
+        }
+    };
+    (@kernel $kind:ident, same, $dt:ident, $a:ident, $la:ident, $b:ident, $lb:ident, $o:ident, $lo:ident, |$x:ident, $y:ident| $f:expr) => {
+        dispatch!($dt, T => {
+            #[allow(unused_imports)]
+            use crate::cpu::math::Num as _;
+            // SAFETY: all three hold T (compute dtype == output dtype for this kind).
+            unsafe { map2::<T, T, T, _>($a.ptr::<T>(), $la, $b.ptr::<T>(), $lb, $o.ptr::<T>(), $lo, |$x: T, $y: T| $f) }
+        })
+    };
+    (@kernel $kind:ident, int, $dt:ident, $a:ident, $la:ident, $b:ident, $lb:ident, $o:ident, $lo:ident, |$x:ident, $y:ident| $f:expr) => {
+        dispatch_int!($dt, T => {
+            // SAFETY: all three hold T.
+            unsafe { map2::<T, T, T, _>($a.ptr::<T>(), $la, $b.ptr::<T>(), $lb, $o.ptr::<T>(), $lo, |$x: T, $y: T| $f) }
+        }, _ => {})
+    };
+    (@kernel $kind:ident, bool, $dt:ident, $a:ident, $la:ident, $b:ident, $lb:ident, $o:ident, $lo:ident, |$x:ident, $y:ident| $f:expr) => {
+        dispatch!($dt, T => {
+            // SAFETY: inputs hold T, output holds bool.
+            unsafe { map2::<T, T, bool, _>($a.ptr::<T>(), $la, $b.ptr::<T>(), $lb, $o.ptr::<bool>(), $lo, |$x: T, $y: T| $f) }
+        })
+    };
+}
+
+type Grads = Result<(Option<Tensor>, Option<Tensor>)>;
+
+fn bw_add(_a: &Tensor, _b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    Ok((Some(g.clone()), Some(g.clone())))
+}
+fn bw_sub(_a: &Tensor, _b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    Ok((Some(g.clone()), Some(g.neg()?)))
+}
+fn bw_mul(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    Ok((Some(g.mul(b)?), Some(g.mul(a)?)))
+}
+fn bw_div(_a: &Tensor, b: &Tensor, y: &Tensor, g: &Tensor) -> Grads {
+    let ga = g.div(b)?;
+    Ok((Some(ga.clone()), Some(ga.mul(y)?.neg()?)))
+}
+fn bw_pow(a: &Tensor, b: &Tensor, y: &Tensor, g: &Tensor) -> Grads {
+    // d/da = b * a^(b-1); d/db = a^b * ln(a), taken as 0 where a == 0 and b >= 0.
+    let ga = g.mul(&b.mul(&a.pow(&b.sub_s(1.0)?)?)?)?;
+    let mask = a.eq_s(0.0)?.logical_and(&b.ge_s(0.0)?)?;
+    let gb = g.mul(&y.mul(&a.log()?)?)?.masked_fill(&mask, Scalar::Float(0.0))?;
+    Ok((Some(ga), Some(gb)))
+}
+fn bw_atan2(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    let den = a.mul(a)?.add(&b.mul(b)?)?;
+    Ok((Some(g.mul(b)?.div(&den)?), Some(g.mul(a)?.neg()?.div(&den)?)))
+}
+fn bw_maximum(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    // Ties split the gradient evenly (PyTorch's maximum/minimum backward).
+    let half = g.mul_s(0.5)?;
+    let eq = a.eq(b)?;
+    let ga = Tensor::where_(&eq, &half, &g.masked_fill(&a.lt(b)?, Scalar::Float(0.0))?)?;
+    let gb = Tensor::where_(&eq, &half, &g.masked_fill(&b.lt(a)?, Scalar::Float(0.0))?)?;
+    Ok((Some(ga), Some(gb)))
+}
+fn bw_minimum(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    let half = g.mul_s(0.5)?;
+    let eq = a.eq(b)?;
+    let ga = Tensor::where_(&eq, &half, &g.masked_fill(&a.gt(b)?, Scalar::Float(0.0))?)?;
+    let gb = Tensor::where_(&eq, &half, &g.masked_fill(&b.gt(a)?, Scalar::Float(0.0))?)?;
+    Ok((Some(ga), Some(gb)))
+}
+fn bw_fmod(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    Ok((Some(g.clone()), Some(g.mul(&a.div(b)?.trunc()?)?.neg()?)))
+}
+fn bw_remainder(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
+    Ok((Some(g.clone()), Some(g.mul(&a.div(b)?.floor()?)?.neg()?)))
+}
+
+binary_ops! {
+    (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(false), Some(bw_add)),
+    (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(false), Some(bw_sub)),
+    (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(true), Some(bw_mul)),
+    (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(true), Some(bw_div)),
+    (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(true), Some(bw_pow)),
+    (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(true), Some(bw_atan2)),
+    (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(true), Some(bw_maximum)),
+    (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(true), Some(bw_minimum)),
+    (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(true), Some(bw_fmod)),
+    (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(true), Some(bw_remainder)),
+    (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(false), None),
+    (div_trunc, div_trunc_, "DivBackward2", "div_trunc", IntDiv, |x, y| x.trunc_div(y), same, save(false), None),
+    (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(false), None),
+    (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(false), None),
+    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(false), None),
+    (le, le_, "LeBackward0", "le", Compare, |x, y| x <= y, bool, save(false), None),
+    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| x > y, bool, save(false), None),
+    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| x >= y, bool, save(false), None),
+    (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(false), None),
+    (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(false), None),
+    (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(false), None),
+    (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(false), None),
+    (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(false), None),
+    (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(false), None),
+}
+
+impl Tensor {
+    // Scalar conveniences used by backward formulas and composites.
+    pub fn add_s(&self, v: f64) -> Result<Tensor> {
+        self.add(Scalar::Float(v))
+    }
+    pub fn sub_s(&self, v: f64) -> Result<Tensor> {
+        self.sub(Scalar::Float(v))
+    }
+    pub fn mul_s(&self, v: f64) -> Result<Tensor> {
+        self.mul(Scalar::Float(v))
+    }
+    pub fn div_s(&self, v: f64) -> Result<Tensor> {
+        self.div(Scalar::Float(v))
+    }
+    /// v - self
+    pub fn rsub_s(&self, v: f64) -> Result<Tensor> {
+        binary(Arg::S(Scalar::Float(v)), Arg::T(self), &specs::sub)
+    }
+    pub fn pow_s(&self, v: f64) -> Result<Tensor> {
+        self.pow(Scalar::Float(v))
+    }
+    pub fn gt_s(&self, v: f64) -> Result<Tensor> {
+        self.gt(Scalar::Float(v))
+    }
+    pub fn ge_s(&self, v: f64) -> Result<Tensor> {
+        self.ge(Scalar::Float(v))
+    }
+    pub fn lt_s(&self, v: f64) -> Result<Tensor> {
+        self.lt(Scalar::Float(v))
+    }
+    pub fn eq_s(&self, v: f64) -> Result<Tensor> {
+        self.eq(Scalar::Float(v))
+    }
+
+    /// `torch.where(cond, a, b)`.
+    pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        where_args(cond, Arg::T(a), Arg::T(b))
+    }
+
+    /// `masked_fill(mask, value)`: out-of-place.
+    pub fn masked_fill(&self, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+        if mask.dtype() != DType::Bool {
+            bail!(Runtime, "masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype().name());
+        }
+        let v = Tensor::scalar(value, self.dtype())?;
+        let out = where_args(mask, Arg::T(&v), Arg::T(self))?;
+        if out.shape() != self.shape() {
+            bail!(
+                Runtime,
+                "The size of tensor a ({}) must match the size of tensor b ({})",
+                crate::shape::fmt_shape(&self.shape()),
+                crate::shape::fmt_shape(&mask.shape())
+            );
+        }
+        Ok(out)
+    }
+    pub fn masked_fill_(&self, mask: &Tensor, value: Scalar) -> Result<()> {
+        inplace_via(self, || self.masked_fill(mask, value))
+    }
+
+    /// `lerp(end, weight)`: self + weight * (end - self).
+    pub fn lerp(&self, end: &Tensor, weight: Arg) -> Result<Tensor> {
+        let w = match weight {
+            Arg::T(t) => t.clone(),
+            Arg::S(s) => Tensor::scalar(s, self.dtype())?,
+        };
+        self.add(&w.mul(&end.sub(self)?)?)
+    }
+
+    /// `clamp(min, max)` with scalar or tensor bounds; NaN propagates.
+    pub fn clamp(&self, min: Option<Arg>, max: Option<Arg>) -> Result<Tensor> {
+        if min.is_none() && max.is_none() {
+            bail!(Runtime, "torch.clamp: At least one of 'min' or 'max' must not be None");
+        }
+        let mut out = self.clone();
+        // Composite of maximum/minimum, so no kernel and no backward of its own; the
+        // gradient flows where the input was inside the bounds.
+        if let Some(lo) = min {
+            out = clamp_side(&out, lo, true)?;
+        }
+        if let Some(hi) = max {
+            out = clamp_side(&out, hi, false)?;
+        }
+        Ok(out)
+    }
+}
+
+fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
+    let b = match bound {
+        Arg::T(t) => t.clone(),
+        Arg::S(s) => {
+            let dt = result_dtype(&[Arg::T(x), Arg::S(s)]);
+            Tensor::scalar(s, dt)?
+        }
+    };
+    // where(x < lo, lo, x): gradient to x only where it was kept, like PyTorch.
+    let cond = if is_min { x.lt(&b)? } else { x.gt(&b)? };
+    let keep_nan = x.isnan()?;
+    let cond = cond.logical_and(&keep_nan.logical_not()?)?;
+    let dt = result_dtype(&[Arg::T(x), Arg::T(&b)]);
+    let xb = if x.dtype() != dt { x.to_dtype(dt)? } else { x.clone() };
+    let bb = if b.dtype() != dt { b.to_dtype(dt)? } else { b };
+    Tensor::where_(&cond, &bb, &xb)
+}
+
+/// `torch.where(cond, a, b)` with scalar or tensor branches.
+pub fn where_args(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
+    check_same_device(&[Arg::T(cond), a, b])?;
+    let cd = if cond.dtype() == DType::Bool {
+        cond.data().clone()
+    } else {
+        bail!(Runtime, "where expected condition to be a boolean tensor, but got a tensor with dtype {}", super::pretty_dtype(cond.dtype()))
+    };
+    let dt = result_dtype(&[a, b]);
+    let (ad, bd) = (a.data_as(dt)?, b.data_as(dt)?);
+    let shape = broadcast_shapes(&cd.layout.shape, &broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?)?;
+    let (lc, la, lb) = (cd.layout.broadcast_to(&shape)?, ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
+    let out = Tensor::empty(&shape, dt, crate::device::Device::Cpu)?;
+    {
+        let o = out.data();
+        dispatch!(dt, T => {
+            // SAFETY: cond holds bool, a/b/out hold T.
+            unsafe { map3::<bool, T, T, T, _>(cd.ptr::<bool>(), &lc, ad.ptr::<T>(), &la, bd.ptr::<T>(), &lb, o.ptr::<T>(), &o.layout, |c, x, y| if c { x } else { y }) }
+        });
+    }
+    let ta = a.tensor().cloned();
+    let tb = b.tensor().cloned();
+    let ins: Vec<Tensor> = ta.iter().chain(tb.iter()).cloned().collect();
+    let refs: Vec<&Tensor> = ins.iter().collect();
+    if needs_grad(&refs) {
+        let c = Tensor::from_data(cd.clone());
+        let (sha, shb) = (ad.layout.shape.clone(), bd.layout.shape.clone());
+        let (has_a, has_b) = (ta.is_some(), tb.is_some());
+        let (dta, dtb) = (ta.as_ref().map(|t| t.dtype()), tb.as_ref().map(|t| t.dtype()));
+        record("WhereBackward0", &refs, &[&out], move |_, g| {
+            let Some(g) = &g[0] else { return Ok(vec![None; has_a as usize + has_b as usize]) };
+            let z = Tensor::zeros(&[], g.dtype(), g.device())?;
+            let mut outs = vec![];
+            if has_a {
+                let ga = Tensor::where_(&c, g, &z)?.sum_to_size(&sha)?;
+                outs.push(Some(match dta { Some(d) if d != ga.dtype() && d.is_float() => ga.to_dtype(d)?, _ => ga }));
+            }
+            if has_b {
+                let gb = Tensor::where_(&c, &z, g)?.sum_to_size(&shb)?;
+                outs.push(Some(match dtb { Some(d) if d != gb.dtype() && d.is_float() => gb.to_dtype(d)?, _ => gb }));
+            }
+            Ok(outs)
+        });
+    }
+    Ok(out)
+}
+
+impl Tensor {
+    /// `nan_to_num(nan=0.0, posinf=None, neginf=None)`.
+    pub fn nan_to_num(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
+        let d = self.data().clone();
+        if !d.dtype.is_float() {
+            return self.clone_tensor();
+        }
+        let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
+        {
+            let o = out.data();
+            dispatch_float!(d.dtype, T => {
+                let big = match T::DTYPE { DType::F16 => 65504.0, DType::BF16 => 3.3895313892515355e38, DType::F32 => f32::MAX as f64, _ => f64::MAX };
+                let (pi, ni) = (posinf.unwrap_or(big), neginf.unwrap_or(-big));
+                // SAFETY: pointers match dtypes.
+                unsafe { map1::<T, T, _>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout, |v: T| {
+                    let f = v.to_f64();
+                    if f.is_nan() { T::from_f64(nan) } else if f == f64::INFINITY { T::from_f64(pi) } else if f == f64::NEG_INFINITY { T::from_f64(ni) } else { v }
+                }) }
+            }, _ => {});
+        }
+        if needs_grad(&[self]) {
+            let x = self.detach();
+            record("NanToNumBackward0", &[self], &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None]) };
+                Ok(vec![Some(g.mul(&x.isfinite()?)?)])
+            });
+        }
+        Ok(out)
+    }
+}

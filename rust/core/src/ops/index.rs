@@ -1,0 +1,629 @@
+//! Indexing: gather/scatter/index_select/index_add/masked_select/nonzero and Python's
+//! `__getitem__`/`__setitem__` (basic indices become views, advanced ones a gather).
+
+use crate::autograd::{needs_grad, record};
+use crate::cpu::reduce::offset_of;
+use crate::dtype::{DType, Element, Scalar};
+use crate::error::Result;
+use crate::shape::{broadcast_shapes, fmt_shape, wrap_dim, Layout};
+use crate::tensor::Tensor;
+use crate::{bail, dispatch, err};
+
+/// One component of a Python index expression.
+#[derive(Clone)]
+pub enum TensorIndex {
+    Int(i64),
+    Slice(Option<i64>, Option<i64>, i64),
+    None,
+    Ellipsis,
+    Tensor(Tensor),
+}
+
+fn index_values(index: &Tensor) -> Result<Vec<i64>> {
+    match index.dtype() {
+        DType::I64 | DType::I32 | DType::I16 | DType::I8 | DType::U8 => index.to_vec::<i64>(),
+        d => bail!(Runtime, "gather(): Expected dtype int64 for index, got {}", d.name()),
+    }
+}
+
+impl Tensor {
+    /// `gather(dim, index)`.
+    pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        let shape = self.shape();
+        let ishape = index.shape();
+        let d = wrap_dim(dim, shape.len())?;
+        if index.dtype() != DType::I64 {
+            bail!(Runtime, "gather(): Expected dtype int64 for index");
+        }
+        if ishape.len() != shape.len().max(1) && !(shape.is_empty() && ishape.len() <= 1) {
+            bail!(Runtime, "Index tensor must have the same number of dimensions as input tensor");
+        }
+        for k in 0..ishape.len() {
+            if k != d && shape.get(k).map(|&s| ishape[k] > s).unwrap_or(false) {
+                bail!(
+                    Runtime,
+                    "Size does not match at dimension {} expected index {} to be smaller than self {} apart from dimension {}",
+                    k,
+                    fmt_shape(&ishape),
+                    fmt_shape(&shape),
+                    d
+                );
+            }
+        }
+        let size = shape.get(d).copied().unwrap_or(1) as i64;
+        let idx = index_values(index)?;
+        if let Some(&bad) = idx.iter().find(|&&v| v < 0 || v >= size) {
+            bail!(Index, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
+        }
+        let xd = self.data().clone();
+        let out = Tensor::empty(&ishape, xd.dtype, self.device())?;
+        {
+            let od = out.data();
+            let xl = if xd.layout.ndim() == 0 { xd.layout.unsqueeze(0) } else { xd.layout.clone() };
+            let sub = Layout { shape: ishape.clone(), strides: xl.strides.clone(), offset: xl.offset };
+            let sd = xl.strides[d];
+            dispatch!(xd.dtype, T => {
+                let (px, po) = (xd.storage.ptr() as *const T, unsafe { od.ptr::<T>() });
+                for (i, &v) in idx.iter().enumerate() {
+                    let mut sub_i = sub.clone();
+                    sub_i.strides[d] = 0;
+                    let off = offset_of(&sub_i, i) + v as usize * sd;
+                    // SAFETY: off is in bounds (index checked); i < numel(out).
+                    unsafe { *po.add(i) = *px.add(off) };
+                }
+            });
+        }
+        if needs_grad(&[self]) {
+            let ix = index.clone();
+            record("GatherBackward0", &[self], &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None]) };
+                let z = Tensor::zeros(&shape, g.dtype(), g.device())?;
+                Ok(vec![Some(z.scatter_add(d as i64, &ix, g)?)])
+            });
+        }
+        Ok(out)
+    }
+
+    fn scatter_impl(&self, dim: i64, index: &Tensor, src: &Tensor, add: bool) -> Result<Tensor> {
+        let shape = self.shape();
+        let d = wrap_dim(dim, shape.len())?;
+        if index.dtype() != DType::I64 {
+            bail!(Runtime, "scatter(): Expected dtype int64 for index");
+        }
+        let ishape = index.shape();
+        if ishape.len() != shape.len().max(1) && !shape.is_empty() {
+            bail!(Runtime, "Index tensor must have the same number of dimensions as self tensor");
+        }
+        let size = shape.get(d).copied().unwrap_or(1) as i64;
+        let idx = index_values(index)?;
+        if let Some(&bad) = idx.iter().find(|&&v| v < 0 || v >= size) {
+            bail!(Index, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
+        }
+        let sshape = src.shape();
+        for k in 0..ishape.len() {
+            if sshape.get(k).map(|&s| ishape[k] > s).unwrap_or(false) || (k != d && shape.get(k).map(|&s| ishape[k] > s).unwrap_or(false)) {
+                bail!(
+                    Runtime,
+                    "Expected index {} to be smaller than self {} apart from dimension {} and to be smaller size than src {}",
+                    fmt_shape(&ishape),
+                    fmt_shape(&shape),
+                    d,
+                    fmt_shape(&sshape)
+                );
+            }
+        }
+        let out = self.contiguous_copy()?;
+        let srcc = if src.dtype() != self.dtype() { src.to_dtype_raw(self.dtype())? } else { src.clone() };
+        {
+            let od = out.data().clone();
+            let sd = srcc.data().clone();
+            let ol = if od.layout.ndim() == 0 { od.layout.unsqueeze(0) } else { od.layout.clone() };
+            let sl = if sd.layout.ndim() == 0 { sd.layout.unsqueeze(0) } else { sd.layout.clone() };
+            let mut osub = Layout { shape: ishape.clone(), strides: ol.strides.clone(), offset: 0 };
+            osub.strides[d] = 0;
+            let ssub = Layout { shape: ishape.clone(), strides: sl.strides.clone(), offset: sl.offset };
+            let od_stride = ol.strides[d];
+            dispatch!(od.dtype, T => {
+                let (po, ps) = (od.storage.ptr() as *mut T, sd.storage.ptr() as *const T);
+                for (i, &v) in idx.iter().enumerate() {
+                    let o = offset_of(&osub, i) + v as usize * od_stride;
+                    let s = offset_of(&ssub, i);
+                    // SAFETY: offsets are in bounds (checked above); serial, so duplicate
+                    // indices accumulate deterministically.
+                    unsafe {
+                        let val = *ps.add(s);
+                        *po.add(o) = if add { crate::cpu::math::Num::add(*po.add(o), val) } else { val };
+                    }
+                }
+            });
+        }
+        if needs_grad(&[self, src]) {
+            let ix = index.clone();
+            let src_shape = sshape.clone();
+            let src_needs = src.requires_grad();
+            record(if add { "ScatterAddBackward0" } else { "ScatterBackward0" }, &[self, src], &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None, None]) };
+                let gs = if add { g.clone() } else { g.scatter_value(d as i64, &ix, Scalar::Float(0.0))? };
+                let gsrc = if src_needs {
+                    let gg = g.gather(d as i64, &ix)?;
+                    // src may be larger than index: pad with zeros.
+                    if gg.shape() == src_shape {
+                        Some(gg)
+                    } else {
+                        let z = Tensor::zeros(&src_shape, gg.dtype(), gg.device())?;
+                        let mut region = z.clone();
+                        for (k, &s) in gg.shape().iter().enumerate() {
+                            region = region.narrow(k as i64, 0, s as i64)?;
+                        }
+                        let _ng = crate::autograd::NoGradGuard::new();
+                        region.copy_(&gg)?;
+                        Some(z)
+                    }
+                } else {
+                    None
+                };
+                Ok(vec![Some(gs), gsrc])
+            });
+        }
+        Ok(out)
+    }
+    pub fn scatter(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        self.scatter_impl(dim, index, src, false)
+    }
+    pub fn scatter_add(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        self.scatter_impl(dim, index, src, true)
+    }
+    pub fn scatter_value(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
+        let src = Tensor::full(&index.shape(), value, self.dtype(), self.device())?;
+        self.scatter_impl(dim, index, &src, false)
+    }
+
+    /// `index_select(dim, index)` with a 1-d (or 0-d) integer index.
+    pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if index.ndim() > 1 {
+            bail!(Index, "index_select(): Index is supposed to be a vector");
+        }
+        if !matches!(index.dtype(), DType::I64 | DType::I32) {
+            bail!(Runtime, "index_select(): Expected dtype int32 or int64 for index");
+        }
+        let shape = self.shape();
+        let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
+        let size = shape.get(d).copied().unwrap_or(1) as i64;
+        let idx = index.to_vec::<i64>()?;
+        if let Some(&bad) = idx.iter().find(|&&v| v < 0 || v >= size) {
+            bail!(Index, "index out of range in self: index {} is out of bounds for dimension {} with size {}", bad, d, size);
+        }
+        let mut out_shape = shape.clone();
+        if !out_shape.is_empty() {
+            out_shape[d] = idx.len();
+        }
+        let xd = self.data().clone();
+        let out = Tensor::empty(&out_shape, xd.dtype, self.device())?;
+        {
+            let od = out.data().clone();
+            if shape.is_empty() {
+                dispatch!(xd.dtype, T => unsafe { crate::cpu::cast_copy::<T, T>(xd.ptr::<T>(), &xd.layout, od.ptr::<T>(), &od.layout) });
+            } else {
+                let ol = od.layout.clone();
+                dispatch!(xd.dtype, T => {
+                    for (i, &v) in idx.iter().enumerate() {
+                        let src = xd.layout.select(d, v as usize);
+                        let dst = ol.select(d, i);
+                        // SAFETY: select layouts address the respective storages.
+                        unsafe {
+                            crate::cpu::cast_copy::<T, T>((xd.storage.ptr() as *const T).add(src.offset), &src, (od.storage.ptr() as *mut T).add(dst.offset), &dst)
+                        }
+                    }
+                });
+            }
+        }
+        if needs_grad(&[self]) {
+            let ix = index.clone();
+            record("IndexSelectBackward0", &[self], &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None]) };
+                let z = Tensor::zeros(&shape, g.dtype(), g.device())?;
+                if shape.is_empty() {
+                    return Ok(vec![Some(g.reshape(&[])?)]);
+                }
+                Ok(vec![Some(z.index_add(d as i64, &ix, g, Scalar::Int(1))?)])
+            });
+        }
+        Ok(out)
+    }
+
+    /// Out-of-place `index_add(dim, index, source, alpha)`.
+    pub fn index_add(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
+        let shape = self.shape();
+        let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
+        let idx = index.to_vec::<i64>()?;
+        let size = shape.get(d).copied().unwrap_or(1) as i64;
+        if let Some(&bad) = idx.iter().find(|&&v| v < 0 || v >= size) {
+            bail!(Index, "index_add_(): index {} is out of bounds for dimension {} with size {}", bad, d, size);
+        }
+        let sshape = source.shape();
+        let mut expect = shape.clone();
+        if !expect.is_empty() {
+            expect[d] = idx.len();
+        }
+        if sshape != expect && !(shape.is_empty() && source.numel() == 1) {
+            bail!(
+                Runtime,
+                "index_add_(): Source/destination tensor must have same slice shapes. Destination slice shape: {} at dimension {} and source slice shape: {} at dimension 0.",
+                fmt_shape(&shape),
+                d,
+                fmt_shape(&sshape)
+            );
+        }
+        let src = if alpha == Scalar::Int(1) { source.clone() } else { source.mul(alpha)? };
+        let out = self.contiguous_copy()?;
+        {
+            let _ng = crate::autograd::NoGradGuard::new();
+            let s = src.detach();
+            for (i, &v) in idx.iter().enumerate() {
+                if shape.is_empty() {
+                    out.add_(&s.reshape(&[])?)?;
+                } else {
+                    out.select(d as i64, v)?.add_(&s.select(d as i64, i as i64)?)?;
+                }
+            }
+        }
+        if needs_grad(&[self, &src]) {
+            let ix = index.clone();
+            let src_needs = src.requires_grad();
+            let empty = shape.is_empty();
+            record("IndexAddBackward0", &[self, &src], &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None, None]) };
+                let gs = if !src_needs { None } else if empty { Some(g.reshape_usize(&sshape)?) } else { Some(g.index_select(d as i64, &ix)?) };
+                Ok(vec![Some(g.clone()), gs])
+            });
+        }
+        Ok(out)
+    }
+    pub fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
+        crate::ops::elementwise::inplace_via(self, || self.index_add(dim, index, source, alpha))
+    }
+
+    /// Indices of non-zero elements: [n, ndim] int64.
+    pub fn nonzero(&self) -> Result<Tensor> {
+        let shape = self.shape();
+        let vals = self.ne(Scalar::Int(0))?.to_vec::<bool>()?;
+        let nd = shape.len();
+        let mut out: Vec<i64> = vec![];
+        let mut count = 0;
+        let strides = crate::shape::contiguous_strides(&shape);
+        for (i, &v) in vals.iter().enumerate() {
+            if v {
+                count += 1;
+                for k in 0..nd {
+                    out.push(((i / strides[k]) % shape[k]) as i64);
+                }
+            }
+        }
+        Tensor::from_vec(out, &[count, nd])
+    }
+
+    pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        if mask.dtype() != DType::Bool {
+            bail!(Runtime, "masked_select: expected BoolTensor for mask");
+        }
+        let shape = broadcast_shapes(&self.shape(), &mask.shape())?;
+        let x = self.expand_usize(&shape)?;
+        let m = mask.expand_usize(&shape)?;
+        let flat_idx: Vec<i64> = m.to_vec::<bool>()?.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect();
+        let n = flat_idx.len();
+        x.reshape(&[-1])?.index_select(0, &Tensor::from_vec(flat_idx, &[n])?)
+    }
+
+    // ---- Python indexing ---------------------------------------------------------
+
+    /// Apply the basic part of an index (ints, slices, None, Ellipsis) as views; return
+    /// the view and, for each advanced (tensor) index, (dim in the view, index tensor).
+    fn apply_basic(&self, indices: &[TensorIndex]) -> Result<(Tensor, Vec<(usize, Tensor)>)> {
+        let nd = self.ndim();
+        // Dims consumed by each entry.
+        let consumed: usize = indices
+            .iter()
+            .map(|i| match i {
+                TensorIndex::Int(_) | TensorIndex::Slice(..) => 1,
+                TensorIndex::Tensor(t) if t.dtype() == DType::Bool => t.ndim(),
+                TensorIndex::Tensor(_) => 1,
+                _ => 0,
+            })
+            .sum();
+        if indices.iter().filter(|i| matches!(i, TensorIndex::Ellipsis)).count() > 1 {
+            bail!(Index, "an index can only have a single ellipsis ('...')");
+        }
+        if consumed > nd {
+            bail!(Index, "too many indices for tensor of dimension {}", nd);
+        }
+        let mut expanded: Vec<TensorIndex> = vec![];
+        let mut saw_ellipsis = false;
+        for i in indices {
+            if let TensorIndex::Ellipsis = i {
+                saw_ellipsis = true;
+                for _ in 0..nd - consumed {
+                    expanded.push(TensorIndex::Slice(None, None, 1));
+                }
+            } else {
+                expanded.push(i.clone());
+            }
+        }
+        let _ = saw_ellipsis;
+        let mut v = self.clone();
+        let mut dim = 0usize;
+        let mut adv: Vec<(usize, Tensor)> = vec![];
+        for i in expanded {
+            match i {
+                TensorIndex::Int(k) => {
+                    let size = v.shape()[dim] as i64;
+                    if k < -size || k >= size {
+                        bail!(Index, "index {} is out of bounds for dimension {} with size {}", k, dim, size);
+                    }
+                    v = v.select(dim as i64, k)?;
+                }
+                TensorIndex::Slice(s, e, st) => {
+                    v = v.slice(dim as i64, s, e, st)?;
+                    dim += 1;
+                }
+                TensorIndex::None => {
+                    v = v.unsqueeze(dim as i64)?;
+                    dim += 1;
+                }
+                TensorIndex::Ellipsis => {}
+                TensorIndex::Tensor(t) => {
+                    if t.dtype() == DType::Bool {
+                        let vs = v.shape();
+                        let ts = t.shape();
+                        for (k, &s) in ts.iter().enumerate() {
+                            if vs[dim + k] != s {
+                                bail!(
+                                    Index,
+                                    "The shape of the mask {} at index {} does not match the shape of the indexed tensor {} at index {}",
+                                    fmt_shape(&ts),
+                                    k,
+                                    fmt_shape(&vs),
+                                    dim + k
+                                );
+                            }
+                        }
+                        if ts.is_empty() {
+                            // A 0-d bool index adds a dim of size 1 (true) or 0 (false).
+                            v = v.unsqueeze(dim as i64)?;
+                            let keep = t.item()?.is_nonzero();
+                            let ix = Tensor::from_vec::<i64>(if keep { vec![0] } else { vec![] }, &[keep as usize])?;
+                            adv.push((dim, ix));
+                            dim += 1;
+                            continue;
+                        }
+                        let nz = t.nonzero()?;
+                        for k in 0..ts.len() {
+                            adv.push((dim + k, nz.select(1, k as i64)?));
+                        }
+                        dim += ts.len();
+                    } else if t.dtype().is_float() {
+                        bail!(Index, "tensors used as indices must be long, int, byte or bool tensors");
+                    } else {
+                        let t = if t.dtype() == DType::I64 { t } else { t.to_dtype_raw(DType::I64)? };
+                        adv.push((dim, t));
+                        dim += 1;
+                    }
+                }
+            }
+        }
+        Ok((v, adv))
+    }
+
+    /// Broadcast advanced indices, check bounds, and compute the result geometry:
+    /// (broadcast shape, flat source offsets per index position, rest layout, whether
+    /// the broadcast dims go first).
+    fn advanced_plan(v: &Tensor, adv: &[(usize, Tensor)]) -> Result<(Vec<usize>, Vec<usize>, Layout, usize, Vec<(usize, Vec<usize>)>)> {
+        let vl = v.layout();
+        let mut bshape: Vec<usize> = vec![];
+        for (_, t) in adv {
+            bshape = broadcast_shapes(&bshape, &t.shape()).map_err(|_| {
+                err!(
+                    Index,
+                    "shape mismatch: indexing tensors could not be broadcast together with shapes {}",
+                    adv.iter().map(|(_, t)| fmt_shape(&t.shape())).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+        }
+        let nb: usize = bshape.iter().product();
+        let mut offs = vec![vl.offset; nb];
+        let mut wrapped: Vec<(usize, Vec<usize>)> = vec![];
+        for (d, t) in adv {
+            let mut w = Vec::with_capacity(nb);
+            let size = vl.shape[*d] as i64;
+            let vals = t.expand_usize(&bshape)?.to_vec::<i64>()?;
+            for (o, &x) in offs.iter_mut().zip(&vals) {
+                if x < -size || x >= size {
+                    bail!(Index, "index {} is out of bounds for dimension {} with size {}", x, d, size);
+                }
+                let x = if x < 0 { x + size } else { x } as usize;
+                *o += x * vl.strides[*d];
+                w.push(x);
+            }
+            wrapped.push((*d, w));
+        }
+        let dims: Vec<usize> = adv.iter().map(|(d, _)| *d).collect();
+        let rest = Layout {
+            shape: (0..vl.ndim()).filter(|d| !dims.contains(d)).map(|d| vl.shape[d]).collect(),
+            strides: (0..vl.ndim()).filter(|d| !dims.contains(d)).map(|d| vl.strides[d]).collect(),
+            offset: 0,
+        };
+        let mut sorted = dims.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let adjacent = sorted.windows(2).all(|w| w[1] == w[0] + 1);
+        // Position of the broadcast dims in the result: where the first advanced index
+        // was when they are adjacent, else at the front (NumPy/PyTorch rule).
+        let pos = if adjacent { sorted[0] } else { 0 };
+        Ok((bshape, offs, rest, pos, wrapped))
+    }
+
+    /// `self[indices]`.
+    pub fn index(&self, indices: &[TensorIndex]) -> Result<Tensor> {
+        let (v, adv) = self.apply_basic(indices)?;
+        if adv.is_empty() {
+            if v.same(self) {
+                // x[...] / x[:] still returns a new view object.
+                return Ok(v.slice_all());
+            }
+            return Ok(v);
+        }
+        let (bshape, offs, rest, pos, wrapped) = Tensor::advanced_plan(&v, &adv)?;
+        let vd = v.data().clone();
+        let nb = offs.len();
+        let rn = rest.numel();
+        let mut flat_shape = vec![nb];
+        flat_shape.extend(rest.shape.iter().copied());
+        let out = Tensor::empty(&flat_shape, vd.dtype, v.device())?;
+        {
+            let od = out.data().clone();
+            let dst = Layout::contiguous(&rest.shape);
+            dispatch!(vd.dtype, T => {
+                for (i, &o) in offs.iter().enumerate() {
+                    let src = Layout { offset: o, ..rest.clone() };
+                    // SAFETY: offsets were bounds-checked; out slice i is disjoint.
+                    unsafe {
+                        crate::cpu::cast_copy::<T, T>((vd.storage.ptr() as *const T).add(src.offset), &src, (od.storage.ptr() as *mut T).add(i * rn), &dst)
+                    }
+                }
+            });
+        }
+        // [nb, rest...] -> [bshape..., rest...] -> move broadcast dims to `pos`.
+        let mut full_shape = bshape.clone();
+        full_shape.extend(rest.shape.iter().copied());
+        let out_raw = out.reshape_usize(&full_shape)?;
+        if needs_grad(&[&v]) {
+            let vshape = v.shape();
+            let nb = offs.len();
+            let adv_dims: Vec<usize> = wrapped.iter().map(|(d, _)| *d).collect();
+            record("IndexBackward0", &[&v], &[&out_raw], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None]) };
+                // Accumulate g into zeros shaped like v (duplicate indices add up).
+                let gz = Tensor::zeros(&vshape, g.dtype(), g.device())?;
+                let gc = g.contiguous()?.reshape(&[nb as i64, -1])?;
+                let _ng = crate::autograd::NoGradGuard::new();
+                let zl = Layout::contiguous(&vshape);
+                let rest_layout = Layout {
+                    shape: (0..vshape.len()).filter(|d| !adv_dims.contains(d)).map(|d| vshape[d]).collect(),
+                    strides: (0..vshape.len()).filter(|d| !adv_dims.contains(d)).map(|d| zl.strides[d]).collect(),
+                    offset: 0,
+                };
+                for i in 0..nb {
+                    let zoff: usize = wrapped.iter().map(|(d, w)| w[i] * zl.strides[*d]).sum();
+                    let rv = gz.with_layout(Layout { offset: zoff, ..rest_layout.clone() });
+                    rv.add_(&gc.select(0, i as i64)?.reshape_usize(&rest_layout.shape)?)?;
+                }
+                Ok(vec![Some(gz)])
+            });
+        }
+        let nbd = bshape.len();
+        if pos == 0 || nbd == 0 {
+            return Ok(out_raw);
+        }
+        // Move dims [0, nbd) to [pos, pos + nbd).
+        let total = full_shape.len();
+        let mut perm: Vec<i64> = vec![];
+        for k in 0..pos {
+            perm.push((nbd + k) as i64);
+        }
+        for k in 0..nbd {
+            perm.push(k as i64);
+        }
+        for k in pos + nbd..total {
+            perm.push(k as i64);
+        }
+        out_raw.permute(&perm)
+    }
+
+    fn slice_all(&self) -> Tensor {
+        let l = self.layout();
+        let out = self.with_layout(l);
+        if needs_grad(&[self]) {
+            record("AliasBackward0", &[self], &[&out], |_, g| Ok(vec![g[0].clone()]));
+        }
+        out
+    }
+
+    /// `self[indices] = value` (in place).
+    pub fn index_put_(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
+        crate::autograd::check_inplace(self)?;
+        if value.requires_grad() || self.requires_grad() {
+            // Differentiable path: out-of-place masked combination, then rebase.
+            return crate::ops::elementwise::inplace_via(self, || self.index_put(indices, value));
+        }
+        let _ng = crate::autograd::NoGradGuard::new();
+        let (v, adv) = self.apply_basic(indices)?;
+        if adv.is_empty() {
+            return v.copy_(value);
+        }
+        let (bshape, offs, rest, pos, _) = Tensor::advanced_plan(&v, &adv)?;
+        // value broadcasts to the result shape (in result order): bring it to
+        // [bshape..., rest...] order.
+        let nbd = bshape.len();
+        let mut res_shape: Vec<usize> = rest.shape[..pos.min(rest.ndim())].to_vec();
+        res_shape.extend(bshape.iter().copied());
+        res_shape.extend(rest.shape[pos.min(rest.ndim())..].iter().copied());
+        let val = value.to_dtype_raw(self.dtype())?;
+        let val = val.expand_usize(&res_shape).map_err(|_| {
+            err!(
+                Runtime,
+                "shape mismatch: value tensor of shape {} cannot be broadcast to indexing result of shape {}",
+                fmt_shape(&value.shape()),
+                fmt_shape(&res_shape)
+            )
+        })?;
+        let val = if pos == 0 || nbd == 0 {
+            val
+        } else {
+            let total = res_shape.len();
+            let mut perm: Vec<i64> = (pos..pos + nbd).map(|k| k as i64).collect();
+            perm.extend((0..pos).map(|k| k as i64));
+            perm.extend((pos + nbd..total).map(|k| k as i64));
+            val.permute(&perm)?
+        };
+        let mut flat = vec![offs.len() as i64];
+        flat.extend(rest.shape.iter().map(|&d| d as i64));
+        let val = val.reshape(&flat)?;
+        let vd = v.data().clone();
+        let vald = val.data().clone();
+        dispatch!(vd.dtype, T => {
+            for (i, &o) in offs.iter().enumerate() {
+                let dst = Layout { offset: o, ..rest.clone() };
+                let src = vald.layout.select(0, i);
+                // SAFETY: offsets bounds-checked; serial, so duplicates take the last value.
+                unsafe { crate::cpu::cast_copy::<T, T>((vald.storage.ptr() as *const T).add(src.offset), &src, (vd.storage.ptr() as *mut T).add(dst.offset), &dst) }
+            }
+        });
+        vd.storage.bump_version();
+        Ok(())
+    }
+
+    /// Out-of-place, differentiable `index_put`: where(selected, value, self).
+    pub fn index_put(&self, indices: &[TensorIndex], value: &Tensor) -> Result<Tensor> {
+        // Build a selection mask and the scattered value without a graph, then combine
+        // with tensor ops so that gradients flow to both self and value.
+        let _shape = self.shape();
+        let positions = {
+            let _ng = crate::autograd::NoGradGuard::new();
+            let ids = Tensor::arange_i64(0, self.numel() as i64, 1)?.reshape_usize(&self.shape())?;
+            ids.index(indices)?
+        };
+        let flat = positions.reshape(&[-1])?;
+        let pshape = positions.shape();
+        let vb = value.to_dtype(self.dtype())?.expand_usize(&pshape)?.reshape(&[-1])?;
+        let mask = {
+            let _ng = crate::autograd::NoGradGuard::new();
+            let m = Tensor::zeros(&[self.numel()], DType::Bool, self.device())?;
+            let ones = Tensor::ones(&[flat.numel()], DType::Bool, self.device())?;
+            m.scatter(0, &flat, &ones)?.reshape_usize(&self.shape())?
+        };
+        let scattered = Tensor::zeros(&[self.numel()], self.dtype(), self.device())?.scatter(0, &flat, &vb)?.reshape_usize(&self.shape())?;
+        Tensor::where_(&mask, &scattered, self)
+    }
+}
+
+#[allow(unused)]
+fn _e<T: Element>(_: T) {}

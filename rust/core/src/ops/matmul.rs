@@ -1,0 +1,272 @@
+//! The matmul family. `bmm_general` (batched, strided, broadcast-free) is the one
+//! primitive with a kernel and a backward; mm/bmm/matmul/mv/dot/outer/addmm/baddbmm are
+//! views and composites around it.
+
+use rayon::prelude::*;
+
+use crate::autograd::{needs_grad, record, SavedTensor};
+use crate::cpu::matmul::{matmul, Mat};
+use crate::cpu::SendPtr;
+use crate::dtype::Scalar;
+use crate::error::Result;
+use crate::shape::{broadcast_shapes, fmt_shape, Layout};
+use crate::tensor::Tensor;
+use crate::{bail, dispatch};
+
+fn check_dtypes(a: &Tensor, b: &Tensor) -> Result<()> {
+    if a.dtype() != b.dtype() {
+        bail!(
+            Runtime,
+            "expected m1 and m2 to have the same dtype, but got: {} != {}",
+            c_name(a.dtype()),
+            c_name(b.dtype())
+        );
+    }
+    crate::ops::elementwise::check_same_device(&[a.into(), b.into()])?;
+    crate::tensor::check_device(a.device())
+}
+
+fn c_name(d: crate::dtype::DType) -> &'static str {
+    use crate::dtype::DType::*;
+    match d {
+        Bool => "bool",
+        U8 => "unsigned char",
+        I8 => "signed char",
+        I16 => "short int",
+        I32 => "int",
+        I64 => "long int",
+        F16 => "c10::Half",
+        BF16 => "c10::BFloat16",
+        F32 => "float",
+        F64 => "double",
+    }
+}
+
+/// a: [..., m, k], b: [..., k, n] with identical batch dims -> contiguous [..., m, n].
+fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (ad, bd) = (a.data().clone(), b.data().clone());
+    let (la, lb) = (&ad.layout, &bd.layout);
+    let nd = la.ndim();
+    let (m, k, n) = (la.shape[nd - 2], la.shape[nd - 1], lb.shape[nd - 1]);
+    let batch: Vec<usize> = la.shape[..nd - 2].to_vec();
+    let nb: usize = batch.iter().product();
+    let mut out_shape = batch.clone();
+    out_shape.extend([m, n]);
+    let out = Tensor::empty(&out_shape, ad.dtype, a.device())?;
+    {
+        let od = out.data();
+        let ba = Layout { shape: batch.clone(), strides: la.strides[..nd - 2].to_vec(), offset: la.offset };
+        let bb = Layout { shape: batch.clone(), strides: lb.strides[..nd - 2].to_vec(), offset: lb.offset };
+        let (ars, acs, brs, bcs) = (la.strides[nd - 2] as isize, la.strides[nd - 1] as isize, lb.strides[nd - 2] as isize, lb.strides[nd - 1] as isize);
+        dispatch!(ad.dtype, T => {
+            let (pa, pb, po) = (SendPtr(ad.storage.ptr() as *mut T), SendPtr(bd.storage.ptr() as *mut T), SendPtr(unsafe { od.ptr::<T>() }));
+            let one = |i: usize, threaded: bool| {
+                let oa = crate::cpu::reduce::offset_of(&ba, i);
+                let ob = crate::cpu::reduce::offset_of(&bb, i);
+                // SAFETY: offsets address a's/b's storages; the output slice i is disjoint.
+                unsafe {
+                    matmul::<T>(m, n, k,
+                        Mat { ptr: pa.get().add(oa) as *const T, rs: ars, cs: acs },
+                        Mat { ptr: pb.get().add(ob) as *const T, rs: brs, cs: bcs },
+                        po.get().add(i * m * n), threaded)
+                }
+            };
+            if nb > 1 && m * n * k < 128 * 128 * 128 && rayon::current_num_threads() > 1 {
+                (0..nb).into_par_iter().for_each(|i| one(i, false));
+            } else {
+                for i in 0..nb {
+                    one(i, true);
+                }
+            }
+        });
+    }
+    if needs_grad(&[a, b]) {
+        let (sa, sb) = (SavedTensor::input(a), SavedTensor::input(b));
+        let name = if nd == 2 { "MmBackward0" } else { "BmmBackward0" };
+        record(name, &[a, b], &[&out], move |ctx, g| {
+            let Some(g) = &g[0] else { return Ok(vec![None, None]) };
+            let ga = if ctx.needs_input_grad[0] { Some(bmm_general(g, &sb.unpack(ctx)?.mt()?)?) } else { None };
+            let gb = if ctx.needs_input_grad[1] { Some(bmm_general(&sa.unpack(ctx)?.mt()?, g)?) } else { None };
+            Ok(vec![ga, gb])
+        });
+    }
+    Ok(out)
+}
+
+impl Tensor {
+    pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
+        check_dtypes(self, other)?;
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.len() != 2 {
+            bail!(Runtime, "self must be a matrix");
+        }
+        if sb.len() != 2 {
+            bail!(Runtime, "mat2 must be a matrix");
+        }
+        if sa[1] != sb[0] {
+            bail!(Runtime, "mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{})", sa[0], sa[1], sb[0], sb[1]);
+        }
+        bmm_general(self, other)
+    }
+
+    pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
+        check_dtypes(self, other)?;
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.len() != 3 {
+            bail!(Runtime, "batch1 must be a 3D tensor");
+        }
+        if sb.len() != 3 {
+            bail!(Runtime, "batch2 must be a 3D tensor");
+        }
+        if sb[0] != sa[0] || sb[1] != sa[2] {
+            bail!(
+                Runtime,
+                "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].",
+                sa[0],
+                sa[2],
+                sb[0],
+                sb[1]
+            );
+        }
+        bmm_general(self, other)
+    }
+
+    /// `torch.matmul` with NumPy semantics for 1-d operands and broadcast batch dims.
+    pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        check_dtypes(self, other)?;
+        let (sa, sb) = (self.shape(), other.shape());
+        match (sa.len(), sb.len()) {
+            (0, _) | (_, 0) => bail!(
+                Runtime,
+                "both arguments to matmul need to be at least 1D, but they are {}D and {}D",
+                sa.len(),
+                sb.len()
+            ),
+            (1, 1) => self.dot(other),
+            (2, 1) => self.mv(other),
+            (1, 2) => {
+                if sa[0] != sb[0] {
+                    bail!(Runtime, "mat1 and mat2 shapes cannot be multiplied (1x{} and {}x{})", sa[0], sb[0], sb[1]);
+                }
+                self.unsqueeze(0)?.mm(other)?.squeeze(Some(&[0]))
+            }
+            (2, 2) => self.mm(other),
+            _ => {
+                let a = if sa.len() == 1 { self.unsqueeze(0)? } else { self.clone() };
+                let b = if sb.len() == 1 { other.unsqueeze(-1)? } else { other.clone() };
+                let (la, lb) = (a.shape(), b.shape());
+                let (m, k1) = (la[la.len() - 2], la[la.len() - 1]);
+                let (k2, n) = (lb[lb.len() - 2], lb[lb.len() - 1]);
+                if k1 != k2 {
+                    bail!(
+                        Runtime,
+                        "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].",
+                        la[..la.len() - 2].iter().product::<usize>(),
+                        k1,
+                        lb[..lb.len() - 2].iter().product::<usize>(),
+                        k2
+                    );
+                }
+                let batch = broadcast_shapes(&la[..la.len() - 2], &lb[..lb.len() - 2])?;
+                let mut ta = batch.clone();
+                ta.extend([m, k1]);
+                let mut tb = batch.clone();
+                tb.extend([k2, n]);
+                let mut out = bmm_general(&a.expand_usize(&ta)?, &b.expand_usize(&tb)?)?;
+                if sa.len() == 1 {
+                    out = out.squeeze(Some(&[-2]))?;
+                }
+                if sb.len() == 1 {
+                    out = out.squeeze(Some(&[-1]))?;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    pub fn mv(&self, v: &Tensor) -> Result<Tensor> {
+        check_dtypes(self, v)?;
+        let (sa, sv) = (self.shape(), v.shape());
+        if sa.len() != 2 || sv.len() != 1 {
+            bail!(Runtime, "vector + matrix @ vector expected, got {}, {}, {}", 1, sa.len(), sv.len());
+        }
+        if sa[1] != sv[0] {
+            bail!(Runtime, "size mismatch, got input ({}), mat ({}x{}), vec ({})", sa[0], sa[0], sa[1], sv[0]);
+        }
+        self.mm(&v.unsqueeze(1)?)?.squeeze(Some(&[1]))
+    }
+
+    pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.len() != 1 || sb.len() != 1 {
+            bail!(Runtime, "1D tensors expected, but got {}D and {}D tensors", sa.len(), sb.len());
+        }
+        if self.dtype() != other.dtype() {
+            bail!(
+                Runtime,
+                "dot : expected both vectors to have same dtype, but found {} and {}",
+                crate::ops::pretty_dtype(self.dtype()),
+                crate::ops::pretty_dtype(other.dtype())
+            );
+        }
+        if sa[0] != sb[0] {
+            bail!(
+                Runtime,
+                "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number of elements, but got {} and {} elements respectively",
+                sa[0],
+                sb[0],
+                sa[0],
+                sb[0]
+            );
+        }
+        self.unsqueeze(0)?.mm(&other.unsqueeze(1)?)?.reshape(&[])
+    }
+
+    pub fn outer(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 1 || other.ndim() != 1 {
+            bail!(Runtime, "outer: expected 1D tensors, got {}D and {}D", self.ndim(), other.ndim());
+        }
+        self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
+    }
+
+    /// beta * self + alpha * (m1 @ m2)
+    pub fn addmm(&self, m1: &Tensor, m2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        let p = m1.mm(m2)?;
+        let shape = p.shape();
+        broadcast_shapes(&self.shape(), &shape).map_err(|_| {
+            crate::err!(
+                Runtime,
+                "The expanded size of the tensor ({}) must match the existing size ({}) at non-singleton dimension 1.  Target sizes: {}.  Tensor sizes: {}",
+                shape[1],
+                self.shape().last().copied().unwrap_or(0),
+                fmt_shape(&shape),
+                fmt_shape(&self.shape())
+            )
+        })?;
+        combine_scaled(self, &p, beta, alpha)
+    }
+
+    pub fn baddbmm(&self, b1: &Tensor, b2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        let p = b1.bmm(b2)?;
+        combine_scaled(self, &p, beta, alpha)
+    }
+}
+
+fn combine_scaled(input: &Tensor, p: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+    let p = if alpha == Scalar::Int(1) || alpha == Scalar::Float(1.0) { p.clone() } else { p.mul(alpha)? };
+    if beta == Scalar::Int(0) || beta == Scalar::Float(0.0) {
+        // beta = 0 ignores input entirely (NaN in it does not propagate), as PyTorch.
+        return p.add(&input.zeros_like()?.expand_usize(&input.shape())?)?.sum_to_size(&p.shape()).map(|_| p.clone());
+    }
+    let i = if beta == Scalar::Int(1) || beta == Scalar::Float(1.0) { input.clone() } else { input.mul(beta)? };
+    let out = i.add(&p)?;
+    if out.shape() != p.shape() {
+        bail!(
+            Runtime,
+            "The expanded size of the tensor must match: input {} vs product {}",
+            fmt_shape(&input.shape()),
+            fmt_shape(&p.shape())
+        );
+    }
+    Ok(out)
+}

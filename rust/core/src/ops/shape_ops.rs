@@ -1,0 +1,262 @@
+//! Joining and rearranging: cat/stack are primitives (copy kernel + split backward);
+//! flip/roll/repeat/tile/repeat_interleave/tril/triu are composites.
+
+use crate::autograd::{needs_grad, record};
+use crate::dtype::{DType, Scalar};
+use crate::error::Result;
+use crate::shape::{fmt_shape, wrap_dim};
+use crate::tensor::Tensor;
+use crate::{bail, dispatch};
+
+impl Tensor {
+    pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+        if tensors.is_empty() {
+            bail!(Runtime, "torch.cat(): expected a non-empty list of Tensors");
+        }
+        // Legacy rule: 1-d empty tensors are skipped.
+        let parts: Vec<&Tensor> = tensors.iter().filter(|t| !(t.ndim() == 1 && t.numel() == 0)).collect();
+        if parts.is_empty() {
+            return tensors[0].clone_tensor();
+        }
+        let ref_shape = parts[0].shape();
+        if ref_shape.is_empty() {
+            bail!(Runtime, "zero-dimensional tensor (at position 0) cannot be concatenated");
+        }
+        let d = wrap_dim(dim, ref_shape.len())?;
+        let mut dtype = parts[0].dtype();
+        for (i, t) in parts.iter().enumerate() {
+            let s = t.shape();
+            if s.len() != ref_shape.len() {
+                bail!(
+                    Runtime,
+                    "Tensors must have same number of dimensions: got {} and {}",
+                    ref_shape.len(),
+                    s.len()
+                );
+            }
+            for k in 0..s.len() {
+                if k != d && s[k] != ref_shape[k] {
+                    bail!(
+                        Runtime,
+                        "Sizes of tensors must match except in dimension {}. Expected size {} but got size {} for tensor number {} in the list.",
+                        d,
+                        ref_shape[k],
+                        s[k],
+                        i
+                    );
+                }
+            }
+            dtype = crate::dtype::promote_types(dtype, t.dtype());
+        }
+        crate::ops::elementwise::check_same_device(&parts.iter().map(|t| (*t).into()).collect::<Vec<_>>())?;
+        let sizes: Vec<usize> = parts.iter().map(|t| t.shape()[d]).collect();
+        let mut out_shape = ref_shape.clone();
+        out_shape[d] = sizes.iter().sum();
+        let out = Tensor::empty(&out_shape, dtype, parts[0].device())?;
+        {
+            let od = out.data().clone();
+            let mut start = 0;
+            for (t, &sz) in parts.iter().zip(&sizes) {
+                let td = t.data().clone();
+                let ol = od.layout.narrow(d, start, sz);
+                dispatch!(td.dtype, S => dispatch!(dtype, D => {
+                    // SAFETY: dtypes match pointers; the narrow view addresses `out`.
+                    unsafe { crate::cpu::cast_copy::<S, D>(td.ptr::<S>(), &td.layout, (od.storage.ptr() as *mut D).add(ol.offset), &ol) }
+                }));
+                start += sz;
+            }
+        }
+        let refs: Vec<&Tensor> = parts.to_vec();
+        if needs_grad(&refs) {
+            let dts: Vec<DType> = parts.iter().map(|t| t.dtype()).collect();
+            record("CatBackward0", &refs, &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None; sizes.len()]) };
+                let mut outs = vec![];
+                let mut s = 0;
+                for (i, &sz) in sizes.iter().enumerate() {
+                    let gi = g.narrow(d as i64, s as i64, sz as i64)?;
+                    outs.push(Some(if dts[i] != gi.dtype() && dts[i].is_float() { gi.to_dtype(dts[i])? } else { gi }));
+                    s += sz;
+                }
+                Ok(outs)
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+        if tensors.is_empty() {
+            bail!(Runtime, "stack expects a non-empty TensorList");
+        }
+        let s0 = tensors[0].shape();
+        for (i, t) in tensors.iter().enumerate() {
+            if t.shape() != s0 {
+                bail!(
+                    Runtime,
+                    "stack expects each tensor to be equal size, but got {} at entry 0 and {} at entry {}",
+                    fmt_shape(&s0),
+                    fmt_shape(&t.shape()),
+                    i
+                );
+            }
+        }
+        let d = wrap_dim(dim, s0.len() + 1)?;
+        let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(d as i64)).collect::<Result<_>>()?;
+        Tensor::cat(&us, d as i64)
+    }
+
+    pub fn hstack(tensors: &[Tensor]) -> Result<Tensor> {
+        let ts: Vec<Tensor> = tensors.iter().map(|t| t.atleast_1d()).collect::<Result<_>>()?;
+        if ts.first().map(|t| t.ndim() == 1).unwrap_or(false) {
+            Tensor::cat(&ts, 0)
+        } else {
+            Tensor::cat(&ts, 1)
+        }
+    }
+    pub fn vstack(tensors: &[Tensor]) -> Result<Tensor> {
+        let ts: Vec<Tensor> = tensors.iter().map(|t| t.atleast_2d()).collect::<Result<_>>()?;
+        Tensor::cat(&ts, 0)
+    }
+    pub fn atleast_1d(&self) -> Result<Tensor> {
+        if self.ndim() == 0 { self.reshape(&[1]) } else { Ok(self.clone()) }
+    }
+    pub fn atleast_2d(&self) -> Result<Tensor> {
+        match self.ndim() {
+            0 => self.reshape(&[1, 1]),
+            1 => self.unsqueeze(0),
+            _ => Ok(self.clone()),
+        }
+    }
+
+    /// `flip(dims)`: reversed copy (PyTorch never has negative strides).
+    pub fn flip(&self, dims: &[i64]) -> Result<Tensor> {
+        let n = self.ndim();
+        let ds = crate::shape::wrap_dims(dims, n)?;
+        let mut out = self.clone();
+        for d in ds {
+            let len = self.shape()[d] as i64;
+            let idx = Tensor::arange_i64(len - 1, -1, -1)?;
+            out = out.index_select(d as i64, &idx)?;
+        }
+        if out.same(self) {
+            return self.clone_tensor();
+        }
+        Ok(out)
+    }
+
+    /// `roll(shifts, dims)`; without dims the flattened tensor is rolled.
+    pub fn roll(&self, shifts: &[i64], dims: &[i64]) -> Result<Tensor> {
+        if dims.is_empty() {
+            if shifts.len() != 1 {
+                bail!(Runtime, "shifts and dimensions must align. shifts: {}, dims:0", shifts.len());
+            }
+            let shape = self.shape();
+            return self.reshape(&[-1])?.roll(shifts, &[0])?.reshape_usize(&shape);
+        }
+        if shifts.len() != dims.len() {
+            bail!(Runtime, "shifts and dimensions must align. shifts: {}, dims:{}", shifts.len(), dims.len());
+        }
+        let mut out = self.clone();
+        for (&s, &d) in shifts.iter().zip(dims) {
+            let d = wrap_dim(d, self.ndim())?;
+            let len = self.shape()[d] as i64;
+            if len == 0 {
+                continue;
+            }
+            let s = s.rem_euclid(len);
+            if s == 0 {
+                continue;
+            }
+            let a = out.narrow(d as i64, len - s, s)?;
+            let b = out.narrow(d as i64, 0, len - s)?;
+            out = Tensor::cat(&[a, b], d as i64)?;
+        }
+        if out.same(self) {
+            return self.clone_tensor();
+        }
+        Ok(out)
+    }
+
+    /// `repeat(sizes)`: tile the data (a copy), via expand + reshape.
+    pub fn repeat(&self, reps: &[i64]) -> Result<Tensor> {
+        let shape = self.shape();
+        if reps.len() < shape.len() {
+            bail!(Runtime, "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
+        }
+        if reps.iter().any(|&r| r < 0) {
+            bail!(Runtime, "Trying to create tensor with negative dimension {}: {:?}", reps.iter().find(|&&r| r < 0).unwrap(), reps);
+        }
+        let lead = reps.len() - shape.len();
+        let padded: Vec<usize> = std::iter::repeat_n(1, lead).chain(shape.iter().copied()).collect();
+        // view as [1, s0, 1, s1, ...], expand to [r0, s0, r1, s1, ...], reshape.
+        let mut inter = vec![];
+        let mut target = vec![];
+        let mut fin = vec![];
+        for (i, &s) in padded.iter().enumerate() {
+            inter.push(1i64);
+            inter.push(s as i64);
+            target.push(reps[i]);
+            target.push(s as i64);
+            fin.push(reps[i] * s as i64);
+        }
+        let v = self.reshape_usize(&padded)?.reshape(&inter)?;
+        v.expand(&target)?.contiguous()?.reshape(&fin)
+    }
+
+    pub fn tile(&self, reps: &[i64]) -> Result<Tensor> {
+        let n = self.ndim();
+        let mut r: Vec<i64> = reps.to_vec();
+        while r.len() < n {
+            r.insert(0, 1);
+        }
+        self.repeat(&r)
+    }
+
+    /// `repeat_interleave(repeats, dim)`; `repeats` is a scalar or a 1-d tensor.
+    pub fn repeat_interleave(&self, repeats: &Tensor, dim: Option<i64>) -> Result<Tensor> {
+        let (x, d) = match dim {
+            None => (self.reshape(&[-1])?, 0usize),
+            Some(d) => (self.clone(), wrap_dim(d, self.ndim())?),
+        };
+        let n = x.shape().get(d).copied().unwrap_or(1);
+        let reps = repeats.to_vec::<i64>()?;
+        let reps: Vec<i64> = if reps.len() == 1 { vec![reps[0]; n] } else { reps };
+        if reps.len() != n {
+            bail!(Runtime, "repeats must have the same size as input along dim, but got repeats.size(0) = {} and input.size({}) = {}", reps.len(), d, n);
+        }
+        if reps.iter().any(|&r| r < 0) {
+            bail!(Runtime, "repeats can not be negative");
+        }
+        let idx: Vec<i64> = reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(i as i64, r as usize)).collect();
+        let len = idx.len();
+        x.index_select(d as i64, &Tensor::from_vec(idx, &[len])?)
+    }
+
+    /// Lower/upper triangle (`tril`/`triu`) of the last two dims.
+    pub fn tril(&self, diagonal: i64) -> Result<Tensor> {
+        self.tri(diagonal, true)
+    }
+    pub fn triu(&self, diagonal: i64) -> Result<Tensor> {
+        self.tri(diagonal, false)
+    }
+    fn tri(&self, k: i64, lower: bool) -> Result<Tensor> {
+        let s = self.shape();
+        if s.len() < 2 {
+            bail!(Runtime, "{}: input tensor must have at least 2 dimensions", if lower { "tril" } else { "triu" });
+        }
+        let (r, c) = (s[s.len() - 2], s[s.len() - 1]);
+        let mut m = vec![false; r * c];
+        for i in 0..r {
+            for j in 0..c {
+                let dj = j as i64 - i as i64;
+                m[i * c + j] = if lower { dj <= k } else { dj >= k };
+            }
+        }
+        let mask = Tensor::from_vec(m, &[r, c])?;
+        let zero = Tensor::zeros(&[], self.dtype(), self.device())?;
+        Tensor::where_(&mask, self, &zero)
+    }
+}
+
+#[allow(unused)]
+fn _u(_: Scalar) {}

@@ -1,0 +1,230 @@
+//! Counter-based RNG: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy
+//! as 1, 2, 3"). Element i of a draw uses counter block (offset + i / lanes_per_elem),
+//! so results do not depend on threading, and the CUDA kernels (cuda/index.cu) produce
+//! the same numbers for the same seed.
+//!
+//! Stream layout (shared with CUDA):
+//! - key = (seed low 32 bits, seed high 32 bits); counter = (block lo, block hi, 0, 0).
+//! - f32 uniform: element i -> block offset + i/4, lane i%4: (u32 >> 8) * 2^-24.
+//! - f64 uniform: element i -> block offset + i/2, lanes 2(i%2), 2(i%2)+1 as (lo, hi) of a
+//!   u64: (u64 >> 11) * 2^-53.
+//! - normal: Box-Muller on the pair of f64-style uniforms of the same block: element i
+//!   -> block offset + i/2; u1 from lanes (0,1), u2 from lanes (2,3); even i takes
+//!   r*cos, odd i takes r*sin (both elements of a pair share the block).
+//! After a draw of n elements the offset advances by the number of blocks used.
+
+use std::sync::{Arc, Mutex};
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+#[inline(always)]
+fn mulhilo(a: u32, b: u32) -> (u32, u32) {
+    let p = a as u64 * b as u64;
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Philox4x32 with 10 rounds.
+#[inline]
+pub fn philox(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    let (mut c, mut k) = (counter, key);
+    for r in 0..10 {
+        if r > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let (hi0, lo0) = mulhilo(M0, c[0]);
+        let (hi1, lo1) = mulhilo(M1, c[2]);
+        c = [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0];
+    }
+    c
+}
+
+#[inline]
+fn block(seed: u64, b: u64) -> [u32; 4] {
+    philox([b as u32, (b >> 32) as u32, 0, 0], [seed as u32, (seed >> 32) as u32])
+}
+
+#[inline]
+fn u01_f64(lo: u32, hi: u32) -> f64 {
+    let u = (lo as u64) | ((hi as u64) << 32);
+    (u >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct GenState {
+    pub seed: u64,
+    pub offset: u64,
+}
+
+/// A generator handle (`torch.Generator`): shared, mutable state.
+#[derive(Clone)]
+pub struct Generator(pub Arc<Mutex<GenState>>);
+
+impl Generator {
+    pub fn new(seed: u64) -> Generator {
+        Generator(Arc::new(Mutex::new(GenState { seed, offset: 0 })))
+    }
+    pub fn manual_seed(&self, seed: u64) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        s.seed = seed;
+        s.offset = 0;
+    }
+    pub fn initial_seed(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).seed
+    }
+    pub fn get_state(&self) -> GenState {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn set_state(&self, st: GenState) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = st;
+    }
+    /// Reserve `blocks` counter blocks; returns (seed, first block).
+    fn reserve(&self, blocks: u64) -> (u64, u64) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let r = (s.seed, s.offset);
+        s.offset += blocks;
+        r
+    }
+    /// n uniforms in [0, 1) with f32 resolution (f32 tensors).
+    pub fn uniform_f32(&self, n: usize) -> Vec<f32> {
+        let (seed, off) = self.reserve((n as u64).div_ceil(4));
+        let mut out = vec![0.0f32; n];
+        fill_par(&mut out, 4, |bi, chunk| {
+            let b = block(seed, off + bi as u64);
+            for (j, o) in chunk.iter_mut().enumerate() {
+                *o = (b[j] >> 8) as f32 * (1.0 / 16_777_216.0);
+            }
+        });
+        out
+    }
+    /// n uniforms in [0, 1) with f64 resolution.
+    pub fn uniform_f64(&self, n: usize) -> Vec<f64> {
+        let (seed, off) = self.reserve((n as u64).div_ceil(2));
+        let mut out = vec![0.0f64; n];
+        fill_par(&mut out, 2, |bi, chunk| {
+            let b = block(seed, off + bi as u64);
+            for (j, o) in chunk.iter_mut().enumerate() {
+                *o = u01_f64(b[2 * j], b[2 * j + 1]);
+            }
+        });
+        out
+    }
+    /// n standard normals (Box-Muller).
+    pub fn normal_f64(&self, n: usize) -> Vec<f64> {
+        let (seed, off) = self.reserve((n as u64).div_ceil(2));
+        let mut out = vec![0.0f64; n];
+        fill_par(&mut out, 2, |bi, chunk| {
+            let b = block(seed, off + bi as u64);
+            // 1 - u keeps the log argument in (0, 1].
+            let u1 = 1.0 - u01_f64(b[0], b[1]);
+            let u2 = u01_f64(b[2], b[3]);
+            let r = (-2.0 * u1.ln()).sqrt();
+            let th = 2.0 * std::f64::consts::PI * u2;
+            chunk[0] = r * th.cos();
+            if chunk.len() > 1 {
+                chunk[1] = r * th.sin();
+            }
+        });
+        out
+    }
+    /// n integers uniform in [low, high).
+    pub fn randint(&self, low: i64, high: i64, n: usize) -> Vec<i64> {
+        let span = (high - low) as u64;
+        let (seed, off) = self.reserve((n as u64).div_ceil(2));
+        let mut out = vec![0i64; n];
+        fill_par(&mut out, 2, |bi, chunk| {
+            let b = block(seed, off + bi as u64);
+            for (j, o) in chunk.iter_mut().enumerate() {
+                let u = (b[2 * j] as u64) | ((b[2 * j + 1] as u64) << 32);
+                // Modulo bias is below 2^-40 for spans under 2^24.
+                *o = low + (u % span) as i64;
+            }
+        });
+        out
+    }
+    /// A random permutation of 0..n (Fisher-Yates driven by this stream).
+    pub fn randperm(&self, n: usize) -> Vec<i64> {
+        let mut p: Vec<i64> = (0..n as i64).collect();
+        if n < 2 {
+            return p;
+        }
+        let r = self.uniform_f64(n);
+        for i in (1..n).rev() {
+            let j = ((r[i] * (i + 1) as f64) as usize).min(i);
+            p.swap(i, j);
+        }
+        p
+    }
+}
+
+/// Fill `out` in blocks of `per` elements, block index passed to `f`; parallel for big n.
+fn fill_par<T: Send>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    use rayon::prelude::*;
+    if out.len() >= crate::cpu::GRAIN {
+        out.par_chunks_mut(per).enumerate().for_each(|(i, c)| f(i, c));
+    } else {
+        for (i, c) in out.chunks_mut(per).enumerate() {
+            f(i, c);
+        }
+    }
+}
+
+static DEFAULT: Mutex<Option<Generator>> = Mutex::new(None);
+
+/// The default CPU generator (`torch.default_generator`), seeded 67280421310721 as PyTorch.
+pub fn default_generator() -> Generator {
+    let mut g = DEFAULT.lock().unwrap_or_else(|e| e.into_inner());
+    g.get_or_insert_with(|| Generator::new(67_280_421_310_721)).clone()
+}
+
+pub fn manual_seed(seed: u64) {
+    default_generator().manual_seed(seed)
+}
+
+/// A fresh non-deterministic seed (`torch.seed()`).
+pub fn seed() -> u64 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let s = block(t, std::process::id() as u64);
+    let seed = (s[0] as u64) | ((s[1] as u64) << 32);
+    manual_seed(seed);
+    seed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn philox_known_answer() {
+        // Random123 known-answer test vectors for philox4x32-10.
+        assert_eq!(philox([0, 0, 0, 0], [0, 0]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(
+            philox([0xffffffff; 4], [0xffffffff, 0xffffffff]),
+            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
+        );
+        assert_eq!(
+            philox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
+            [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+        );
+    }
+
+    #[test]
+    fn streams_are_reproducible_and_uniform() {
+        let g = Generator::new(42);
+        let a = g.uniform_f32(1000);
+        g.manual_seed(42);
+        assert_eq!(a, g.uniform_f32(1000));
+        let mean: f64 = a.iter().map(|&x| x as f64).sum::<f64>() / 1000.0;
+        assert!((mean - 0.5).abs() < 0.05);
+        let n = g.normal_f64(20000);
+        let m: f64 = n.iter().sum::<f64>() / 20000.0;
+        let v: f64 = n.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 20000.0;
+        assert!(m.abs() < 0.03 && (v - 1.0).abs() < 0.05);
+        let mut p = g.randperm(100);
+        p.sort();
+        assert_eq!(p, (0..100).collect::<Vec<_>>());
+    }
+}

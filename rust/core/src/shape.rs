@@ -1,0 +1,324 @@
+//! Shapes, strides, layouts and broadcasting. All sizes and strides are in elements.
+
+use crate::error::Result;
+use crate::{bail, err};
+
+pub type Shape = Vec<usize>;
+
+/// Row-major strides of a contiguous tensor of `shape`.
+pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![0; shape.len()];
+    let mut acc = 1usize;
+    for i in (0..shape.len()).rev() {
+        strides[i] = acc;
+        acc = acc.saturating_mul(shape[i].max(1));
+    }
+    strides
+}
+
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Checked element count: errors on overflow instead of wrapping.
+pub fn checked_numel(shape: &[usize]) -> Result<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+        err!(Runtime, "Storage size calculation overflowed with sizes={}", fmt_shape(shape))
+    })
+}
+
+/// "[2, 3]" as PyTorch prints sizes in messages.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    format!("[{}]", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))
+}
+
+/// Wrap a possibly negative dim into `0..ndim` (PyTorch's maybe_wrap_dim). A 0-d tensor
+/// accepts dims -1 and 0.
+pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
+    let n = ndim.max(1) as i64;
+    if dim < -n || dim >= n {
+        bail!(
+            Index,
+            "Dimension out of range (expected to be in range of [{}, {}], but got {})",
+            -n,
+            n - 1,
+            dim
+        );
+    }
+    Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
+}
+
+/// Wrap a list of dims, rejecting repeats.
+pub fn wrap_dims(dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(dims.len());
+    for &d in dims {
+        let w = wrap_dim(d, ndim)?;
+        if out.contains(&w) {
+            bail!(Runtime, "dim {} appears multiple times in the list of dims", w);
+        }
+        out.push(w);
+    }
+    Ok(out)
+}
+
+/// Broadcast two shapes (NumPy rules).
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        out[i] = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            bail!(
+                Runtime,
+                "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension {}",
+                da,
+                db,
+                i
+            );
+        };
+    }
+    Ok(out)
+}
+
+/// Shape, strides and storage offset of a tensor view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub shape: Shape,
+    pub strides: Vec<usize>,
+    pub offset: usize,
+}
+
+impl Layout {
+    pub fn contiguous(shape: &[usize]) -> Layout {
+        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
+    }
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+    pub fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+    /// PyTorch's is_contiguous: strides of size-1 dims are ignored.
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1usize;
+        for i in (0..self.shape.len()).rev() {
+            let d = self.shape[i];
+            if d == 1 {
+                continue;
+            }
+            if d == 0 {
+                return true;
+            }
+            if self.strides[i] != expected {
+                return false;
+            }
+            expected *= d;
+        }
+        true
+    }
+    /// Largest element offset reachable + 1 (storage elements needed).
+    pub fn required_len(&self) -> usize {
+        if self.shape.iter().any(|&d| d == 0) {
+            return self.offset;
+        }
+        self.offset + self.shape.iter().zip(&self.strides).map(|(&d, &s)| (d - 1) * s).sum::<usize>() + 1
+    }
+    /// View of this layout broadcast to `shape` (stride 0 on broadcast dims).
+    pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {
+        let n = shape.len();
+        if self.ndim() > n {
+            bail!(
+                Runtime,
+                "The expanded size of the tensor ({}) must match the existing size ({}) at non-singleton dimension 0.  Target sizes: {}.  Tensor sizes: {}",
+                n,
+                self.ndim(),
+                fmt_shape(shape),
+                fmt_shape(&self.shape)
+            );
+        }
+        let lead = n - self.ndim();
+        let mut strides = vec![0; n];
+        for i in 0..n {
+            if i < lead {
+                continue;
+            }
+            let (d, s) = (self.shape[i - lead], self.strides[i - lead]);
+            if d == shape[i] {
+                strides[i] = s;
+            } else if d == 1 {
+                strides[i] = 0;
+            } else {
+                bail!(
+                    Runtime,
+                    "The expanded size of the tensor ({}) must match the existing size ({}) at non-singleton dimension {}.  Target sizes: {}.  Tensor sizes: {}",
+                    shape[i],
+                    d,
+                    i,
+                    fmt_shape(shape),
+                    fmt_shape(&self.shape)
+                );
+            }
+        }
+        Ok(Layout { shape: shape.to_vec(), strides, offset: self.offset })
+    }
+    pub fn transpose(&self, d0: usize, d1: usize) -> Layout {
+        let mut l = self.clone();
+        l.shape.swap(d0, d1);
+        l.strides.swap(d0, d1);
+        l
+    }
+    pub fn permute(&self, perm: &[usize]) -> Layout {
+        Layout {
+            shape: perm.iter().map(|&p| self.shape[p]).collect(),
+            strides: perm.iter().map(|&p| self.strides[p]).collect(),
+            offset: self.offset,
+        }
+    }
+    pub fn narrow(&self, dim: usize, start: usize, len: usize) -> Layout {
+        let mut l = self.clone();
+        l.offset += start * l.strides[dim];
+        l.shape[dim] = len;
+        l
+    }
+    pub fn select(&self, dim: usize, index: usize) -> Layout {
+        let mut l = self.clone();
+        l.offset += index * l.strides[dim];
+        l.shape.remove(dim);
+        l.strides.remove(dim);
+        l
+    }
+    /// Strided slice along one dim: elements start, start+step, ... (< stop).
+    pub fn slice(&self, dim: usize, start: usize, stop: usize, step: usize) -> Layout {
+        let mut l = self.clone();
+        let len = if stop > start { (stop - start).div_ceil(step) } else { 0 };
+        l.offset += start * l.strides[dim];
+        l.shape[dim] = len;
+        l.strides[dim] *= step;
+        l
+    }
+    pub fn unsqueeze(&self, dim: usize) -> Layout {
+        let mut l = self.clone();
+        let st = if dim < l.ndim() { l.strides[dim] * l.shape[dim] } else { 1 };
+        l.shape.insert(dim, 1);
+        l.strides.insert(dim, st);
+        l
+    }
+    /// Strides for viewing this layout as `shape` without copying, if possible
+    /// (PyTorch's computeStride). None means a copy is needed.
+    pub fn view_strides(&self, new_shape: &[usize]) -> Option<Vec<usize>> {
+        let old_shape = &self.shape;
+        let old_strides = &self.strides;
+        let mut new_strides = vec![0usize; new_shape.len()];
+        if old_shape.is_empty() {
+            return Some(vec![1; new_shape.len()]);
+        }
+        let numel = numel(old_shape);
+        if numel == 0 && old_shape == new_shape {
+            return Some(old_strides.clone());
+        }
+        if numel == 0 {
+            return Some(contiguous_strides(new_shape));
+        }
+        let mut view_d = new_shape.len() as isize - 1;
+        let mut chunk_base_stride = *old_strides.last().unwrap();
+        let mut tensor_numel = 1usize;
+        let mut view_numel = 1usize;
+        for tensor_d in (0..old_shape.len()).rev() {
+            tensor_numel *= old_shape[tensor_d];
+            if tensor_d == 0
+                || (old_shape[tensor_d - 1] != 1
+                    && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride)
+            {
+                while view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d as usize] == 1) {
+                    new_strides[view_d as usize] = view_numel * chunk_base_stride;
+                    view_numel *= new_shape[view_d as usize];
+                    view_d -= 1;
+                }
+                if view_numel != tensor_numel {
+                    return None;
+                }
+                if tensor_d > 0 {
+                    chunk_base_stride = old_strides[tensor_d - 1];
+                    tensor_numel = 1;
+                    view_numel = 1;
+                }
+            }
+        }
+        if view_d != -1 {
+            return None;
+        }
+        Some(new_strides)
+    }
+}
+
+/// Resolve a shape with at most one -1 against `numel` (view/reshape).
+pub fn infer_shape(shape: &[i64], numel: usize) -> Result<Shape> {
+    let mut infer = None;
+    let mut known = 1usize;
+    for (i, &d) in shape.iter().enumerate() {
+        if d == -1 {
+            if infer.is_some() {
+                bail!(Runtime, "only one dimension can be inferred");
+            }
+            infer = Some(i);
+        } else if d < 0 {
+            bail!(Runtime, "invalid shape dimension {}", d);
+        } else {
+            known = known.checked_mul(d as usize).ok_or_else(|| err!(Runtime, "shape is too large"))?;
+        }
+    }
+    let mut out: Shape = shape.iter().map(|&d| d.max(0) as usize).collect();
+    let fmt = || format!("[{}]", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
+    match infer {
+        Some(i) => {
+            if known == 0 || numel % known != 0 {
+                bail!(Runtime, "shape '{}' is invalid for input of size {}", fmt(), numel);
+            }
+            out[i] = numel / known;
+        }
+        None => {
+            if known != numel {
+                bail!(Runtime, "shape '{}' is invalid for input of size {}", fmt(), numel);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting() {
+        assert_eq!(broadcast_shapes(&[3, 1], &[4]).unwrap(), vec![3, 4]);
+        assert_eq!(broadcast_shapes(&[], &[2, 2]).unwrap(), vec![2, 2]);
+        assert!(broadcast_shapes(&[3], &[4]).is_err());
+        let l = Layout::contiguous(&[3, 1]).broadcast_to(&[2, 3, 4]).unwrap();
+        assert_eq!(l.strides, vec![0, 1, 0]);
+    }
+
+    #[test]
+    fn view_strides_follow_pytorch() {
+        let l = Layout::contiguous(&[2, 3, 4]);
+        assert_eq!(l.view_strides(&[6, 4]), Some(vec![4, 1]));
+        let t = l.transpose(0, 1); // [3,2,4] strides [4,12,1]
+        assert_eq!(t.view_strides(&[3, 8]), None);
+        assert_eq!(t.view_strides(&[3, 2, 2, 2]), Some(vec![4, 12, 2, 1]));
+    }
+
+    #[test]
+    fn dims_wrap() {
+        assert_eq!(wrap_dim(-1, 3).unwrap(), 2);
+        assert!(wrap_dim(3, 3).is_err());
+        assert_eq!(wrap_dim(0, 0).unwrap(), 0);
+        assert_eq!(infer_shape(&[-1, 4], 12).unwrap(), vec![3, 4]);
+        assert!(infer_shape(&[5, -1], 12).is_err());
+        assert!(Layout::contiguous(&[2, 1, 3]).transpose(0, 1).is_contiguous());
+    }
+}

@@ -1,0 +1,221 @@
+//! Storage: a reference-counted buffer shared by all views of a tensor, with the
+//! version counter autograd uses to detect in-place modification of saved tensors.
+//!
+//! CPU memory comes from a caching allocator: freed blocks are kept per size class
+//! and reused, so a loop that creates 64 MB temporaries does not pay for mmap +
+//! page faults on every iteration (PyTorch's CPU allocator returns them to the OS).
+
+use std::alloc::{self, Layout as AllocLayout};
+use std::any::Any;
+use std::collections::HashMap;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::device::Device;
+use crate::error::Result;
+use crate::err;
+
+const ALIGN: usize = 64;
+/// Blocks at most this large are cached once freed.
+const MAX_CACHED_BLOCK: usize = 1 << 30;
+/// Total bytes the cache may hold before frees go back to the system.
+const MAX_CACHED_TOTAL: usize = 2 << 30;
+
+/// Size classes: multiples of 64 bytes up to 4 KiB, then 4 steps per power of two, so
+/// a reused block wastes at most 25%.
+fn size_class(nbytes: usize) -> usize {
+    let n = nbytes.max(1);
+    if n <= 4096 {
+        return n.div_ceil(ALIGN) * ALIGN;
+    }
+    let p = usize::BITS - 1 - (n - 1).leading_zeros(); // 2^p < n <= 2^(p+1)
+    let quarter = 1usize << (p - 2);
+    n.div_ceil(quarter) * quarter
+}
+
+struct CpuCache {
+    free: HashMap<usize, Vec<usize>>, // class -> block addresses
+    cached_bytes: usize,
+}
+
+static CPU_CACHE: Mutex<Option<CpuCache>> = Mutex::new(None);
+static CPU_ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
+    let class = size_class(nbytes);
+    {
+        let mut guard = CPU_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cache) = guard.as_mut() {
+            if let Some(addr) = cache.free.get_mut(&class).and_then(|v| v.pop()) {
+                cache.cached_bytes -= class;
+                CPU_ALLOCATED.fetch_add(class, Ordering::Relaxed);
+                // SAFETY: addresses in the cache came from `alloc` below and are non-null.
+                return Ok((unsafe { NonNull::new_unchecked(addr as *mut u8) }, class));
+            }
+        }
+    }
+    let layout = AllocLayout::from_size_align(class, ALIGN)
+        .map_err(|_| err!(Runtime, "cannot allocate {} bytes", nbytes))?;
+    // SAFETY: layout has non-zero size (class >= 64).
+    let ptr = unsafe { alloc::alloc(layout) };
+    let ptr = NonNull::new(ptr).ok_or_else(|| {
+        err!(Runtime, "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.", nbytes)
+    })?;
+    CPU_ALLOCATED.fetch_add(class, Ordering::Relaxed);
+    Ok((ptr, class))
+}
+
+fn cpu_free(ptr: NonNull<u8>, class: usize) {
+    CPU_ALLOCATED.fetch_sub(class, Ordering::Relaxed);
+    if class <= MAX_CACHED_BLOCK {
+        let mut guard = CPU_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = guard.get_or_insert_with(|| CpuCache { free: HashMap::new(), cached_bytes: 0 });
+        if cache.cached_bytes + class <= MAX_CACHED_TOTAL {
+            cache.free.entry(class).or_default().push(ptr.as_ptr() as usize);
+            cache.cached_bytes += class;
+            return;
+        }
+    }
+    // SAFETY: ptr was allocated with exactly this layout in cpu_alloc.
+    unsafe { alloc::dealloc(ptr.as_ptr(), AllocLayout::from_size_align_unchecked(class, ALIGN)) }
+}
+
+/// Return every cached CPU block to the system.
+pub fn cpu_empty_cache() {
+    let mut guard = CPU_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(cache) = guard.as_mut() {
+        for (class, blocks) in cache.free.drain() {
+            for addr in blocks {
+                // SAFETY: each cached block was allocated by cpu_alloc with this class.
+                unsafe {
+                    alloc::dealloc(addr as *mut u8, AllocLayout::from_size_align_unchecked(class, ALIGN))
+                }
+            }
+        }
+        cache.cached_bytes = 0;
+    }
+}
+
+/// Bytes currently handed out by the CPU allocator (live tensors).
+pub fn cpu_memory_allocated() -> usize {
+    CPU_ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// Who owns the bytes and how to give them back.
+enum Owner {
+    /// From the caching allocator, with its size class.
+    Pool(usize),
+    /// Memory owned by someone else (a NumPy array); the box keeps it alive.
+    External(#[allow(dead_code)] Box<dyn Any + Send + Sync>),
+}
+
+pub struct StorageImpl {
+    ptr: NonNull<u8>,
+    nbytes: usize,
+    device: Device,
+    owner: Owner,
+    version: AtomicU64,
+}
+
+// SAFETY: the buffer is plain memory owned by this struct (or kept alive by `owner`);
+// concurrent access is coordinated by the tensor API like PyTorch's (views may alias,
+// kernels write only to outputs they own or to in-place targets).
+unsafe impl Send for StorageImpl {}
+// SAFETY: see Send above.
+unsafe impl Sync for StorageImpl {}
+
+impl Drop for StorageImpl {
+    fn drop(&mut self) {
+        if let Owner::Pool(class) = self.owner {
+            cpu_free(self.ptr, class);
+        }
+    }
+}
+
+/// Cheap-to-clone handle to a buffer.
+#[derive(Clone)]
+pub struct Storage(Arc<StorageImpl>);
+
+impl Storage {
+    /// Uninitialised CPU storage of `nbytes`.
+    pub fn cpu_uninit(nbytes: usize) -> Result<Storage> {
+        let (ptr, class) = cpu_alloc(nbytes)?;
+        Ok(Storage(Arc::new(StorageImpl {
+            ptr,
+            nbytes,
+            device: Device::Cpu,
+            owner: Owner::Pool(class),
+            version: AtomicU64::new(0),
+        })))
+    }
+    pub fn cpu_zeroed(nbytes: usize) -> Result<Storage> {
+        let s = Self::cpu_uninit(nbytes)?;
+        // SAFETY: the block holds at least nbytes writable bytes.
+        unsafe { std::ptr::write_bytes(s.ptr(), 0, nbytes) };
+        Ok(s)
+    }
+    /// Wrap memory owned by `owner` (e.g. a NumPy array).
+    ///
+    /// # Safety
+    /// `ptr` must be valid for reads and writes of `nbytes` bytes for as long as
+    /// `owner` is alive, and suitably aligned for the dtype the tensor will use.
+    pub unsafe fn from_external(ptr: *mut u8, nbytes: usize, owner: Box<dyn Any + Send + Sync>) -> Storage {
+        let ptr = NonNull::new(ptr).unwrap_or(NonNull::dangling());
+        Storage(Arc::new(StorageImpl {
+            ptr,
+            nbytes,
+            device: Device::Cpu,
+            owner: Owner::External(owner),
+            version: AtomicU64::new(0),
+        }))
+    }
+    #[inline]
+    pub fn ptr(&self) -> *mut u8 {
+        self.0.ptr.as_ptr()
+    }
+    pub fn nbytes(&self) -> usize {
+        self.0.nbytes
+    }
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+    #[inline]
+    pub fn version(&self) -> u64 {
+        self.0.version.load(Ordering::Relaxed)
+    }
+    #[inline]
+    pub fn bump_version(&self) {
+        self.0.version.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn same(&self, other: &Storage) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.0) > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_classes_bound_waste() {
+        for n in [1, 63, 64, 65, 4096, 4097, 10_000, 1 << 20, (1 << 20) + 1, 67_108_864] {
+            let c = size_class(n);
+            assert!(c >= n && c % 64 == 0, "{n} -> {c}");
+            assert!(n <= 4096 || (c - n) * 4 <= n, "{n} -> {c}");
+        }
+    }
+
+    #[test]
+    fn freed_blocks_are_reused() {
+        let a = Storage::cpu_uninit(5_555_555).unwrap();
+        let p = a.ptr() as usize;
+        assert_eq!(p % ALIGN, 0);
+        drop(a);
+        let b = Storage::cpu_uninit(5_300_000).unwrap();
+        assert_eq!(b.ptr() as usize, p);
+    }
+}

@@ -1,0 +1,233 @@
+//! The tensor handle. A `Tensor` is an `Arc` to a `TensorImpl`: cloning the handle is
+//! cheap and aliases the same tensor (same grad, same version), like a Python reference.
+//! Views are distinct `TensorImpl`s sharing one `Storage`.
+
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use crate::autograd::AutogradMeta;
+use crate::device::Device;
+use crate::dtype::{DType, Element, Scalar};
+use crate::error::Result;
+use crate::shape::{checked_numel, Layout};
+use crate::storage::Storage;
+use crate::{bail, dispatch};
+
+/// Storage + view geometry + dtype: what kernels read.
+#[derive(Clone)]
+pub struct TensorData {
+    pub storage: Storage,
+    pub layout: Layout,
+    pub dtype: DType,
+}
+
+impl TensorData {
+    /// Typed pointer to the first element of the view.
+    ///
+    /// # Safety
+    /// `T` must be the Rust type of `self.dtype`.
+    #[inline]
+    pub unsafe fn ptr<T>(&self) -> *mut T {
+        (self.storage.ptr() as *mut T).add(self.layout.offset)
+    }
+}
+
+pub struct TensorImpl {
+    // RwLock so that `t.data = other` / `set_` can swap what a tensor points at while
+    // keeping its identity (grad, hooks); kernels only take the read side.
+    data: RwLock<TensorData>,
+    pub(crate) autograd: Mutex<AutogradMeta>,
+}
+
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<TensorImpl>);
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor(shape={:?}, dtype={})", self.shape(), self.dtype())
+    }
+}
+
+impl Tensor {
+    pub fn from_data(data: TensorData) -> Tensor {
+        Tensor(Arc::new(TensorImpl { data: RwLock::new(data), autograd: Mutex::new(AutogradMeta::default()) }))
+    }
+    pub fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
+        Self::from_data(TensorData { storage, layout, dtype })
+    }
+    #[inline]
+    pub fn data(&self) -> RwLockReadGuard<'_, TensorData> {
+        self.0.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Replace what this tensor points at (Python `t.data = other`).
+    pub fn set_data(&self, data: TensorData) {
+        *self.0.data.write().unwrap_or_else(|e| e.into_inner()) = data;
+    }
+    pub(crate) fn meta(&self) -> MutexGuard<'_, AutogradMeta> {
+        self.0.autograd.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    // ---- geometry -------------------------------------------------------------------
+    pub fn shape(&self) -> Vec<usize> {
+        self.data().layout.shape.clone()
+    }
+    pub fn strides(&self) -> Vec<usize> {
+        self.data().layout.strides.clone()
+    }
+    pub fn layout(&self) -> Layout {
+        self.data().layout.clone()
+    }
+    pub fn dtype(&self) -> DType {
+        self.data().dtype
+    }
+    pub fn device(&self) -> Device {
+        self.data().storage.device()
+    }
+    pub fn ndim(&self) -> usize {
+        self.data().layout.ndim()
+    }
+    pub fn dim(&self) -> usize {
+        self.ndim()
+    }
+    pub fn numel(&self) -> usize {
+        self.data().layout.numel()
+    }
+    pub fn size(&self, dim: i64) -> Result<usize> {
+        let d = self.data();
+        let i = crate::shape::wrap_dim(dim, d.layout.ndim())?;
+        Ok(if d.layout.ndim() == 0 { 1 } else { d.layout.shape[i] })
+    }
+    pub fn is_contiguous(&self) -> bool {
+        self.data().layout.is_contiguous()
+    }
+    pub fn storage_offset(&self) -> usize {
+        self.data().layout.offset
+    }
+    pub fn storage(&self) -> Storage {
+        self.data().storage.clone()
+    }
+    pub fn data_ptr(&self) -> usize {
+        let d = self.data();
+        d.storage.ptr() as usize + d.layout.offset * d.dtype.size()
+    }
+    pub fn element_size(&self) -> usize {
+        self.dtype().size()
+    }
+    pub fn version(&self) -> u64 {
+        self.data().storage.version()
+    }
+    pub fn is_floating_point(&self) -> bool {
+        self.dtype().is_float()
+    }
+
+    /// A new tensor handle viewing the same storage with another layout.
+    pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
+        let d = self.data();
+        Tensor::from_parts(d.storage.clone(), layout, d.dtype)
+    }
+
+    // ---- creation -------------------------------------------------------------------
+    /// Uninitialised contiguous tensor.
+    pub fn empty(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        check_device(device)?;
+        let n = checked_numel(shape)?;
+        let nbytes = n.checked_mul(dtype.size()).ok_or_else(|| {
+            crate::err!(Runtime, "Storage size calculation overflowed with sizes={:?}", shape)
+        })?;
+        let storage = Storage::cpu_uninit(nbytes)?;
+        Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
+    }
+    pub fn zeros(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        check_device(device)?;
+        let n = checked_numel(shape)?;
+        let nbytes = n.checked_mul(dtype.size()).ok_or_else(|| {
+            crate::err!(Runtime, "Storage size calculation overflowed with sizes={:?}", shape)
+        })?;
+        Ok(Tensor::from_parts(Storage::cpu_zeroed(nbytes)?, Layout::contiguous(shape), dtype))
+    }
+    pub fn full(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
+        let t = Tensor::empty(shape, dtype, device)?;
+        t.fill_raw(value);
+        Ok(t)
+    }
+    pub fn ones(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        Tensor::full(shape, Scalar::Int(1), dtype, device)
+    }
+    /// 0-d tensor holding `value`.
+    pub fn scalar(value: Scalar, dtype: DType) -> Result<Tensor> {
+        Tensor::full(&[], value, dtype, Device::Cpu)
+    }
+    pub fn from_vec<T: Element>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {
+        if checked_numel(shape)? != values.len() {
+            bail!(
+                Runtime,
+                "shape '{}' is invalid for input of size {}",
+                crate::shape::fmt_shape(shape),
+                values.len()
+            );
+        }
+        let t = Tensor::empty(shape, T::DTYPE, Device::Cpu)?;
+        // SAFETY: t is a fresh contiguous buffer of values.len() elements of T.
+        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), t.data().ptr::<T>(), values.len()) };
+        Ok(t)
+    }
+    pub fn from_slice<T: Element>(values: &[T], shape: &[usize]) -> Result<Tensor> {
+        Self::from_vec(values.to_vec(), shape)
+    }
+
+    /// Set every element (no autograd, no version bump): for freshly created tensors.
+    pub(crate) fn fill_raw(&self, value: Scalar) {
+        let d = self.data();
+        dispatch!(d.dtype, T => {
+            let v: T = value.to_elem();
+            // SAFETY: T is the dtype's type; the layout addresses the storage.
+            unsafe { crate::cpu::fill::<T>(d.ptr::<T>(), &d.layout, v) }
+        })
+    }
+
+    /// Elements in row-major order, cast to `T`.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if self.device() != Device::Cpu {
+            bail!(Runtime, "to_vec needs a CPU tensor, got {}", self.device());
+        }
+        let d = self.data();
+        let n = d.layout.numel();
+        let mut out: Vec<T> = Vec::with_capacity(n);
+        dispatch!(d.dtype, S => {
+            // SAFETY: out has capacity n; cast_copy writes all n elements contiguously.
+            unsafe {
+                crate::cpu::cast_copy::<S, T>(d.ptr::<S>(), &d.layout, out.as_mut_ptr(), &Layout::contiguous(&d.layout.shape));
+                out.set_len(n);
+            }
+        });
+        Ok(out)
+    }
+
+    /// The single element of a one-element tensor.
+    pub fn item(&self) -> Result<Scalar> {
+        let n = self.numel();
+        if n != 1 {
+            bail!(Runtime, "a Tensor with {} elements cannot be converted to Scalar", n);
+        }
+        let d = self.data();
+        Ok(dispatch!(d.dtype, T => {
+            // SAFETY: one element at the view's offset.
+            unsafe { (*d.ptr::<T>()).to_scalar() }
+        }))
+    }
+}
+
+pub(crate) fn check_device(device: Device) -> Result<()> {
+    match device {
+        Device::Cpu => Ok(()),
+        Device::Cuda(_) => bail!(
+            Runtime,
+            "Torch not compiled with CUDA enabled: this build of ferrotorch has no CUDA backend yet"
+        ),
+    }
+}

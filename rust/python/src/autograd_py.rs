@@ -1,0 +1,177 @@
+//! Autograd bindings: grad_fn nodes, hook handles, backward/grad, grad mode.
+
+use std::sync::{Arc, Weak};
+
+use ferrotorch::autograd::{self, Node};
+use ferrotorch::Tensor;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use crate::convert::{to_tensor, IntoPy};
+use crate::tensor::PyTensor;
+
+pub enum NodeRef {
+    Strong(Arc<Node>),
+    #[allow(dead_code)]
+    Weak(Weak<Node>),
+}
+
+/// A graph node (`tensor.grad_fn`); `type(node).__name__` is given by `name()` in Python
+/// through the `_utils.grad_fn_class` wrapper.
+#[pyclass(frozen, name = "Node", module = "ferrotorch.autograd.graph")]
+pub struct PyNode {
+    pub n: NodeRef,
+}
+
+impl PyNode {
+    fn node(&self) -> PyResult<Arc<Node>> {
+        match &self.n {
+            NodeRef::Strong(n) => Ok(n.clone()),
+            NodeRef::Weak(w) => w.upgrade().ok_or_else(|| PyRuntimeError::new_err("node was freed")),
+        }
+    }
+}
+
+#[pymethods]
+impl PyNode {
+    fn name(&self) -> PyResult<String> {
+        Ok(self.node()?.name().to_string())
+    }
+    #[getter]
+    fn next_functions(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let n = self.node()?;
+        let items: Vec<Py<PyAny>> = n
+            .next_edges
+            .iter()
+            .map(|e| -> PyResult<Py<PyAny>> {
+                match e {
+                    None => Ok((py.None(), 0usize).into_pyobject(py)?.into_any().unbind()),
+                    Some(e) => Ok((PyNode { n: NodeRef::Strong(e.node.clone()) }, e.input_nr).into_pyobject(py)?.into_any().unbind()),
+                }
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(PyTuple::new(py, items)?.unbind())
+    }
+    #[getter]
+    fn variable(&self) -> PyResult<Option<PyTensor>> {
+        Ok(self.node()?.variable().map(PyTensor::new))
+    }
+    fn __repr__(&self) -> PyResult<String> {
+        let n = self.node()?;
+        Ok(format!("<{} object at {:#x}>", n.name(), Arc::as_ptr(&n) as usize))
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<PyNode>() {
+            Ok(o) => Ok(Arc::ptr_eq(&self.node()?, &o.get().node()?)),
+            Err(_) => Ok(false),
+        }
+    }
+    fn __hash__(&self) -> PyResult<isize> {
+        Ok(Arc::as_ptr(&self.node()?) as isize)
+    }
+}
+
+#[pyclass(frozen, name = "RemovableHandle", module = "ferrotorch.utils.hooks")]
+pub struct RemovableHandle {
+    pub t: Tensor,
+    pub id: u64,
+}
+
+#[pymethods]
+impl RemovableHandle {
+    fn remove(&self) {
+        self.t.remove_hook(self.id);
+    }
+}
+
+pub fn tensor_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        return Ok(vec![t.get().t.clone()]);
+    }
+    obj.try_iter()?.map(|x| to_tensor(&x?)).collect()
+}
+
+pub fn tensor_list_opt(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<Tensor>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => Ok(Some(tensor_list(o)?)),
+    }
+}
+
+fn opt_tensor_list(obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<Option<Tensor>>> {
+    match obj {
+        None => Ok(vec![None; n]),
+        Some(o) if o.is_none() => Ok(vec![None; n]),
+        Some(o) => {
+            if let Ok(t) = o.cast::<PyTensor>() {
+                return Ok(vec![Some(t.get().t.clone())]);
+            }
+            o.try_iter()?
+                .map(|x| {
+                    let x = x?;
+                    if x.is_none() { Ok(None) } else { Ok(Some(to_tensor(&x)?)) }
+                })
+                .collect()
+        }
+    }
+}
+
+#[pyfunction]
+#[pyo3(signature = (tensors, grad_tensors=None, retain_graph=None, create_graph=false, inputs=None))]
+pub fn _backward(py: Python<'_>, tensors: &Bound<'_, PyAny>, grad_tensors: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let ts = tensor_list(tensors)?;
+    let gs = opt_tensor_list(grad_tensors, ts.len())?;
+    let ins = tensor_list_opt(inputs)?;
+    let retain = retain_graph.unwrap_or(create_graph);
+    py.detach(|| autograd::backward(&ts, &gs, retain, create_graph, ins.as_deref())).py()
+}
+
+#[pyfunction]
+#[pyo3(signature = (outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=false, allow_unused=false))]
+pub fn _grad(py: Python<'_>, outputs: &Bound<'_, PyAny>, inputs: &Bound<'_, PyAny>, grad_outputs: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool, allow_unused: bool) -> PyResult<Py<PyTuple>> {
+    let outs = tensor_list(outputs)?;
+    let ins = tensor_list(inputs)?;
+    let gs = opt_tensor_list(grad_outputs, outs.len())?;
+    let retain = retain_graph.unwrap_or(create_graph);
+    let r = py.detach(|| autograd::grad(&outs, &ins, &gs, retain, create_graph, allow_unused)).py()?;
+    let items: Vec<Py<PyAny>> = r
+        .into_iter()
+        .map(|g| -> PyResult<Py<PyAny>> {
+            match g {
+                None => Ok(py.None()),
+                Some(g) => Ok(PyTensor::new(g).into_pyobject(py)?.into_any().unbind()),
+            }
+        })
+        .collect::<PyResult<_>>()?;
+    Ok(PyTuple::new(py, items)?.unbind())
+}
+
+#[pyfunction]
+pub fn is_grad_enabled() -> bool {
+    autograd::is_grad_enabled()
+}
+#[pyfunction]
+pub fn _set_grad_enabled(on: bool) {
+    autograd::set_grad_enabled(on)
+}
+#[pyfunction]
+pub fn is_inference_mode_enabled() -> bool {
+    autograd::is_inference_mode()
+}
+#[pyfunction]
+pub fn _set_inference_mode(on: bool) {
+    autograd::set_inference_mode(on)
+}
+#[pyfunction]
+pub fn _set_anomaly_enabled(on: bool) {
+    autograd::set_anomaly_enabled(on)
+}
+#[pyfunction]
+pub fn is_anomaly_enabled() -> bool {
+    autograd::anomaly_enabled()
+}
+
+#[allow(unused)]
+fn _u(_: &Bound<'_, PyList>) {}

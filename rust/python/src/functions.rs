@@ -1,0 +1,364 @@
+//! Module-level functions of `ferrotorch` that are not Tensor methods: factories,
+//! joining ops, RNG, threads, default dtype.
+
+use ferrotorch::random::Generator;
+use ferrotorch::{DType, Device, Scalar, Tensor};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyFloat, PyTuple};
+
+use crate::convert::*;
+use crate::data;
+use crate::tensor::{wrap, PyTensor};
+
+#[pyclass(frozen, name = "Generator", module = "ferrotorch")]
+pub struct PyGenerator {
+    pub g: Generator,
+}
+
+#[pymethods]
+impl PyGenerator {
+    #[new]
+    #[pyo3(signature = (device=None))]
+    fn new(device: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        if let Some(d) = to_device(device)? {
+            if d != Device::Cpu {
+                Tensor::empty(&[0], DType::F32, d).py()?;
+            }
+        }
+        Ok(PyGenerator { g: Generator::new(67_280_421_310_721) })
+    }
+    fn manual_seed(slf: Bound<'_, Self>, seed: i128) -> Bound<'_, Self> {
+        slf.get().g.manual_seed(seed as u64);
+        slf
+    }
+    fn initial_seed(&self) -> u64 {
+        self.g.initial_seed()
+    }
+    fn seed(&self) -> u64 {
+        let s = ferrotorch::random::seed();
+        self.g.manual_seed(s);
+        s
+    }
+    fn get_state(&self) -> PyResult<PyTensor> {
+        let st = self.g.get_state();
+        wrap(Tensor::from_vec(vec![st.seed as i64, st.offset as i64], &[2]))
+    }
+    fn set_state(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = to_tensor(state)?.to_vec::<i64>().py()?;
+        if v.len() != 2 {
+            return Err(PyRuntimeError::new_err("invalid generator state"));
+        }
+        self.g.set_state(ferrotorch::random::GenState { seed: v[0] as u64, offset: v[1] as u64 });
+        Ok(())
+    }
+    #[getter]
+    fn device(&self) -> PyDevice {
+        PyDevice { d: Device::Cpu, explicit: false }
+    }
+}
+
+pub fn gen_arg(g: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Generator>> {
+    match g {
+        None => Ok(None),
+        Some(x) if x.is_none() => Ok(None),
+        Some(x) => Ok(Some(x.cast::<PyGenerator>().map_err(|_| PyTypeError::new_err("generator must be a torch.Generator"))?.get().g.clone())),
+    }
+}
+
+#[pyfunction]
+pub fn default_generator() -> PyGenerator {
+    PyGenerator { g: ferrotorch::random::default_generator() }
+}
+
+#[pyfunction]
+pub fn manual_seed(seed: i128) -> PyGenerator {
+    ferrotorch::random::manual_seed(seed as u64);
+    default_generator()
+}
+
+#[pyfunction]
+pub fn seed() -> u64 {
+    ferrotorch::random::seed()
+}
+
+#[pyfunction]
+pub fn initial_seed() -> u64 {
+    ferrotorch::random::default_generator().initial_seed()
+}
+
+fn finish(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
+    if requires_grad {
+        t.set_requires_grad(true).py()?;
+    }
+    Ok(PyTensor::new(t))
+}
+
+fn factory_dtype(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<DType> {
+    Ok(opt_dtype(dtype)?.unwrap_or(ferrotorch::dtype::default_dtype()))
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
+pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<PyTensor> {
+    let _ = pin_memory;
+    if let Some(d) = to_device(device)? {
+        if d != Device::Cpu {
+            Tensor::empty(&[0], DType::F32, d).py()?;
+        }
+    }
+    let t = crate::data::tensor_from_data(data, opt_dtype(dtype)?)?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, dtype=None, device=None))]
+pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let dt = opt_dtype(dtype)?;
+    let _ = to_device(device)?;
+    if let Ok(t) = data.cast::<PyTensor>() {
+        let t = t.get().t.clone();
+        return match dt {
+            Some(d) if d != t.dtype() => wrap(t.to_dtype(d)),
+            _ => Ok(PyTensor::new(t)),
+        };
+    }
+    let np = data.py().import("numpy")?;
+    if data.is_instance(&np.getattr("ndarray")?)? {
+        if let Ok(t) = crate::data::from_numpy(data) {
+            return match dt {
+                Some(d) if d != t.dtype() => wrap(t.to_dtype(d)),
+                _ => Ok(PyTensor::new(t)),
+            };
+        }
+    }
+    Ok(PyTensor::new(crate::data::tensor_from_data(data, dt)?))
+}
+
+#[pyfunction]
+pub fn from_numpy(arr: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    Ok(PyTensor::new(data::from_numpy(arr)?))
+}
+
+macro_rules! sized_factory {
+    ($name:ident, $body:expr) => {
+        #[pyfunction]
+        #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false, memory_format=None))]
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name(size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+            let _ = (out, layout, pin_memory, memory_format);
+            let s = to_sizes(size)?;
+            let dt = factory_dtype(dtype)?;
+            let dev = to_device(device)?.unwrap_or(Device::Cpu);
+            #[allow(clippy::redundant_closure_call)]
+            let t = ($body)(&s[..], dt, dev).py()?;
+            finish(t, requires_grad)
+        }
+    };
+}
+sized_factory!(zeros, |s: &[usize], d, dev| Tensor::zeros(s, d, dev));
+sized_factory!(ones, |s: &[usize], d, dev| Tensor::ones(s, d, dev));
+sized_factory!(empty, |s: &[usize], d, dev| Tensor::zeros(s, d, dev));
+
+#[pyfunction]
+#[pyo3(signature = (*size, generator=None, dtype=None, device=None, requires_grad=false, out=None))]
+pub fn rand(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let _ = out;
+    let g = gen_arg(generator)?;
+    let t = Tensor::rand(&to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (*size, generator=None, dtype=None, device=None, requires_grad=false, out=None))]
+pub fn randn(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let _ = out;
+    let g = gen_arg(generator)?;
+    let t = Tensor::randn(&to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (*args, size=None, generator=None, dtype=None, device=None, requires_grad=false))]
+pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    // randint(high, size) or randint(low, high, size)
+    let mut ints: Vec<i64> = vec![];
+    let mut sz: Option<Vec<usize>> = size.map(|s| to_int_list(s).and_then(|v| check_sizes(&v))).transpose()?;
+    for a in args.iter() {
+        if a.is_instance_of::<pyo3::types::PyInt>() {
+            ints.push(a.extract()?);
+        } else {
+            sz = Some(check_sizes(&to_int_list(&a)?)?);
+        }
+    }
+    let (lo, hi) = match ints.len() {
+        1 => (0, ints[0]),
+        2 => (ints[0], ints[1]),
+        _ => return Err(PyTypeError::new_err("randint() received an invalid combination of arguments")),
+    };
+    let s = sz.ok_or_else(|| PyTypeError::new_err("randint() missing required argument 'size'"))?;
+    let g = gen_arg(generator)?;
+    let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
+    let t = Tensor::randint(lo, hi, &s, dt, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (n, *, generator=None, dtype=None, device=None, requires_grad=false))]
+pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    if n < 0 {
+        return Err(PyRuntimeError::new_err(format!("n must be non-negative, got{}", n)));
+    }
+    let g = gen_arg(generator)?;
+    let t = Tensor::randperm(n as usize, opt_dtype(dtype)?.unwrap_or(DType::I64), to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (size, fill_value, *, dtype=None, device=None, requires_grad=false))]
+pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    let s = check_sizes(&to_int_list(size)?)?;
+    let v = to_scalar(fill_value)?.ok_or_else(|| PyTypeError::new_err("fill_value must be a number"))?;
+    let dt = match opt_dtype(dtype)? {
+        Some(d) => d,
+        None => match v {
+            Scalar::Bool(_) => DType::Bool,
+            Scalar::Int(_) => DType::I64,
+            Scalar::Float(_) => ferrotorch::dtype::default_dtype(),
+        },
+    };
+    let t = Tensor::full(&s, v, dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (*args, dtype=None, device=None, requires_grad=false, out=None))]
+pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let _ = out;
+    let vals: Vec<Scalar> = args.iter().map(|a| to_scalar(&a)?.ok_or_else(|| PyTypeError::new_err("arange() arguments must be numbers"))).collect::<PyResult<_>>()?;
+    let (s, e, st) = match vals.len() {
+        1 => (Scalar::Int(0), vals[0], Scalar::Int(1)),
+        2 => (vals[0], vals[1], Scalar::Int(1)),
+        3 => (vals[0], vals[1], vals[2]),
+        _ => return Err(PyTypeError::new_err("arange() takes 1 to 3 positional arguments")),
+    };
+    let any_float = vals.iter().any(|v| matches!(v, Scalar::Float(_)));
+    let dt = opt_dtype(dtype)?.unwrap_or(if any_float { ferrotorch::dtype::default_dtype() } else { DType::I64 });
+    let t = Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (start, end, steps, *, dtype=None, device=None, requires_grad=false))]
+pub fn linspace(start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    let t = Tensor::linspace(start, end, steps, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=false))]
+pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    let t = Tensor::logspace(start, end, steps, base, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    finish(t, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (n, m=None, *, dtype=None, device=None, requires_grad=false))]
+pub fn eye(n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    if n < 0 || m.map(|m| m < 0).unwrap_or(false) {
+        return Err(PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {}", n.min(m.unwrap_or(0)))));
+    }
+    let t = Tensor::eye(n as usize, m.map(|m| m as usize), factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    finish(t, requires_grad)
+}
+
+fn tensor_seq(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
+    seq.try_iter()?.map(|x| to_tensor(&x?)).collect()
+}
+
+#[pyfunction]
+#[pyo3(signature = (tensors, dim=0, *, out=None))]
+pub fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let _ = out;
+    let ts = tensor_seq(tensors)?;
+    wrap(py.detach(|| Tensor::cat(&ts, dim)))
+}
+#[pyfunction]
+#[pyo3(signature = (tensors, dim=0, *, out=None))]
+pub fn stack(tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    let _ = out;
+    wrap(Tensor::stack(&tensor_seq(tensors)?, dim))
+}
+#[pyfunction]
+pub fn hstack(tensors: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    wrap(Tensor::hstack(&tensor_seq(tensors)?))
+}
+#[pyfunction]
+pub fn vstack(tensors: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    wrap(Tensor::vstack(&tensor_seq(tensors)?))
+}
+
+#[pyfunction]
+#[pyo3(signature = (condition, input=None, other=None))]
+pub fn r#where(condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, other: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let py = condition.py();
+    let c = to_tensor(condition)?;
+    match (input, other) {
+        (Some(a), Some(b)) => {
+            let (a, b) = (to_arg(a)?, to_arg(b)?);
+            Ok(PyTensor::new(ferrotorch::ops::elementwise::where_args(&c, a.arg(), b.arg()).py()?).into_pyobject(py)?.into_any().unbind())
+        }
+        (None, None) => {
+            let nz = c.nonzero().py()?;
+            let cols: Vec<PyTensor> = (0..c.ndim()).map(|k| nz.select(1, k as i64).and_then(|x| x.contiguous()).map(PyTensor::new)).collect::<ferrotorch::Result<_>>().py()?;
+            Ok(PyTuple::new(py, cols)?.into_any().unbind())
+        }
+        _ => Err(PyTypeError::new_err("where() expects (condition) or (condition, input, other)")),
+    }
+}
+
+#[pyfunction]
+pub fn get_default_dtype(py: Python<'_>) -> Py<PyDType> {
+    dtype_obj(py, ferrotorch::dtype::default_dtype())
+}
+
+#[pyfunction]
+pub fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
+    let dt = if d.is(&d.py().get_type::<PyFloat>()) { DType::F64 } else { to_dtype(d)? };
+    ferrotorch::dtype::set_default_dtype(dt).py()
+}
+
+#[pyfunction]
+pub fn promote_types(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyDType>> {
+    Ok(dtype_obj(py, ferrotorch::dtype::promote_types(to_dtype(a)?, to_dtype(b)?)))
+}
+
+#[pyfunction]
+pub fn result_type(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyDType>> {
+    let (x, y) = (to_arg(a)?, to_arg(b)?);
+    Ok(dtype_obj(py, ferrotorch::ops::result_dtype(&[x.arg(), y.arg()])))
+}
+
+static THREADS: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+
+#[pyfunction]
+pub fn set_num_threads(n: usize) -> PyResult<()> {
+    if n == 0 {
+        return Err(PyRuntimeError::new_err("Number of threads has to be positive"));
+    }
+    // rayon's global pool cannot be resized once built: the first call builds it with n
+    // threads; later calls are recorded and apply to kernels through a scoped pool.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    *THREADS.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
+    Ok(())
+}
+
+#[pyfunction]
+pub fn get_num_threads() -> usize {
+    THREADS.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(rayon::current_num_threads)
+}
+
+#[pyfunction]
+pub fn _cpu_memory_allocated() -> usize {
+    ferrotorch::storage::cpu_memory_allocated()
+}

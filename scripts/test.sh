@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Whole test suite: Rust engine tests, pytest against the installed release wheel, and an
+# NVRTC compile of every CUDA kernel. Runs every step; exits non-zero if any step failed.
+# Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || { echo "[test] setup failed" >&2; exit 1; }
+
+failed=()
+step() {
+    local name=$1; shift
+    echo "[test] == $name: $*"
+    local t0=$(date +%s) rc=0
+    "$@" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        failed+=("$name (exit $rc)")
+        echo "[test] FAILED $name (exit $rc, $(( $(date +%s) - t0 ))s)"
+    else
+        echo "[test] ok $name ($(( $(date +%s) - t0 ))s)"
+    fi
+}
+
+step "cargo test" cargo test -p ferrotorch
+# From the repo root (not tests/), so `import ferrotorch` finds the installed wheel, not python/.
+step "pytest" .venv/bin/python -m pytest tests -q -p no:cacheprovider "$@"
+step "cuda kernels (NVRTC)" .venv/bin/python scripts/check_cuda_kernels.py
+
+if [ "${#failed[@]}" -ne 0 ]; then
+    echo "[test] failed steps: ${failed[*]}"
+    exit 1
+fi
+echo "[test] all steps passed"
