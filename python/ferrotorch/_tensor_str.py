@@ -497,3 +497,28 @@ def format_tensor(
         suffixes.append("requires_grad=True")
 
     return _add_suffixes(prefix + tensor_str, suffixes, indent, force_newline=False)
+
+
+def _repr(t):
+    """repr(tensor): gather values through NumPy and format them as PyTorch does."""
+    import numpy as _np
+    from . import _C
+    d = t.detach()
+    name = str(t.dtype).split(".")[-1]
+    if name == "bfloat16":
+        values = d.float().numpy()
+    else:
+        values = d.numpy()
+    gf = t.grad_fn
+    prefix = "tensor("
+    out = format_tensor(
+        _np.asarray(values), name,
+        default_dtype_name=str(_C.get_default_dtype()).split(".")[-1],
+        device=str(t.device),
+        requires_grad=bool(t.requires_grad and gf is None),
+        grad_fn_name=gf.name() if gf is not None else None,
+        prefix=prefix,
+    )
+    if type(t).__name__ == "Parameter":
+        return "Parameter containing:\n" + out
+    return out

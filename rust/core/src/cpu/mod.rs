@@ -168,6 +168,9 @@ where
     F: Fn(A) -> O + Sync + Send,
 {
     let (a, o) = (SendPtr(a as *mut A), SendPtr(o));
+    if transpose_tiled(a, la, o, lo, &f) {
+        return;
+    }
     walk(&lo.shape, [&lo.strides, &la.strides], [0, 0], true, |off, n, s| {
         let (po, pa) = (o.get().add(off[0]), a.get().add(off[1]) as *const A);
         if s == [1, 1] {
@@ -269,4 +272,64 @@ pub unsafe fn map3<A: Element, B: Element, C: Element, O: Element, F>(
 /// As `map1`.
 pub unsafe fn cast_copy<S: Element, D: Element>(src: *const S, ls: &Layout, dst: *mut D, ld: &Layout) {
     map1::<S, D, _>(src, ls, dst, ld, |x| x.cast::<D>())
+}
+
+/// Tiled path for copies whose input is transposed relative to the output (the inner
+/// dim is contiguous in one operand and strided in the other, e.g. `x.t().contiguous()`):
+/// walking either operand's order makes the other miss cache on every element, so
+/// 32x32 tiles are visited instead. Returns false when the layouts are not of that form.
+fn transpose_tiled<A: Element, O: Element, F>(a: SendPtr<A>, la: &Layout, o: SendPtr<O>, lo: &Layout, f: &F) -> bool
+where
+    F: Fn(A) -> O + Sync + Send,
+{
+    let (shape, st) = coalesce(&lo.shape, [&lo.strides, &la.strides]);
+    let nd = shape.len();
+    if nd < 2 {
+        return false;
+    }
+    let (so, sa) = (&st[0], &st[1]);
+    // Output contiguous along the last dim, input contiguous along the one before.
+    if so[nd - 1] != 1 || sa[nd - 2] != 1 || sa[nd - 1] == 1 {
+        return false;
+    }
+    let (r, c) = (shape[nd - 2], shape[nd - 1]);
+    if r * c < 4096 {
+        return false;
+    }
+    let batch: usize = shape[..nd - 2].iter().product();
+    let (so0, sa1) = (so[nd - 2], sa[nd - 1]);
+    const T: usize = 32;
+    let nrb = r.div_ceil(T);
+    let tile_rows = |bi: usize, rb: usize| {
+        // Offsets of batch element bi.
+        let (mut oo, mut oa) = (0usize, 0usize);
+        let mut rem = bi;
+        for d in (0..nd - 2).rev() {
+            let i = rem % shape[d];
+            rem /= shape[d];
+            oo += i * so[d];
+            oa += i * sa[d];
+        }
+        let i0 = rb * T;
+        let i1 = (i0 + T).min(r);
+        for jb in (0..c).step_by(T) {
+            let j1 = (jb + T).min(c);
+            for i in i0..i1 {
+                for j in jb..j1 {
+                    // SAFETY: i < r, j < c address valid elements of both layouts; each
+                    // (batch, row-block) task writes a disjoint set of output rows.
+                    unsafe { *o.get().add(oo + i * so0 + j) = f(*a.get().add(oa + i + j * sa1)) };
+                }
+            }
+        }
+    };
+    let tasks = batch * nrb;
+    if tasks > 1 && batch * r * c >= GRAIN && rayon::current_num_threads() > 1 {
+        (0..tasks).into_par_iter().for_each(|t| tile_rows(t / nrb, t % nrb));
+    } else {
+        for t in 0..tasks {
+            tile_rows(t / nrb, t % nrb);
+        }
+    }
+    true
 }

@@ -6,7 +6,7 @@ use std::f64::consts::{LN_10, LN_2, PI};
 
 use super::{result_dtype, Arg};
 use crate::autograd::{needs_grad, record, SavedTensor};
-use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, FloatMath, Num};
+use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, FloatMath, Num};
 use crate::cpu::{map1, map2, map3};
 use crate::dtype::{default_dtype, DType, Element, Scalar};
 use crate::error::Result;
@@ -16,7 +16,7 @@ use crate::{bail, dispatch, dispatch_float, dispatch_int};
 
 // ---- scalar helpers referenced by the tables ------------------------------------
 fn sigmoid32(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp_f32_fast(-x))
 }
 fn sigmoid64(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
@@ -163,7 +163,7 @@ macro_rules! unary_float_ops {
 }
 
 unary_float_ops! {
-    (exp, exp_, "ExpBackward0", "exp", f32::exp, f64::exp, save(false, true), |x, y, g| g.mul(y)),
+    (exp, exp_, "ExpBackward0", "exp", exp_f32_fast, f64::exp, save(false, true), |x, y, g| g.mul(y)),
     (exp2, exp2_, "Exp2Backward0", "exp2", f32::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2)),
     (expm1, expm1_, "Expm1Backward0", "expm1", f32::exp_m1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?)),
     (log, log_, "LogBackward0", "log", f32::ln, f64::ln, save(true, false), |x, y, g| g.div(x)),

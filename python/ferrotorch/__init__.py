@@ -1,0 +1,182 @@
+"""ferrotorch: a PyTorch-compatible deep-learning framework with a Rust engine.
+
+``import ferrotorch as torch`` and PyTorch tutorial code runs: the tensor type, ops
+and autograd live in the Rust extension ``ferrotorch._C``; this package adds the thin
+Python layer (function aliases, legacy type objects, printing, grad-mode managers).
+"""
+import builtins as _builtins
+
+from . import _C
+from ._C import Tensor, dtype, device, Generator
+from ._C import (
+    tensor, as_tensor, from_numpy, zeros, ones, empty, rand, randn, randint, randperm, full,
+    arange, linspace, logspace, eye, cat, stack, hstack, vstack, where,
+    get_default_dtype, set_default_dtype, promote_types, result_type,
+    set_num_threads, get_num_threads, manual_seed, seed, initial_seed,
+    is_grad_enabled, is_inference_mode_enabled,
+)
+from ._size import Size
+from ._tensor_str import set_printoptions, get_printoptions
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode
+
+# ---- dtypes (module attributes, as torch.float32) ---------------------------------
+bool = _C.bool
+uint8, int8, int16, int32, int64 = _C.uint8, _C.int8, _C.int16, _C.int32, _C.int64
+float16, bfloat16, float32, float64 = _C.float16, _C.bfloat16, _C.float32, _C.float64
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+
+default_generator = _C.default_generator()
+concat = cat
+concatenate = cat
+
+# ---- functions that are Tensor methods ------------------------------------------------
+_METHOD_FUNCS = """
+abs neg negative sign exp exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan
+sinh cosh tanh sigmoid relu erf erfinv floor ceil trunc frac reciprocal round
+isnan isinf isfinite isposinf isneginf logical_not bitwise_not
+add sub mul div true_divide atan2 maximum minimum fmod remainder floor_divide
+eq ne lt le gt ge logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor
+sum mean prod amax amin argmax argmin var std norm logsumexp all any cumsum cumprod count_nonzero
+sort argsort topk kthvalue max min
+reshape flatten unflatten squeeze unsqueeze transpose swapaxes t permute movedim narrow select
+unbind chunk split diagonal flip roll repeat_interleave tile nonzero masked_select gather scatter
+scatter_add index_select index_add masked_fill tril triu matmul mm bmm mv dot outer addmm baddbmm
+equal allclose isclose lerp nan_to_num clamp clip clone detach numel
+""".split()
+for _n in _METHOD_FUNCS:
+    if hasattr(Tensor, _n):
+        globals()[_n] = getattr(Tensor, _n)
+negative = Tensor.neg
+true_divide = Tensor.div
+subtract = Tensor.sub
+multiply = Tensor.mul
+divide = Tensor.div
+greater, greater_equal, less, less_equal, not_equal = Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne
+absolute = Tensor.abs
+arctan2 = Tensor.atan2
+
+
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        return exponent.__rpow__(input)
+    return input.pow(exponent, out=out)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t):
+    return t.is_floating_point()
+
+
+def _like(factory, input, dtype, device, requires_grad, **kw):
+    t = factory(*input.shape, dtype=dtype if dtype is not None else input.dtype,
+                device=device, requires_grad=requires_grad, **kw)
+    return t
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(zeros, input, dtype, device, requires_grad)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(ones, input, dtype, device, requires_grad)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(empty, input, dtype, device, requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return full(tuple(input.shape), fill_value, dtype=dtype if dtype is not None else input.dtype,
+                device=device, requires_grad=requires_grad)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(rand, input, dtype, device, requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    return _like(randn, input, dtype, device, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
+                   device=device, requires_grad=requires_grad)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+    """torch.normal: tensor or float mean/std, or (mean, std, size)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean if isinstance(mean, Tensor) else None
+        s = std if isinstance(std, Tensor) else None
+        shape = (m if m is not None else s).shape
+        if m is not None and s is not None:
+            shape = (m * 0 + s * 0).shape
+        z = randn(*shape, generator=generator, dtype=(m if m is not None else s).dtype)
+        return z * std + mean
+    if size is None:
+        raise TypeError("normal() missing required argument 'size'")
+    z = randn(*size, generator=generator, dtype=dtype, device=device)
+    z = z * std + mean
+    if requires_grad:
+        z.requires_grad_(True)
+    return z
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def set_default_tensor_type(t):
+    """Legacy: ``set_default_tensor_type(torch.DoubleTensor)`` or a type string."""
+    d = t.dtype if hasattr(t, "dtype") else _C.Tensor().type(t).dtype
+    set_default_dtype(d)
+
+
+def numel(input):
+    return input.numel()
+
+
+# ---- legacy tensor types (torch.FloatTensor, ...) -------------------------------------
+class _LegacyTypeMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls):
+        return "<class 'torch." + cls.__name__ + "'>"
+
+
+def _legacy(name, dt):
+    def __new__(cls, *args, **kw):
+        if len(args) == 1 and not isinstance(args[0], _builtins.int) and not isinstance(args[0], Tensor):
+            return tensor(args[0], dtype=dt) if not hasattr(args[0], "__array_interface__") else as_tensor(args[0]).to(dt)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0].to(dt)
+        return Tensor(*args, dtype=dt)
+    return _LegacyTypeMeta(name, (), {"__new__": __new__, "dtype": dt})
+
+
+FloatTensor = _legacy("FloatTensor", float32)
+DoubleTensor = _legacy("DoubleTensor", float64)
+HalfTensor = _legacy("HalfTensor", float16)
+BFloat16Tensor = _legacy("BFloat16Tensor", bfloat16)
+ByteTensor = _legacy("ByteTensor", uint8)
+CharTensor = _legacy("CharTensor", int8)
+ShortTensor = _legacy("ShortTensor", int16)
+IntTensor = _legacy("IntTensor", int32)
+LongTensor = _legacy("LongTensor", int64)
+BoolTensor = _legacy("BoolTensor", bool)
+
+from . import autograd  # noqa: E402
+from . import cuda  # noqa: E402
+
+__version__ = "0.1.0"
