@@ -105,6 +105,9 @@ impl Layout {
     }
     /// PyTorch's is_contiguous: strides of size-1 dims are ignored.
     pub fn is_contiguous(&self) -> bool {
+        if self.shape.contains(&0) {
+            return true;
+        }
         let mut expected = 1usize;
         for i in (0..self.shape.len()).rev() {
             let d = self.shape[i];

@@ -223,7 +223,9 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
         let py = obj.py();
         // Copy (NumPy handles odd strides/byte orders), then share.
         let np = py.import("numpy")?;
-        let arr = np.call_method1("ascontiguousarray", (obj,))?;
+        let kw = pyo3::types::PyDict::new(py);
+        kw.set_item("order", "C")?;
+        let arr = np.getattr("array")?.call((obj,), Some(&kw))?;
         let t = from_numpy(&arr)?;
         let t = t.contiguous_copy_pub().py()?;
         return match dtype {

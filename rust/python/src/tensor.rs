@@ -37,11 +37,9 @@ pub fn heavy<T: Send>(py: Python<'_>, numel: usize, f: impl FnOnce() -> T + Send
     }
 }
 
-fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<PyTensor> {
+fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<Py<PyAny>> {
     match out {
-        None => Ok(PyTensor::new(r)),
-        Some(o) if o.is_none() => Ok(PyTensor::new(r)),
-        Some(o) => {
+        Some(o) if !o.is_none() => {
             let ot = to_tensor(o)?;
             if ot.shape() != r.shape() {
                 // PyTorch resizes an `out=` tensor of the wrong shape.
@@ -50,7 +48,13 @@ fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<PyTensor> {
             } else {
                 ot.copy_(&r).py()?;
             }
-            Ok(PyTensor::new(ot))
+            Ok(o.clone().unbind())
+        }
+        _ => {
+            // SAFETY: write_out is only called from #[pymethods], which run attached to the
+            // interpreter.
+            let py = unsafe { Python::assume_attached() };
+            Ok(PyTensor::new(r).into_pyobject(py)?.into_any().unbind())
         }
     }
 }
@@ -114,7 +118,7 @@ macro_rules! tensor_class {
         impl PyTensor {
             $(
             #[pyo3(signature = (*, out=None))]
-            fn $u(&self, py: Python<'_>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+            fn $u(&self, py: Python<'_>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
                 let t = &self.t;
                 let r = heavy(py, t.numel(), || t.$u()).py()?;
                 write_out(out, r)
@@ -129,7 +133,7 @@ macro_rules! tensor_class {
             )*
             $(
             #[pyo3(signature = (other, *, out=None))]
-            fn $b(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+            fn $b(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
                 let o = to_arg(other)?;
                 let t = &self.t;
                 let r = heavy(py, t.numel(), || t.$b(o.arg())).py()?;
@@ -175,9 +179,9 @@ tensor_class! {
               cosh_, tanh_, sigmoid_, erf_, erfinv_, reciprocal_, frac_, neg_, abs_, sign_, square_, relu_, floor_, ceil_,
               trunc_],
     binary: [mul, div_trunc, atan2, maximum, minimum, fmod, remainder, floor_divide, eq, ne, lt, le, gt, ge,
-             logical_and, logical_or, logical_xor, bitwise_and, bitwise_or, bitwise_xor],
+             logical_and, logical_or, logical_xor, bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift, bitwise_right_shift],
     binary_inplace: [mul_, atan2_, fmod_, remainder_, floor_divide_, eq_, ne_, lt_, le_, gt_, ge_, logical_and_, logical_or_,
-                     logical_xor_, bitwise_and_, bitwise_or_, bitwise_xor_],
+                     logical_xor_, bitwise_and_, bitwise_or_, bitwise_xor_, bitwise_left_shift_, bitwise_right_shift_],
     {
     #[new]
     #[pyo3(signature = (*args, dtype=None, device=None))]
@@ -474,7 +478,7 @@ tensor_class! {
     }
 
     #[pyo3(signature = (*args, non_blocking=false, copy=false, dtype=None, device=None))]
-    fn to(&self, args: &Bound<'_, PyTuple>, non_blocking: bool, copy: bool, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn to<'py>(slf: Bound<'py, Self>, args: &Bound<'py, PyTuple>, non_blocking: bool, copy: bool, dtype: Option<&Bound<'py, PyAny>>, device: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = non_blocking;
         let mut dt = opt_dtype(dtype)?;
         let mut dev = to_device(device)?;
@@ -495,11 +499,18 @@ tensor_class! {
                 ferrotorch::Tensor::empty(&[0], DType::F32, d).py()?;
             }
         }
-        let r = match dt {
-            Some(d) if d != self.t.dtype() => self.t.to_dtype(d).py()?,
-            _ => if copy { self.t.clone_tensor().py()? } else { self.t.clone() },
-        };
-        Ok(PyTensor::new(r))
+        let me = &slf.get().t;
+        let py = slf.py();
+        match dt {
+            Some(d) if d != me.dtype() => Ok(PyTensor::new(me.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind()),
+            _ => {
+                if copy {
+                    Ok(PyTensor::new(me.clone_tensor().py()?).into_pyobject(py)?.into_any().unbind())
+                } else {
+                    Ok(slf.into_any().unbind())
+                }
+            }
+        }
     }
     #[pyo3(signature = (dtype=None, non_blocking=false))]
     fn r#type(&self, py: Python<'_>, dtype: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<Py<PyAny>> {
@@ -512,16 +523,16 @@ tensor_class! {
             }
         }
     }
-    fn float(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::F32)) }
-    fn double(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::F64)) }
-    fn half(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::F16)) }
-    fn bfloat16(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::BF16)) }
-    fn int(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::I32)) }
-    fn long(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::I64)) }
-    fn short(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::I16)) }
-    fn char(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::I8)) }
-    fn bool(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::Bool)) }
-    fn byte(&self) -> PyResult<PyTensor> { wrap(self.t.to_dtype(DType::U8)) }
+    fn float(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::F32) }
+    fn double(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::F64) }
+    fn half(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::F16) }
+    fn bfloat16(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::BF16) }
+    fn int(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::I32) }
+    fn long(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::I64) }
+    fn short(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::I16) }
+    fn char(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::I8) }
+    fn bool(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::Bool) }
+    fn byte(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::U8) }
     #[pyo3(signature = (memory_format=None))]
     fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let _ = memory_format;
@@ -529,10 +540,14 @@ tensor_class! {
         wrap(heavy(py, t.numel(), || t.clone_tensor()))
     }
     #[pyo3(signature = (memory_format=None))]
-    fn contiguous(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn contiguous<'py>(slf: Bound<'py, Self>, memory_format: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = memory_format;
-        let t = &self.t;
-        wrap(heavy(py, t.numel(), || t.contiguous()))
+        if slf.get().t.is_contiguous() {
+            return Ok(slf.into_any().unbind());
+        }
+        let t = slf.get().t.clone();
+        let py = slf.py();
+        Ok(PyTensor::new(heavy(py, t.numel(), || t.contiguous()).py()?).into_pyobject(py)?.into_any().unbind())
     }
     #[pyo3(signature = (src, non_blocking=false))]
     fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
@@ -554,7 +569,7 @@ tensor_class! {
 
     // ---- arithmetic with alpha / rounding modes ---------------------------------------
     #[pyo3(signature = (other, *, alpha=None, out=None))]
-    fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = scaled(other, alpha)?;
         let t = &self.t;
         write_out(out, heavy(py, t.numel(), || t.add(o.arg())).py()?)
@@ -567,7 +582,7 @@ tensor_class! {
         Ok(slf)
     }
     #[pyo3(signature = (other, *, alpha=None, out=None))]
-    fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = scaled(other, alpha)?;
         let t = &self.t;
         write_out(out, heavy(py, t.numel(), || t.sub(o.arg())).py()?)
@@ -580,7 +595,7 @@ tensor_class! {
         Ok(slf)
     }
     #[pyo3(signature = (other, *, rounding_mode=None, out=None))]
-    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = to_arg(other)?;
         let t = &self.t;
         let r = heavy(py, t.numel(), || match rounding_mode {
@@ -604,7 +619,7 @@ tensor_class! {
         Ok(slf)
     }
     #[pyo3(signature = (exponent, *, out=None))]
-    fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = to_arg(exponent)?;
         check_int_pow(&self.t, &o)?;
         let t = &self.t;
@@ -787,21 +802,21 @@ tensor_class! {
         wrap(self.t.select(dim, to_index(index)?))
     }
     #[pyo3(signature = (dim=0))]
-    fn unbind(&self, dim: i64) -> PyResult<Vec<PyTensor>> {
-        Ok(self.t.unbind(dim).py()?.into_iter().map(PyTensor::new).collect())
+    fn unbind(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyTuple>> {
+        tuple_of(py, self.t.unbind(dim).py()?)
     }
     #[pyo3(signature = (chunks, dim=0))]
-    fn chunk(&self, chunks: i64, dim: i64) -> PyResult<Vec<PyTensor>> {
-        Ok(self.t.chunk(chunks, dim).py()?.into_iter().map(PyTensor::new).collect())
+    fn chunk(&self, py: Python<'_>, chunks: i64, dim: i64) -> PyResult<Py<PyTuple>> {
+        tuple_of(py, self.t.chunk(chunks, dim).py()?)
     }
     #[pyo3(signature = (split_size_or_sections, dim=0))]
-    fn split(&self, split_size_or_sections: &Bound<'_, PyAny>, dim: i64) -> PyResult<Vec<PyTensor>> {
+    fn split(&self, py: Python<'_>, split_size_or_sections: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyTuple>> {
         let r = if split_size_or_sections.is_instance_of::<PyInt>() {
             self.t.split(split_size_or_sections.extract()?, dim)
         } else {
             self.t.split_sizes(&to_int_list(split_size_or_sections)?, dim)
         };
-        Ok(r.py()?.into_iter().map(PyTensor::new).collect())
+        tuple_of(py, r.py()?)
     }
     #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
     fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> PyResult<PyTensor> {
@@ -947,24 +962,29 @@ tensor_class! {
 
     // ---- other math -----------------------------------------------------------------
     #[pyo3(signature = (min=None, max=None, *, out=None))]
-    fn clamp(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn clamp(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let lo = opt_arg(min)?;
         let hi = opt_arg(max)?;
         write_out(out, self.t.clamp(lo.as_ref().map(|a| a.arg()), hi.as_ref().map(|a| a.arg())).py()?)
     }
+    #[pyo3(signature = (min=None, max=None, *, out=None))]
+    fn clip(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        self.clamp(min, max, out)
+    }
     #[pyo3(signature = (min=None, max=None))]
-    fn clip(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
-        self.clamp(min, max, None)
+    fn clip_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        Self::clamp_(slf, min, max)
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<&Bound<'py, PyAny>>, max: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let r = slf.get().clamp(min, max, None)?;
+        let lo = opt_arg(min)?;
+        let hi = opt_arg(max)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, || t.clamp(lo.as_ref().map(|a| a.arg()), hi.as_ref().map(|a| a.arg()))).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp_min(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn clamp_min(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         self.clamp(min, max, None)
     }
     fn lerp(&self, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -1043,8 +1063,9 @@ tensor_class! {
     }
 
     // ---- shape ops ------------------------------------------------------------------
-    fn flip(&self, dims: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        wrap(self.t.flip(&to_int_list(dims)?))
+    #[pyo3(signature = (*dims))]
+    fn flip(&self, dims: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        wrap(self.t.flip(&shape_arg(dims)?))
     }
     #[pyo3(signature = (shifts, dims=None))]
     fn roll(&self, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
@@ -1153,6 +1174,38 @@ tensor_class! {
         }
         wrap(isclose(&self.t, &o, rtol, atol, equal_nan))
     }
+
+    #[pyo3(signature = (mat1, mat2, *, beta=None, alpha=None))]
+    fn addmm_<'py>(slf: Bound<'py, Self>, mat1: &Bound<'py, PyAny>, mat2: &Bound<'py, PyAny>, beta: Option<&Bound<'py, PyAny>>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let t = slf.get().t.clone();
+        let (m1, m2) = (to_tensor(mat1)?, to_tensor(mat2)?);
+        let (b, a) = (scalar_or(beta, 1)?, scalar_or(alpha, 1)?);
+        ferrotorch::ops::elementwise::inplace_via(&t, || t.addmm(&m1, &m2, b, a)).py()?;
+        Ok(slf)
+    }
+    fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let c = to_tensor(condition)?;
+        let o = to_arg(other)?;
+        wrap(ferrotorch::ops::elementwise::where_args(&c, Arg::T(&self.t), o.arg()))
+    }
+    #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
+    fn nan_to_num_(slf: Bound<'_, Self>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Bound<'_, Self>> {
+        let t = slf.get().t.clone();
+        ferrotorch::ops::elementwise::inplace_via(&t, || t.nan_to_num(nan, posinf, neginf)).py()?;
+        Ok(slf)
+    }
+    fn lerp_<'py>(slf: Bound<'py, Self>, end: &Bound<'py, PyAny>, weight: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let r = slf.get().lerp(end, weight)?;
+        let t = slf.get().t.clone();
+        ferrotorch::ops::elementwise::inplace_via(&t, || Ok(r.t.clone())).py()?;
+        Ok(slf)
+    }
+    fn __lshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.bitwise_left_shift(b)) }
+    fn __rshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.bitwise_right_shift(b)) }
+    fn __rlshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_rarith(&self.t, other, |a, b| binary(a, b, &specs::bitwise_left_shift)) }
+    fn __rrshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_rarith(&self.t, other, |a, b| binary(a, b, &specs::bitwise_right_shift)) }
+    fn __ilshift__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_left_shift_(o.arg()).py() }
+    fn __irshift__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_right_shift_(o.arg()).py() }
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
     fn allclose(&self, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<bool> {
         let c = self.isclose(other, rtol, atol, equal_nan)?;
@@ -1292,4 +1345,16 @@ fn minmax(py: Python<'_>, t: &Tensor, dim: Option<&Bound<'_, PyAny>>, keepdim: b
             named_pair(py, if is_max { "max" } else { "min" }, v, i)
         }
     }
+}
+
+fn tuple_of(py: Python<'_>, v: Vec<Tensor>) -> PyResult<Py<PyTuple>> {
+    Ok(PyTuple::new(py, v.into_iter().map(PyTensor::new))?.unbind())
+}
+
+fn same_or(slf: Bound<'_, PyTensor>, d: DType) -> PyResult<Py<PyAny>> {
+    if slf.get().t.dtype() == d {
+        return Ok(slf.into_any().unbind());
+    }
+    let py = slf.py();
+    Ok(PyTensor::new(slf.get().t.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind())
 }

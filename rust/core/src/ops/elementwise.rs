@@ -563,6 +563,24 @@ macro_rules! binary_ops {
 
 type Grads = Result<(Option<Tensor>, Option<Tensor>)>;
 
+/// Shifts with PyTorch's semantics: shifting by >= the bit width (or a negative
+/// amount) gives 0, or the sign fill for right shifts of negative values.
+#[inline(always)]
+fn shift<T: Element>(x: T, y: T, left: bool) -> T {
+    let bits = (T::DTYPE.size() * 8) as i64;
+    let (v, s) = (x.to_i64(), y.to_i64());
+    let r = if s < 0 || s >= bits {
+        if left || v >= 0 { 0 } else { -1 }
+    } else if left {
+        v.wrapping_shl(s as u32)
+    } else if T::DTYPE == DType::U8 {
+        ((v as u64 & 0xff) >> s) as i64
+    } else {
+        v >> s
+    };
+    T::from_i64(r)
+}
+
 fn bw_add(_a: &Tensor, _b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
     Ok((Some(g.clone()), Some(g.clone())))
 }
@@ -634,6 +652,8 @@ binary_ops! {
     (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(false), None),
     (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(false), None),
     (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(false), None),
+    (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(false), None),
+    (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(false), None),
 }
 
 impl Tensor {

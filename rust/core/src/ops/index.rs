@@ -53,7 +53,7 @@ impl Tensor {
         let size = shape.get(d).copied().unwrap_or(1) as i64;
         let idx = index_values(index)?;
         if let Some(&bad) = idx.iter().find(|&&v| v < 0 || v >= size) {
-            bail!(Index, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
+            bail!(Runtime, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
         }
         let xd = self.data().clone();
         let out = Tensor::empty(&ishape, xd.dtype, self.device())?;
@@ -97,7 +97,7 @@ impl Tensor {
         let size = shape.get(d).copied().unwrap_or(1) as i64;
         let idx = index_values(index)?;
         if let Some(&bad) = idx.iter().find(|&&v| v < 0 || v >= size) {
-            bail!(Index, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
+            bail!(Runtime, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
         }
         let sshape = src.shape();
         for k in 0..ishape.len() {
@@ -535,7 +535,8 @@ impl Tensor {
         for k in pos + nbd..total {
             perm.push(k as i64);
         }
-        out_raw.permute(&perm)
+        // Advanced indexing returns a fresh contiguous tensor, as PyTorch does.
+        out_raw.permute(&perm)?.contiguous()
     }
 
     fn slice_all(&self) -> Tensor {

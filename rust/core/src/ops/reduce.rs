@@ -216,15 +216,18 @@ impl Tensor {
     /// amax/amin over dims (ties share the gradient evenly).
     fn amax_amin(&self, dims: Option<&[i64]>, keepdim: bool, is_max: bool) -> Result<Tensor> {
         let shape = self.shape();
-        if self.numel() == 0 {
+        let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
+        if let Some(&bad) = ds.iter().find(|&&d| shape[d] == 0) {
             bail!(
                 Index,
                 "{}(): Expected reduction dim {} to have non-zero size.",
                 if is_max { "amax" } else { "amin" },
-                dims.and_then(|d| d.first().copied()).unwrap_or(0)
+                bad
             );
         }
-        let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
+        if shape.is_empty() && self.numel() == 0 {
+            bail!(Index, "{}(): Expected reduction dim 0 to have non-zero size.", if is_max { "amax" } else { "amin" });
+        }
         let out = run_reduce(self, &ds, &out_shape, if is_max { RedKind::Max } else { RedKind::Min }, self.dtype())?;
         if needs_grad(&[self]) {
             let sx = SavedTensor::input(self);
