@@ -13,7 +13,7 @@ from ._C import (
     arange, linspace, logspace, eye, cat, stack, hstack, vstack, where,
     get_default_dtype, set_default_dtype, promote_types, result_type,
     set_num_threads, get_num_threads, manual_seed, seed, initial_seed,
-    is_grad_enabled, is_inference_mode_enabled,
+    is_grad_enabled, is_inference_mode_enabled, is_anomaly_enabled,
 )
 from ._size import Size
 from ._tensor_str import set_printoptions, get_printoptions

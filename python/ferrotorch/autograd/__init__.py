@@ -2,6 +2,7 @@
 from .. import _C
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from .function import Function, FunctionCtx
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

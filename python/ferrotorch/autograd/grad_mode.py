@@ -13,7 +13,16 @@ class _DecoratorContextManager:
         return wrapper
 
 
-class no_grad(_DecoratorContextManager):
+class _NoParam(_DecoratorContextManager):
+    """Also usable as a bare decorator (``@torch.no_grad``), as in PyTorch."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParam):
     """Disable graph recording inside the block."""
 
     def __enter__(self):
@@ -25,7 +34,7 @@ class no_grad(_DecoratorContextManager):
         return False
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_NoParam):
     def __enter__(self):
         self.prev = _C.is_grad_enabled()
         _C._set_grad_enabled(True)

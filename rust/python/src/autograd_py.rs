@@ -175,3 +175,52 @@ pub fn is_anomaly_enabled() -> bool {
 
 #[allow(unused)]
 fn _u(_: &Bound<'_, PyList>) {}
+
+/// Record a node for a Python `autograd.Function`: `backward(*grads)` (a Python callable)
+/// returns one gradient (or None) per tensor input. Missing output gradients are
+/// materialised as zeros, as PyTorch does by default.
+#[pyfunction]
+pub fn _record_function(name: String, inputs: &Bound<'_, PyAny>, outputs: &Bound<'_, PyAny>, backward: Py<PyAny>) -> PyResult<()> {
+    let ins = tensor_list(inputs)?;
+    let outs = tensor_list(outputs)?;
+    let metas: Vec<(Vec<usize>, ferrotorch::DType)> = outs.iter().map(|o| (o.shape(), o.dtype())).collect();
+    let nin = ins.len();
+    let in_refs: Vec<&Tensor> = ins.iter().collect();
+    let out_refs: Vec<&Tensor> = outs.iter().collect();
+    autograd::record_named(name, &in_refs, &out_refs, move |_ctx, grads| {
+        Python::attach(|py| -> ferrotorch::Result<Vec<Option<Tensor>>> {
+            let mut args: Vec<Py<PyAny>> = Vec::with_capacity(grads.len());
+            for (g, (shape, dt)) in grads.iter().zip(&metas) {
+                let g = match g {
+                    Some(g) => g.clone(),
+                    None => Tensor::zeros(shape, *dt, ferrotorch::Device::Cpu)?,
+                };
+                args.push(PyTensor::new(g).into_pyobject(py).map_err(|e| ferrotorch::Error::Runtime(e.to_string()))?.into_any().unbind());
+            }
+            let tup = PyTuple::new(py, args).map_err(|e| ferrotorch::Error::Runtime(e.to_string()))?;
+            let r = backward.call1(py, tup).map_err(|e| {
+                let msg = e.to_string();
+                e.restore(py);
+                ferrotorch::Error::Runtime(msg)
+            })?;
+            let r = r.bind(py);
+            let items: Vec<Bound<'_, PyAny>> = if r.is_instance_of::<PyTuple>() || r.is_instance_of::<PyList>() {
+                r.try_iter().map_err(|e| ferrotorch::Error::Runtime(e.to_string()))?.filter_map(|x| x.ok()).collect()
+            } else {
+                vec![r.clone()]
+            };
+            let mut out = Vec::with_capacity(nin);
+            for i in 0..nin {
+                match items.get(i) {
+                    Some(x) if !x.is_none() => match x.cast::<PyTensor>() {
+                        Ok(t) => out.push(Some(t.get().t.clone())),
+                        Err(_) => return Err(ferrotorch::Error::Type("function backward returned a gradient that is not a Tensor".into())),
+                    },
+                    _ => out.push(None),
+                }
+            }
+            Ok(out)
+        })
+    });
+    Ok(())
+}

@@ -60,5 +60,6 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(autograd_py::_set_inference_mode, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::_set_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::is_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(autograd_py::_record_function, m)?)?;
     Ok(())
 }

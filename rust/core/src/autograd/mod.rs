@@ -174,7 +174,9 @@ impl SavedTensor {
             original: None,
             is_output: true,
             output_nr,
-            requires_grad: t.requires_grad(),
+            // Outputs are saved only by ops that are being recorded, so the output
+            // requires grad once `record` has run (it has not yet, at save time).
+            requires_grad: true,
         }
     }
     /// The saved tensor, checking it was not modified in place since it was saved.

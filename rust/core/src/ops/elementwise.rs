@@ -326,7 +326,9 @@ pub struct BinarySpec {
     pub name: &'static str,
     pub grad_name: &'static str,
     pub kind: Kind,
+    /// Save the inputs / the output for backward.
     pub save: bool,
+    pub save_out: bool,
     pub kernel: BinaryKernel,
     pub backward: Option<BinaryBackward>,
 }
@@ -409,7 +411,7 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
     } else {
         (None, None)
     };
-    let sy = spec.save.then(|| SavedTensor::output(out, 0));
+    let sy = spec.save_out.then(|| SavedTensor::output(out, 0));
     let (shape_a, shape_b) = (ta.shape(), tb.shape());
     let (dt_a, dt_b) = (ta.dtype(), tb.dtype());
     let (is_t_a, is_t_b) = (a.tensor().is_some(), b.tensor().is_some());
@@ -506,7 +508,7 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
 }
 
 macro_rules! binary_ops {
-    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save:literal), $bw:expr) ),* $(,)?) => {
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save:literal, $save_out:literal), $bw:expr) ),* $(,)?) => {
         /// (op name, CUDA kernel base name) for every binary op.
         pub const BINARY_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
         pub mod specs {
@@ -518,6 +520,7 @@ macro_rules! binary_ops {
                 grad_name: $grad,
                 kind: Kind::$kind,
                 save: $save,
+                save_out: $save_out,
                 kernel: {
                     fn k(dt: DType, a: &TensorData, la: &Layout, b: &TensorData, lb: &Layout, o: &TensorData, lo: &Layout) {
                         binary_ops!(@kernel $kind, $out, dt, a, la, b, lb, o, lo, |$a, $b| $f)
@@ -628,32 +631,32 @@ fn bw_remainder(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
 }
 
 binary_ops! {
-    (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(false), Some(bw_add)),
-    (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(false), Some(bw_sub)),
-    (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(true), Some(bw_mul)),
-    (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(true), Some(bw_div)),
-    (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(true), Some(bw_pow)),
-    (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(true), Some(bw_atan2)),
-    (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(true), Some(bw_maximum)),
-    (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(true), Some(bw_minimum)),
-    (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(true), Some(bw_fmod)),
-    (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(true), Some(bw_remainder)),
-    (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(false), None),
-    (div_trunc, div_trunc_, "DivBackward2", "div_trunc", IntDiv, |x, y| x.trunc_div(y), same, save(false), None),
-    (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(false), None),
-    (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(false), None),
-    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(false), None),
-    (le, le_, "LeBackward0", "le", Compare, |x, y| x <= y, bool, save(false), None),
-    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| x > y, bool, save(false), None),
-    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| x >= y, bool, save(false), None),
-    (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(false), None),
-    (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(false), None),
-    (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(false), None),
-    (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(false), None),
-    (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(false), None),
-    (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(false), None),
-    (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(false), None),
-    (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(false), None),
+    (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(false, false), Some(bw_add)),
+    (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(false, false), Some(bw_sub)),
+    (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(true, false), Some(bw_mul)),
+    (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(true, true), Some(bw_div)),
+    (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(true, true), Some(bw_pow)),
+    (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(true, false), Some(bw_atan2)),
+    (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(true, false), Some(bw_maximum)),
+    (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(true, false), Some(bw_minimum)),
+    (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(true, false), Some(bw_fmod)),
+    (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(true, false), Some(bw_remainder)),
+    (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(false, false), None),
+    (div_trunc, div_trunc_, "DivBackward2", "div_trunc", IntDiv, |x, y| x.trunc_div(y), same, save(false, false), None),
+    (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(false, false), None),
+    (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(false, false), None),
+    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(false, false), None),
+    (le, le_, "LeBackward0", "le", Compare, |x, y| x <= y, bool, save(false, false), None),
+    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| x > y, bool, save(false, false), None),
+    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| x >= y, bool, save(false, false), None),
+    (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(false, false), None),
+    (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(false, false), None),
+    (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(false, false), None),
+    (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(false, false), None),
+    (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(false, false), None),
+    (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(false, false), None),
+    (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(false, false), None),
+    (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(false, false), None),
 }
 
 impl Tensor {

@@ -147,7 +147,8 @@ impl Tensor {
         let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
         let out = run_reduce(&src, &ds, &out_shape, RedKind::Sum, out_dt)?;
         if needs_grad(&[&src]) {
-            record("SumBackward1", &[&src], &[&out], move |_, g| {
+            let name = if dims.is_none() || dims == Some(&[]) { "SumBackward0" } else { "SumBackward1" };
+            record(name, &[&src], &[&out], move |_, g| {
                 Ok(vec![g[0].as_ref().map(|g| expand_back(g, &shape, &ds, keepdim)).transpose()?])
             });
         }
@@ -290,10 +291,21 @@ impl Tensor {
             );
         }
         let shape = self.shape();
-        let (ds, _) = reduce_shape(&shape, dims, keepdim)?;
-        let n: usize = ds.iter().map(|&d| shape[d]).product();
-        let s = self.sum_dims(dims, keepdim, Some(dt))?;
-        s.div_s(n as f64)
+        let (ds0, _) = reduce_shape(&shape, dims, keepdim)?;
+        let n: usize = ds0.iter().map(|&d| shape[d]).product();
+        let src = if dt != self.dtype() { self.to_dtype(dt)? } else { self.clone() };
+        let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
+        let s = {
+            let _g = crate::autograd::NoGradGuard::new();
+            run_reduce(&src, &ds, &out_shape, RedKind::Sum, dt)?.div_s(n as f64)?
+        };
+        if needs_grad(&[&src]) {
+            let name = if dims.is_none() || dims == Some(&[]) { "MeanBackward0" } else { "MeanBackward1" };
+            record(name, &[&src], &[&s], move |_, g| {
+                Ok(vec![g[0].as_ref().map(|g| expand_back(&g.div_s(n as f64)?, &shape, &ds, keepdim)).transpose()?])
+            });
+        }
+        Ok(s)
     }
     pub fn mean(&self) -> Result<Tensor> {
         self.mean_dims(None, false, None)
