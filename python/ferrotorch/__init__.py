@@ -180,3 +180,29 @@ from . import autograd  # noqa: E402
 from . import cuda  # noqa: E402
 
 __version__ = "0.1.0"
+
+
+# ---- `out=` for functions whose kernels don't take it directly ------------------------
+def _write_out(r, out):
+    if out is None:
+        return r
+    if tuple(out.shape) != tuple(r.shape):
+        out.data = r.to(out.dtype).contiguous()
+    else:
+        out.copy_(r)
+    return out
+
+
+def _add_out(f):
+    def g(*args, out=None, **kwargs):
+        return _write_out(f(*args, **kwargs), out)
+    g.__name__ = getattr(f, "__name__", "f")
+    g.__doc__ = getattr(f, "__doc__", None)
+    return g
+
+
+for _n in ("round", "nan_to_num", "lerp", "mm", "bmm", "mv", "dot", "sum", "mean", "prod", "cumsum", "cumprod",
+           "matmul", "where", "amax", "amin", "logsumexp", "outer", "addmm"):
+    if _n in globals():
+        globals()[_n] = _add_out(globals()[_n])
+del _n

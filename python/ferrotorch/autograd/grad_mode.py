@@ -52,6 +52,11 @@ class set_grad_enabled(_DecoratorContextManager):
         self.prev = _C.is_grad_enabled()
         _C._set_grad_enabled(bool(mode))
 
+    def __call__(self, func):
+        # Used as a decorator: undo the immediate switch made by __init__.
+        _C._set_grad_enabled(self.prev)
+        return super().__call__(func)
+
     def __enter__(self):
         pass
 

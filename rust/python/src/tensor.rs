@@ -1221,7 +1221,9 @@ fn isclose(a: &Tensor, b: &Tensor, rtol: f64, atol: f64, equal_nan: bool) -> fer
     let (a, b) = (a.detach(), b.detach());
     let diff = a.sub(&b)?.abs()?;
     let tol = b.abs()?.mul_s(rtol)?.add_s(atol)?;
-    let close = diff.le(&tol)?.logical_or(&a.eq(&b)?)?;
+    // Infinities are close only to themselves (inf - inf would pass `diff <= tol`).
+    let finite = a.isfinite()?.logical_and(&b.isfinite()?)?;
+    let close = diff.le(&tol)?.logical_and(&finite)?.logical_or(&a.eq(&b)?)?;
     if equal_nan {
         close.logical_or(&a.isnan()?.logical_and(&b.isnan()?)?)
     } else {
