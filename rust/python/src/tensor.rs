@@ -513,14 +513,12 @@ tensor_class! {
         }
     }
     #[pyo3(signature = (dtype=None, non_blocking=false))]
-    fn r#type(&self, py: Python<'_>, dtype: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<Py<PyAny>> {
+    fn r#type<'py>(slf: Bound<'py, Self>, dtype: Option<&Bound<'py, PyAny>>, non_blocking: bool) -> PyResult<Py<PyAny>> {
         let _ = non_blocking;
+        let py = slf.py();
         match dtype {
-            None => Ok(format!("torch.{}", self.t.dtype().legacy_name()).into_pyobject(py)?.into_any().unbind()),
-            Some(d) => {
-                let dt = to_dtype(d)?;
-                Ok(PyTensor::new(self.t.to_dtype(dt).py()?).into_pyobject(py)?.into_any().unbind())
-            }
+            None => Ok(format!("torch.{}", slf.get().t.dtype().legacy_name()).into_pyobject(py)?.into_any().unbind()),
+            Some(d) => same_or(slf, to_dtype(d)?),
         }
     }
     fn float(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::F32) }

@@ -104,8 +104,9 @@ macro_rules! num_float {
             #[inline(always)] fn neg(self) -> Self { -self }
             #[inline(always)] fn abs(self) -> Self { $from(($to(self) as $via).abs()) }
             #[inline(always)] fn sign(self) -> Self {
+                // sign(+-0) = +0 and sign(NaN) = 0, as torch.sign.
                 let x = $to(self) as $via;
-                $from(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x })
+                $from(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 })
             }
             #[inline(always)] fn remainder(self, o: Self) -> Self {
                 let (a, b) = ($to(self) as $via, $to(o) as $via);

@@ -51,7 +51,7 @@ impl Tensor {
         let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
         // Symmetric evaluation as PyTorch: the second half counts back from `end`.
         let vals: Vec<f64> = (0..n)
-            .map(|i| if i < n / 2 { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 })
+            .map(|i| if n == 1 { start } else if i < n / 2 { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 })
             .collect();
         Tensor::from_vec(vals, &[n])?.to_dtype_raw(dtype).and_then(|t| {
             crate::tensor::check_device(device)?;

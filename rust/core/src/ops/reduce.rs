@@ -142,7 +142,7 @@ impl Tensor {
             _ => self.clone(),
         };
         let in_dt = src.dtype();
-        let out_dt = if in_dt.is_float() { in_dt } else { DType::I64 };
+        let out_dt = if dtype.is_some() || in_dt.is_float() { in_dt } else { DType::I64 };
         let shape = src.shape();
         let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
         let out = run_reduce(&src, &ds, &out_shape, RedKind::Sum, out_dt)?;
@@ -218,12 +218,26 @@ impl Tensor {
     fn amax_amin(&self, dims: Option<&[i64]>, keepdim: bool, is_max: bool) -> Result<Tensor> {
         let shape = self.shape();
         let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
+        if self.numel() == 0 && (dims.is_none() || dims == Some(&[])) {
+            bail!(
+                Runtime,
+                "{}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.",
+                if is_max { "max" } else { "min" }
+            );
+        }
         if let Some(&bad) = ds.iter().find(|&&d| shape[d] == 0) {
             bail!(
                 Index,
                 "{}(): Expected reduction dim {} to have non-zero size.",
                 if is_max { "amax" } else { "amin" },
                 bad
+            );
+        }
+        if self.numel() == 0 && (dims.is_none() || dims == Some(&[])) {
+            bail!(
+                Runtime,
+                "{}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.",
+                if is_max { "amax" } else { "amin" }
             );
         }
         if shape.is_empty() && self.numel() == 0 {
@@ -467,7 +481,7 @@ impl Tensor {
             Some(d) => Ok(self.max_dim(d, keepdim)?.1),
             None => {
                 if self.numel() == 0 {
-                    bail!(Runtime, "argmax(): Expected reduction dim to be specified for input.numel() == 0.");
+                    bail!(Index, "argmax(): Expected reduction dim to be specified for input.numel() == 0.");
                 }
                 let r = self.detach().reshape(&[-1])?.max_dim(0, false)?.1;
                 if keepdim { r.reshape_usize(&vec![1; self.ndim()]) } else { Ok(r) }
@@ -479,7 +493,7 @@ impl Tensor {
             Some(d) => Ok(self.min_dim(d, keepdim)?.1),
             None => {
                 if self.numel() == 0 {
-                    bail!(Runtime, "argmin(): Expected reduction dim to be specified for input.numel() == 0.");
+                    bail!(Index, "argmin(): Expected reduction dim to be specified for input.numel() == 0.");
                 }
                 let r = self.detach().reshape(&[-1])?.min_dim(0, false)?.1;
                 if keepdim { r.reshape_usize(&vec![1; self.ndim()]) } else { Ok(r) }
