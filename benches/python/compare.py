@@ -124,7 +124,8 @@ def build_workloads(q):
         a, b = f32(n, n), f32(n, n)
         w.on("numpy", (lambda a, b: lambda: (lambda: a @ b))(a, b))
         for name, mk in tensor.items():
-            w.on(name, (lambda mk: lambda: (lambda x, y: lambda: x @ y)(mk(a), mk(b)))(mk))
+            # a and b are bound now: the elementwise cases below rebind those names.
+            w.on(name, (lambda mk, a, b: lambda: (lambda x, y: lambda: x @ y)(mk(a), mk(b)))(mk, a, b))
         W.append(w)
 
     # 16M elementwise with a fresh output, and a full reduction.

@@ -293,7 +293,11 @@ pub fn exp_f32_fast(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     let xc = x.clamp(-87.336_54, 88.722_83);
-    let n = (xc * LOG2E + 0.5).floor();
+    // floor without `f32::floor`: on the baseline x86-64 target (no SSE4.1) that is a
+    // libm call per element, which blocks vectorisation.
+    let v = xc * LOG2E + 0.5;
+    let t = v as i32;
+    let n = (t - (v < t as f32) as i32) as f32;
     let r = xc - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4f32;
     p = p * r + 1.398_199_9e-3;
