@@ -292,11 +292,14 @@ pub fn exp_f32_fast(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    let xc = x.clamp(-87.336_54, 88.722_83);
+    // NaN is mapped to 0 here and restored at the end, so every value below is finite.
+    let xc = if x.is_nan() { 0.0 } else { x.clamp(-87.336_54, 88.722_83) };
     // floor without `f32::floor`: on the baseline x86-64 target (no SSE4.1) that is a
     // libm call per element, which blocks vectorisation.
     let v = xc * LOG2E + 0.5;
-    let t = v as i32;
+    // SAFETY: v is finite and within [-126, 129] after the clamp, so it fits in i32
+    // (a plain `as` cast adds saturation checks that keep the loop scalar).
+    let t = unsafe { v.to_int_unchecked::<i32>() };
     let n = (t - (v < t as f32) as i32) as f32;
     let r = xc - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4f32;
