@@ -74,6 +74,3 @@ class Function:
             _C._record_function(cls.__name__ + "Backward", inputs, diff, _backward)
         return tuple(outs) if is_tuple else outs[0]
 
-
-class BackwardCFunction:  # pragma: no cover - name kept for import compatibility
-    pass

@@ -173,8 +173,6 @@ pub fn is_anomaly_enabled() -> bool {
     autograd::anomaly_enabled()
 }
 
-#[allow(unused)]
-fn _u(_: &Bound<'_, PyList>) {}
 
 /// Record a node for a Python `autograd.Function`: `backward(*grads)` (a Python callable)
 /// returns one gradient (or None) per tensor input. Missing output gradients are

@@ -4,7 +4,7 @@
 use ferrotorch::{DType, Device, Scalar, Tensor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyTuple};
 
 use crate::convert::{to_scalar, IntoPy};
 use crate::tensor::PyTensor;
@@ -289,5 +289,3 @@ pub fn tolist<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     }
 }
 
-#[allow(unused)]
-fn _u(_: &Bound<'_, PyInt>) {}

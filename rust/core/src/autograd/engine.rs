@@ -77,9 +77,7 @@ fn run(
             stack.push(e.node.clone());
         }
     }
-    let mut order: Vec<Key> = Vec::new();
     while let Some(n) = stack.pop() {
-        order.push(key(&n));
         for e in n.next_edges.iter().flatten() {
             *deps.entry(key(&e.node)).or_insert(0) += 1;
             if nodes.insert(key(&e.node), e.node.clone()).is_none() {
@@ -101,7 +99,6 @@ fn run(
         }
         needed
     });
-    drop(order);
 
     let _grad_mode = if create_graph { None } else { Some(NoGradGuard::new()) };
     let _enable = if create_graph { Some(GradEnable::new()) } else { None };

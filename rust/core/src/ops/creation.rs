@@ -147,5 +147,3 @@ impl Tensor {
     }
 }
 
-#[allow(unused)]
-fn _u<T: Element>(_: T) {}

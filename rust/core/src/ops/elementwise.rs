@@ -72,7 +72,7 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
     } else {
         (src, x.dtype())
     };
-    if !spec.promote_int && input.dtype == DType::Bool && matches!(op, "neg" | "sign" | "abs") && op == "neg" {
+    if !spec.promote_int && input.dtype == DType::Bool && op == "neg" {
         bail!(
             Runtime,
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."

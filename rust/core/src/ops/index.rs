@@ -3,7 +3,7 @@
 
 use crate::autograd::{needs_grad, record};
 use crate::cpu::reduce::offset_of;
-use crate::dtype::{DType, Element, Scalar};
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, fmt_shape, wrap_dim, Layout};
 use crate::tensor::Tensor;
@@ -626,5 +626,3 @@ impl Tensor {
     }
 }
 
-#[allow(unused)]
-fn _e<T: Element>(_: T) {}

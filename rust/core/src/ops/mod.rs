@@ -12,7 +12,7 @@ use crate::dtype::{default_dtype, result_type, DType, Operand as TypeOperand, Sc
 use crate::error::Result;
 use crate::shape::Layout;
 use crate::tensor::{Tensor, TensorData};
-use crate::{bail, dispatch};
+use crate::dispatch;
 
 /// An operand of an elementwise op: a tensor or a Python scalar (weakly typed).
 #[derive(Clone, Copy)]
@@ -235,14 +235,6 @@ pub(crate) fn pretty_dtype(d: DType) -> &'static str {
         DType::F32 => "Float",
         DType::F64 => "Double",
     }
-}
-
-#[allow(unused)]
-pub(crate) fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<()> {
-    if !cond {
-        bail!(Runtime, "{}", msg());
-    }
-    Ok(())
 }
 
 impl Tensor {

@@ -735,5 +735,3 @@ fn cumprod_grad_exact(x: &Tensor, g: &Tensor, d: usize) -> Result<Tensor> {
     Tensor::from_vec(out, &xm.shape())?.to_dtype(x.dtype())?.movedim(-1, d as i64)
 }
 
-#[allow(unused)]
-fn _unused(_: Scalar) {}

@@ -2,7 +2,7 @@
 //! flip/roll/repeat/tile/repeat_interleave/tril/triu are composites.
 
 use crate::autograd::{needs_grad, record};
-use crate::dtype::{DType, Scalar};
+use crate::dtype::DType;
 use crate::error::Result;
 use crate::shape::{fmt_shape, wrap_dim};
 use crate::tensor::Tensor;
@@ -258,5 +258,3 @@ impl Tensor {
     }
 }
 
-#[allow(unused)]
-fn _u(_: Scalar) {}
