@@ -47,6 +47,8 @@ fi
 WHEELS="$ROOT/target/wheels"
 mkdir -p "$WHEELS"
 rm -f "$WHEELS"/ferrotorch-*.whl
+# A dev copy of the extension (scripts/dev_link.sh) must not end up in the wheel.
+rm -f "$ROOT"/python/ferrotorch/_C*.so
 say "building release wheel (maturin build --release)"
 t0=$(date +%s)
 "$VENV/bin/maturin" build --release -i "$PY" -o "$WHEELS" --quiet

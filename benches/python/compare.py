@@ -103,6 +103,47 @@ def small_graph_step(x):
     return step
 
 
+def mlp_fwd_bwd(lib, xs, ys):
+    """2-layer MLP forward + backward (no optimizer)."""
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(784, 512), lib.nn.ReLU(), lib.nn.Linear(512, 10))
+    x, y = lib.from_numpy(xs), lib.from_numpy(ys)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        model.zero_grad()
+        loss_fn(model(x), y).backward()
+    return step
+
+
+def mlp_train_step(lib, xs, ys):
+    """One full training step: forward, cross-entropy, backward, Adam update."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = lib.from_numpy(xs), lib.from_numpy(ys)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def loader_epoch(lib, xs, ys):
+    """Iterate one shuffled epoch of a TensorDataset (batch 128, main process)."""
+    data = lib.utils.data
+    ds = data.TensorDataset(lib.from_numpy(xs), lib.from_numpy(ys))
+    loader = data.DataLoader(ds, batch_size=128, shuffle=True, generator=lib.Generator().manual_seed(0))
+
+    def epoch():
+        for xb, yb in loader:
+            pass
+    return epoch
+
+
 def build_workloads(q):
     rng = np.random.default_rng(0)
     f32 = lambda *shape: rng.standard_normal(shape, dtype=np.float32)
@@ -153,6 +194,24 @@ def build_workloads(q):
         w.on(name, (lambda mk: lambda: (lambda t: lambda: t.t().contiguous())(mk(x)))(mk))
     W.append(w)
 
+    # Training workloads (issues 3 and 4): each library's own nn / optim / DataLoader.
+    mlp_batch = q["mlp_batch"]
+    xs, ys = f32(mlp_batch, 784), rng.integers(0, 10, mlp_batch)
+    w = Workload(f"MLP 784-512-10 fwd+bwd (b{mlp_batch})")
+    for name in tensor:
+        w.on(name, (lambda lib: lambda: mlp_fwd_bwd(lib, xs, ys))(libs[name]))
+    W.append(w)
+    w = Workload(f"MLP 784-512-512-10 Adam step (b{mlp_batch})", goal=(1.0, "<= 1.0x torch time"))
+    for name in tensor:
+        w.on(name, (lambda lib: lambda: mlp_train_step(lib, xs, ys))(libs[name]))
+    W.append(w)
+    rows_n = q["loader_rows"]
+    lx, ly = f32(rows_n, 784), rng.integers(0, 10, rows_n)
+    w = Workload(f"DataLoader epoch ({rows_n // 1000}k rows, b128, shuffle)", goal=(1.0, "<= 1.0x torch time"))
+    for name in tensor:
+        w.on(name, (lambda lib: lambda: loader_epoch(lib, lx, ly))(libs[name]))
+    W.append(w)
+
     # Small graph forward + backward (no NumPy equivalent).
     w = Workload("small graph fwd+bwd (4 ops, 16)", goal=(0.3, "<= 0.3x torch"))
     for name in tensor:
@@ -166,9 +225,11 @@ def build_workloads(q):
 def main():
     args = ARGS
     if args.quick:
-        q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000}
+        q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000,
+             "mlp_batch": 32, "loader_rows": 2000}
     else:
-        q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000}
+        q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000,
+             "mlp_batch": 256, "loader_rows": 20_000}
     repeat = args.repeat or q["repeat"]
 
     same = torch is not None and ft is torch

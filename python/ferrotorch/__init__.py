@@ -5,6 +5,7 @@ and autograd live in the Rust extension ``ferrotorch._C``; this package adds the
 Python layer (function aliases, legacy type objects, printing, grad-mode managers).
 """
 import builtins as _builtins
+import os as _os
 
 from . import _C
 from ._C import Tensor, dtype, device, Generator
@@ -42,7 +43,7 @@ sort argsort topk kthvalue max min
 reshape flatten unflatten squeeze unsqueeze transpose swapaxes t permute movedim narrow select
 unbind chunk split diagonal flip roll repeat_interleave tile nonzero masked_select gather scatter
 scatter_add index_select index_add masked_fill tril triu matmul mm bmm mv dot outer addmm baddbmm
-equal allclose isclose lerp nan_to_num clamp clip clone detach numel
+equal allclose isclose lerp nan_to_num clamp clip clone detach numel softmax log_softmax
 """.split()
 for _n in _METHOD_FUNCS:
     if hasattr(Tensor, _n):
@@ -178,6 +179,63 @@ BoolTensor = _legacy("BoolTensor", bool)
 
 from . import autograd  # noqa: E402
 from . import cuda  # noqa: E402
+from .serialization import save, load  # noqa: E402
+
+# A forked child (DataLoader workers, user multiprocessing) has none of the parent's
+# kernel threads: cap kernels to one thread there instead of hanging on the dead pool.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_C._after_fork_in_child)
+
+
+# ---- small Tensor methods that are compositions of existing ones ----------------------
+def _new_factory(fill):
+    def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        if len(size) == 1 and not isinstance(size[0], _builtins.int):
+            size = tuple(size[0])
+        t = fill(size, dtype=dtype if dtype is not None else self.dtype,
+                 device=device if device is not None else self.device)
+        return t.requires_grad_(requires_grad) if requires_grad else t
+    return f
+
+
+Tensor.new_zeros = _new_factory(_C.zeros)
+Tensor.new_ones = _new_factory(_C.ones)
+Tensor.new_empty = _new_factory(_C.empty)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    t = _C.full(tuple(size), fill_value, dtype=dtype if dtype is not None else self.dtype,
+                device=device if device is not None else self.device)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    if isinstance(data, Tensor):
+        t = data.detach().clone()
+        t = t.to(dtype if dtype is not None else t.dtype)
+    else:
+        t = _C.tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                      device=device if device is not None else self.device)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _clamp_max(self, max):
+    return self.clamp(max=max)
+
+
+def _clamp_max_(self, max):
+    return self.clamp_(max=max)
+
+
+def _clamp_min_(self, min):
+    return self.clamp_(min=min)
+
+
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor
+Tensor.clamp_max = _clamp_max
+Tensor.clamp_max_ = _clamp_max_
+Tensor.clamp_min_ = _clamp_min_
 
 __version__ = "0.1.0"
 

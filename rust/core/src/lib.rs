@@ -15,6 +15,7 @@ pub mod device;
 pub mod dtype;
 pub mod error;
 pub mod ops;
+pub mod optim;
 pub mod random;
 pub mod shape;
 pub mod storage;

@@ -347,15 +347,24 @@ pub fn set_num_threads(n: usize) -> PyResult<()> {
         return Err(PyRuntimeError::new_err("Number of threads has to be positive"));
     }
     // rayon's global pool cannot be resized once built: the first call builds it with n
-    // threads; later calls are recorded and apply to kernels through a scoped pool.
+    // threads; every call caps the threads kernels use (cpu::set_thread_limit).
     let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    ferrotorch::cpu::set_thread_limit(n);
     *THREADS.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
     Ok(())
 }
 
 #[pyfunction]
 pub fn get_num_threads() -> usize {
-    THREADS.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(rayon::current_num_threads)
+    THREADS.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(ferrotorch::cpu::num_threads)
+}
+
+/// Registered with `os.register_at_fork(after_in_child=...)`: a forked child has none of
+/// the parent's rayon threads, so its kernels must run single-threaded.
+#[pyfunction]
+pub fn _after_fork_in_child() {
+    ferrotorch::cpu::set_thread_limit(1);
+    *THREADS.lock().unwrap_or_else(|e| e.into_inner()) = Some(1);
 }
 
 #[pyfunction]

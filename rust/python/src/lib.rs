@@ -5,6 +5,7 @@ mod autograd_py;
 mod convert;
 mod data;
 mod functions;
+mod optim;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -61,5 +62,8 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(autograd_py::_set_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::is_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::_record_function, m)?)?;
+    m.add_function(wrap_pyfunction!(optim::_sgd_step, m)?)?;
+    m.add_function(wrap_pyfunction!(optim::_adam_step, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_after_fork_in_child, m)?)?;
     Ok(())
 }

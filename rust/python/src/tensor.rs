@@ -59,6 +59,12 @@ fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<Py<PyAny>> {
     }
 }
 
+/// `Tensor.softmax(dim)` requires `dim` (PyTorch's method signature has no default for
+/// it); the functional forms in nn.functional apply the legacy implicit-dim rule.
+fn softmax_dim(_t: &Tensor, dim: Option<i64>) -> PyResult<i64> {
+    dim.ok_or_else(|| PyTypeError::new_err("softmax() missing 1 required positional argument: 'dim'"))
+}
+
 fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorIndex>> {
     let items: Vec<Bound<'_, PyAny>> = if idx.is_instance_of::<PyTuple>() {
         idx.cast::<PyTuple>()?.iter().collect()
@@ -926,6 +932,18 @@ tensor_class! {
     fn count_nonzero(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let d = to_dims(dim)?;
         wrap(self.t.count_nonzero(d.as_deref()))
+    }
+    #[pyo3(signature = (dim=None, dtype=None))]
+    fn softmax(&self, py: Python<'_>, dim: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+        let (t, dt) = (self.t.clone(), opt_dtype(dtype)?);
+        let dim = softmax_dim(&t, dim)?;
+        wrap(heavy(py, t.numel(), || t.softmax(dim, dt)))
+    }
+    #[pyo3(signature = (dim=None, dtype=None))]
+    fn log_softmax(&self, py: Python<'_>, dim: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+        let (t, dt) = (self.t.clone(), opt_dtype(dtype)?);
+        let dim = softmax_dim(&t, dim)?;
+        wrap(heavy(py, t.numel(), || t.log_softmax(dim, dt)))
     }
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {

@@ -13,7 +13,7 @@ pub struct Mat<T> {
 }
 
 fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
-    let threads = rayon::current_num_threads();
+    let threads = crate::cpu::num_threads();
     // Below ~128^3 multiply-adds, threading costs more than it saves.
     if threads > 1 && m * n * k >= 128 * 128 * 128 {
         Parallelism::Rayon(threads)

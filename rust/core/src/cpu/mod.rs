@@ -14,9 +14,25 @@ use rayon::prelude::*;
 /// Elements per parallel task (PyTorch's at::internal::GRAIN_SIZE).
 pub const GRAIN: usize = 32768;
 
-/// Number of threads kernels may use (`set_num_threads`).
+/// Cap on the threads kernels use; 0 = rayon's pool size.
+static THREAD_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Number of threads kernels may use. Every parallel decision goes through here, so
+/// a limit of 1 keeps kernels off rayon entirely — required in a forked child
+/// process, where the parent's pool threads do not exist and any job sent to the
+/// pool would wait forever.
+#[inline]
 pub fn num_threads() -> usize {
-    rayon::current_num_threads()
+    let pool = rayon::current_num_threads();
+    match THREAD_LIMIT.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => pool,
+        n => n.min(pool),
+    }
+}
+
+/// Cap the threads kernels use (`torch.set_num_threads`); 0 removes the cap.
+pub fn set_thread_limit(n: usize) {
+    THREAD_LIMIT.store(n, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Merge adjacent dims that are contiguous with each other in every operand and drop
@@ -68,12 +84,12 @@ where
     let inner = shape[nd - 1];
     let inner_st: [usize; N] = std::array::from_fn(|k| st[k][nd - 1]);
     let outer = numel / inner;
-    let par = parallel && numel >= GRAIN && rayon::current_num_threads() > 1;
+    let par = parallel && numel >= GRAIN && num_threads() > 1;
     if outer == 1 {
         if !par {
             f(offsets, inner, inner_st);
         } else {
-            let chunk = (inner / (4 * rayon::current_num_threads())).max(GRAIN / 2);
+            let chunk = (inner / (4 * num_threads())).max(GRAIN / 2);
             let nchunks = inner.div_ceil(chunk);
             (0..nchunks).into_par_iter().for_each(|c| {
                 let start = c * chunk;
@@ -117,7 +133,7 @@ where
     if !par {
         run_rows(0, outer);
     } else {
-        let rows_per = (GRAIN / inner).max(1).max(outer / (8 * rayon::current_num_threads()));
+        let rows_per = (GRAIN / inner).max(1).max(outer / (8 * num_threads()));
         let nchunks = outer.div_ceil(rows_per);
         (0..nchunks).into_par_iter().for_each(|c| {
             let lo = c * rows_per;
@@ -324,7 +340,7 @@ where
         }
     };
     let tasks = batch * nrb;
-    if tasks > 1 && batch * r * c >= GRAIN && rayon::current_num_threads() > 1 {
+    if tasks > 1 && batch * r * c >= GRAIN && num_threads() > 1 {
         (0..tasks).into_par_iter().for_each(|t| tile_rows(t / nrb, t % nrb));
     } else {
         for t in 0..tasks {

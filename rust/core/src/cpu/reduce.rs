@@ -130,10 +130,10 @@ pub unsafe fn reduce<T, A, O>(
             rows(&sh, &st, 0, |_, _, _| count += 1);
             count == 1
         };
-        if single_row && r >= GRAIN && rayon::current_num_threads() > 1 {
+        if single_row && r >= GRAIN && crate::cpu::num_threads() > 1 {
             let s = flat.unwrap_or(1);
             let base = kept.offset;
-            let chunk = GRAIN.max(r / (4 * rayon::current_num_threads()));
+            let chunk = GRAIN.max(r / (4 * crate::cpu::num_threads()));
             let parts: Vec<A> = (0..r.div_ceil(chunk))
                 .into_par_iter()
                 .map(|c| {
@@ -168,8 +168,8 @@ pub unsafe fn reduce<T, A, O>(
             *out.get().add(i) = finish(one(offset_of(&kept, i)));
         }
     };
-    if k * r.max(1) >= GRAIN && k > 1 && rayon::current_num_threads() > 1 {
-        let per = (GRAIN / r.max(1)).max(1).max(k / (8 * rayon::current_num_threads()));
+    if k * r.max(1) >= GRAIN && k > 1 && crate::cpu::num_threads() > 1 {
+        let per = (GRAIN / r.max(1)).max(1).max(k / (8 * crate::cpu::num_threads()));
         (0..k.div_ceil(per)).into_par_iter().for_each(|c| run(c * per, ((c + 1) * per).min(k)));
     } else {
         run(0, k);
@@ -186,7 +186,7 @@ pub fn lanes(l: &Layout, dim: usize, f: impl Fn(usize, usize, usize, usize) + Sy
     if k == 0 {
         return;
     }
-    if k * len >= GRAIN && k > 1 && rayon::current_num_threads() > 1 {
+    if k * len >= GRAIN && k > 1 && crate::cpu::num_threads() > 1 {
         let per = (GRAIN / len.max(1)).max(1);
         (0..k.div_ceil(per)).into_par_iter().for_each(|c| {
             for i in c * per..((c + 1) * per).min(k) {

@@ -71,7 +71,7 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
                         po.get().add(i * m * n), threaded)
                 }
             };
-            if nb > 1 && m * n * k < 128 * 128 * 128 && rayon::current_num_threads() > 1 {
+            if nb > 1 && m * n * k < 128 * 128 * 128 && crate::cpu::num_threads() > 1 {
                 (0..nb).into_par_iter().for_each(|i| one(i, false));
             } else {
                 for i in 0..nb {

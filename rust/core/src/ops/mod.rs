@@ -7,6 +7,7 @@ pub mod matmul;
 pub mod shape_ops;
 pub mod index;
 pub mod creation;
+pub mod softmax;
 
 use crate::dtype::{default_dtype, result_type, DType, Operand as TypeOperand, Scalar};
 use crate::error::Result;

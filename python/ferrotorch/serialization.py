@@ -1,0 +1,93 @@
+"""``ferrotorch.save`` / ``ferrotorch.load``.
+
+Deviation from PyTorch (documented in the README): the file is a plain pickle (tensors
+pickle as a NumPy array + dtype name, see ``Tensor.__reduce__``), not PyTorch's zip
+archive, so checkpoints are not interchangeable with ``torch.save`` files. As in PyTorch
+>= 2.6, ``load`` defaults to ``weights_only=True``: only tensors, containers and plain
+values are unpickled, never arbitrary classes or callables.
+"""
+import builtins
+import collections
+import io
+import os
+import pickle
+
+__all__ = ["save", "load"]
+
+DEFAULT_PROTOCOL = 2
+
+# (module, name) pairs a weights-only load may construct.
+_SAFE_GLOBALS = {
+    ("collections", "OrderedDict"),
+    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "slice"), ("builtins", "complex"),
+    # NumPy's array reconstruction (tensor payloads).
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+}
+for _n in ("Float64DType", "Float32DType", "Float16DType", "Int64DType", "Int32DType", "Int16DType", "Int8DType",
+           "UInt8DType", "BoolDType"):
+    _SAFE_GLOBALS.add(("numpy.dtypes", _n))
+
+
+class _WeightsUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _SAFE_GLOBALS or (module.startswith("ferrotorch") and name.startswith("_rebuild")):
+            return super().find_class(module, name)
+        if module == "ferrotorch._utils" and name == "_return_types":
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"Weights only load failed: unsupported global {module}.{name}. Pass weights_only=False to load "
+            f"arbitrary objects (only from a source you trust).")
+
+
+def _open(f, mode):
+    if isinstance(f, (str, os.PathLike)):
+        return builtins.open(f, mode), True
+    return f, False
+
+
+def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True):
+    """Pickle ``obj`` (tensors, state dicts, nested containers) to a path or file object."""
+    fh, owned = _open(f, "wb")
+    try:
+        pickle_module.dump(obj, fh, protocol=pickle_protocol)
+    finally:
+        if owned:
+            fh.close()
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Load what ``save`` wrote. ``map_location`` may name a device (tensors are moved there)."""
+    if weights_only is None:
+        weights_only = True
+    fh, owned = _open(f, "rb")
+    try:
+        if weights_only:
+            if pickle_module is not None:
+                raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+            obj = _WeightsUnpickler(fh, **pickle_load_args).load()
+        else:
+            obj = (pickle_module or pickle).load(fh, **pickle_load_args)
+    finally:
+        if owned:
+            fh.close()
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        obj = _move(obj, map_location)
+    return obj
+
+
+def _move(obj, device):
+    from . import Tensor
+    if isinstance(obj, Tensor):
+        return obj.to(device)
+    if isinstance(obj, collections.OrderedDict):
+        return collections.OrderedDict((k, _move(v, device)) for k, v in obj.items())
+    if isinstance(obj, dict):
+        return {k: _move(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        return type(obj)(_move(v, device) for v in obj)
+    return obj
+
+
+del io
