@@ -22,6 +22,8 @@ step() {
 }
 
 step "cargo test" cargo test -p ferrotorch
+# The engine used from Rust alone: fit a small MLP with autograd + Adam (exits non-zero unless it converges).
+step "rust example" cargo run -q -p ferrotorch --example fit_mlp
 # From the repo root (not tests/), so `import ferrotorch` finds the installed wheel, not python/.
 step "pytest" .venv/bin/python -m pytest tests -q -p no:cacheprovider "$@"
 step "cuda kernels (NVRTC)" .venv/bin/python scripts/check_cuda_kernels.py

@@ -14,11 +14,13 @@ import pickle
 
 __all__ = ["save", "load"]
 
-DEFAULT_PROTOCOL = 2
+# Protocol 4 stores bytes natively (protocol 2, PyTorch's default inside its zip, pickles
+# bytes through _codecs.encode).
+DEFAULT_PROTOCOL = 4
 
 # (module, name) pairs a weights-only load may construct.
 _SAFE_GLOBALS = {
-    ("collections", "OrderedDict"),
+    ("collections", "OrderedDict"), ("_codecs", "encode"),
     ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "slice"), ("builtins", "complex"),
     # NumPy's array reconstruction (tensor payloads).
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),

@@ -163,7 +163,7 @@ impl Generator {
 /// Fill `out` in blocks of `per` elements, block index passed to `f`; parallel for big n.
 fn fill_par<T: Send>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
     use rayon::prelude::*;
-    if out.len() >= crate::cpu::GRAIN {
+    if out.len() >= crate::cpu::GRAIN && crate::cpu::num_threads() > 1 {
         out.par_chunks_mut(per).enumerate().for_each(|(i, c)| f(i, c));
     } else {
         for (i, c) in out.chunks_mut(per).enumerate() {

@@ -306,7 +306,10 @@ tensor_class! {
     #[setter(data)]
     fn set_data_(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
         let o = to_tensor(other)?;
-        self.t.set_data(o.data().clone());
+        // Clone first: `t.data = t` would otherwise hold the read lock while set_data
+        // takes the write lock of the same tensor (deadlock).
+        let d = o.data().clone();
+        self.t.set_data(d);
         Ok(())
     }
 

@@ -86,7 +86,8 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
         let bw = spec.backward;
         record(spec.grad_name, &[x], &[&out], move |ctx, g| {
             let Some(g) = &g[0] else { return Ok(vec![None]) };
-            let empty = || Tensor::zeros(&[0], DType::F32, crate::device::Device::Cpu);
+            // Placeholder for what was not saved: only feeds gradients that are discarded.
+        let empty = || Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu);
             let xv = match &sx { Some(s) => s.unpack(ctx)?, None => empty()? };
             let yv = match &sy { Some(s) => s.unpack(ctx)?, None => empty()? };
             Ok(vec![Some(bw(&xv, &yv, g)?)])
@@ -406,11 +407,11 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
         Arg::S(_) => Tensor::from_data(d.clone()),
     };
     let (ta, tb) = (as_tensor(&a, ad), as_tensor(&b, bd));
-    let (sa, sb) = if spec.save {
-        (Some(SavedTensor::input(&ta)), Some(SavedTensor::input(&tb)))
-    } else {
-        (None, None)
-    };
+    // x * c and x / c with a Python scalar c: the gradient wrt x needs only c, so x is not
+    // saved (as PyTorch: modifying x in place afterwards does not break this backward).
+    let scalar_rhs = matches!(b, Arg::S(_)) && matches!(spec.name, "mul" | "div");
+    let sa = (spec.save && !scalar_rhs).then(|| SavedTensor::input(&ta));
+    let sb = spec.save.then(|| SavedTensor::input(&tb));
     let sy = spec.save_out.then(|| SavedTensor::output(out, 0));
     let (shape_a, shape_b) = (ta.shape(), tb.shape());
     let (dt_a, dt_b) = (ta.dtype(), tb.dtype());
@@ -425,7 +426,8 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
     let slots = [is_t_a, is_t_b];
     record(spec.grad_name, &inputs, &[out], move |ctx, g| {
         let Some(g) = &g[0] else { return Ok(vec![None; ctx.needs_input_grad.len()]) };
-        let empty = || Tensor::zeros(&[0], DType::F32, crate::device::Device::Cpu);
+        // Placeholder for what was not saved: only feeds gradients that are discarded.
+        let empty = || Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu);
         let av = match &sa { Some(s) => s.unpack(ctx)?, None => empty()? };
         let bv = match &sb { Some(s) => s.unpack(ctx)?, None => empty()? };
         let yv = match &sy { Some(s) => s.unpack(ctx)?, None => empty()? };

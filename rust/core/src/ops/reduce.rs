@@ -84,7 +84,7 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, ou
                         if is_sum && T::DTYPE == DType::F32 && d.layout.is_contiguous() && dims.len() == d.layout.ndim() && out_dtype == DType::F32 {
                             let n = d.layout.numel();
                             let xs = std::slice::from_raw_parts((base as *const f32).add(d.layout.offset), n);
-                            let s: f64 = if n >= crate::cpu::GRAIN * 2 {
+                            let s: f64 = if n >= crate::cpu::GRAIN * 2 && crate::cpu::num_threads() > 1 {
                                 xs.par_chunks(1 << 16).map(sum_f32_contig).sum()
                             } else {
                                 sum_f32_contig(xs)

@@ -103,9 +103,11 @@ unsafe fn softmax_lane<T: Element>(x: *const T, s: usize, y: *mut T, os: usize, 
             sum += part as f64;
         }
         if log {
-            let ls = (sum.ln() as f32) + shift;
+            // (v - shift) - ln(sum), not v - (shift + ln(sum)): the latter rounds ln(sum)
+            // at the scale of the logits (a row of -1000s lost 4 digits).
+            let ls = sum.ln() as f32;
             for (o, &v) in ys.iter_mut().zip(xs) {
-                *o = v - ls;
+                *o = (v - shift) - ls;
             }
         } else {
             let inv = (1.0 / sum) as f32;
@@ -127,9 +129,9 @@ unsafe fn softmax_lane<T: Element>(x: *const T, s: usize, y: *mut T, os: usize, 
     for j in 0..n {
         sum += ((*x.add(j * s)).to_f64() - shift).exp();
     }
-    let ls = sum.ln() + shift;
+    let ls = sum.ln();
     for j in 0..n {
-        let v = (*x.add(j * s)).to_f64();
+        let v = (*x.add(j * s)).to_f64() - shift;
         *y.add(j * os) = T::from_f64(if log { v - ls } else { (v - ls).exp() });
     }
 }
