@@ -80,7 +80,9 @@ class TensorDataset(Dataset):
         if idx is None:
             return None
         try:
-            return [tensor[idx] for tensor in self.tensors]
+            # index_select: one row memcpy per index; negative indices raise and take the
+            # per-item path, which wraps them as t[i] does.
+            return [tensor.index_select(0, idx) for tensor in self.tensors]
         except IndexError:
             return None
 

@@ -203,6 +203,20 @@ impl Tensor {
             let od = out.data().clone();
             if shape.is_empty() {
                 dispatch!(xd.dtype, T => unsafe { crate::cpu::cast_copy::<T, T>(xd.ptr::<T>(), &xd.layout, od.ptr::<T>(), &od.layout) });
+            } else if d == 0 && inner_contiguous(&xd.layout) {
+                // Rows of a row-major source (DataLoader batches, embedding lookups): one
+                // memcpy per index instead of a strided walk with per-row layout set-up.
+                let row: usize = shape[1..].iter().product();
+                let (s0, es) = (xd.layout.strides[0], xd.dtype.size());
+                // SAFETY: each source row lies inside the storage (indices checked above);
+                // destination rows tile the fresh contiguous output.
+                unsafe {
+                    let src = xd.storage.ptr().add(xd.layout.offset * es);
+                    let dst = od.storage.ptr();
+                    for (i, &v) in idx.iter().enumerate() {
+                        std::ptr::copy_nonoverlapping(src.add(v as usize * s0 * es), dst.add(i * row * es), row * es);
+                    }
+                }
             } else {
                 let ol = od.layout.clone();
                 dispatch!(xd.dtype, T => {
@@ -626,3 +640,14 @@ impl Tensor {
     }
 }
 
+/// Dims 1.. of `l` are laid out row-major without gaps (dim 0 may have any stride).
+fn inner_contiguous(l: &crate::shape::Layout) -> bool {
+    let mut expect = 1;
+    for k in (1..l.shape.len()).rev() {
+        if l.shape[k] != 1 && l.strides[k] != expect {
+            return false;
+        }
+        expect *= l.shape[k];
+    }
+    true
+}
