@@ -66,3 +66,18 @@ def test_weights_only_refuses_arbitrary_globals():
         torch.load(buf)
     buf.seek(0)
     assert torch.load(buf, weights_only=False)["x"] is None  # print(...) returns None
+
+
+def test_pytorch_checkpoint_formats_are_refused_clearly(tmp_path):
+    # A zip archive (torch.save's format) and the legacy magic-number stream both raise,
+    # naming the format, instead of an unpickling error or a bogus integer result.
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "zip.pt", "w") as z:
+        z.writestr("archive/data.pkl", b"")
+    with pytest.raises(RuntimeError, match="zip archive"):
+        torch.load(tmp_path / "zip.pt")
+    with open(tmp_path / "legacy.pt", "wb") as f:
+        pickle.dump(0x1950a86a20f9469cfc6c, f, protocol=2)
+        pickle.dump(1001, f, protocol=2)
+    with pytest.raises(RuntimeError, match="legacy-format"):
+        torch.load(tmp_path / "legacy.pt", weights_only=False)

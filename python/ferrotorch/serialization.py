@@ -49,6 +49,22 @@ def _open(f, mode):
     return f, False
 
 
+# First object of PyTorch's pre-1.6 (non-zip) checkpoint format.
+_PYTORCH_LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
+_NOT_OURS = ("ferrotorch.load: this file is {kind}; ferrotorch.load reads files written by ferrotorch.save "
+             "(a plain pickle), not PyTorch's checkpoint formats")
+
+
+def _check_not_pytorch_file(fh):
+    # torch.save's default format is a zip archive: say so instead of a pickle error.
+    if fh.seekable():
+        pos = fh.tell()
+        head = fh.read(4)
+        fh.seek(pos)
+        if head == b"PK\x03\x04":
+            raise RuntimeError(_NOT_OURS.format(kind="a zip archive (PyTorch's torch.save format)"))
+
+
 def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True):
     """Pickle ``obj`` (tensors, state dicts, nested containers) to a path or file object."""
     fh, owned = _open(f, "wb")
@@ -65,6 +81,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         weights_only = True
     fh, owned = _open(f, "rb")
     try:
+        _check_not_pytorch_file(fh)
         if weights_only:
             if pickle_module is not None:
                 raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
@@ -74,6 +91,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     finally:
         if owned:
             fh.close()
+    if isinstance(obj, int) and obj == _PYTORCH_LEGACY_MAGIC:
+        raise RuntimeError(_NOT_OURS.format(kind="a legacy-format PyTorch checkpoint"))
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         obj = _move(obj, map_location)
     return obj

@@ -148,10 +148,9 @@ class Adam(Optimizer):
                 exp_avg_sqs.append(state["exp_avg_sq"])
                 if amsgrad:
                     max_exp_avg_sqs.append(state["max_exp_avg_sq"])
-                # The step count is per parameter: one that had no gradient for a while lags behind.
-                step_t = state["step"]
-                step_t.add_(1)
-                steps.append(int(step_t.item()))
+                # The step count is per parameter (one that had no gradient for a while lags
+                # behind); the Rust call increments these 0-d tensors in place.
+                steps.append(state["step"])
             if not params:
                 continue
 

@@ -283,6 +283,23 @@ fn sgd_chunk<T: Real, const MOM: bool, const FIRST: bool>(p: &mut [T], g: &[T], 
     }
 }
 
+/// Add 1 to each per-parameter step counter (0-d float tensors, as PyTorch keeps them in
+/// `state["step"]`) in place and return the new counts, so that the step bookkeeping runs
+/// inside the same fused call as the update.
+pub fn bump_steps(steps: &[Tensor]) -> Result<Vec<u64>> {
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, t) in steps.iter().enumerate() {
+        if t.numel() != 1 {
+            bail!(Runtime, "step counter {} must have one element, got shape {}", i, crate::shape::fmt_shape(&t.shape()));
+        }
+        let next = t.item()?.to_f64() + 1.0;
+        let _g = crate::autograd::NoGradGuard::new();
+        t.detach().fill_(crate::dtype::Scalar::Float(next))?;
+        out.push(next as u64);
+    }
+    Ok(out)
+}
+
 /// Adam/AdamW step over a group; every state tensor is updated in place. `steps[i]` is
 /// parameter i's step count after this step's increment (>= 1).
 #[allow(clippy::too_many_arguments)]

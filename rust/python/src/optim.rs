@@ -48,7 +48,7 @@ pub fn _adam_step(
     exp_avgs: &Bound<'_, PyAny>,
     exp_avg_sqs: &Bound<'_, PyAny>,
     max_exp_avg_sqs: &Bound<'_, PyAny>,
-    steps: Vec<u64>,
+    steps: &Bound<'_, PyAny>,
     lr: f64,
     beta1: f64,
     beta2: f64,
@@ -63,6 +63,12 @@ pub fn _adam_step(
     let m = tensor_list(exp_avgs)?;
     let v = tensor_list(exp_avg_sqs)?;
     let x = tensor_list(max_exp_avg_sqs)?;
+    // Step counts: ints (already incremented), or PyTorch-style 0-d step tensors that the
+    // call increments in place first.
+    let steps: Vec<u64> = match steps.extract::<Vec<u64>>() {
+        Ok(v) => v,
+        Err(_) => ferrotorch::optim::bump_steps(&tensor_list(steps)?).map_err(map_err)?,
+    };
     let h = Adam { lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay };
     py.detach(|| adam_step(&p, &g, &m, &v, &x, &steps, &h)).map_err(map_err)
 }
