@@ -6,6 +6,7 @@
 pub mod math;
 pub mod reduce;
 pub mod matmul;
+pub mod simd;
 
 use crate::dtype::Element;
 use crate::shape::Layout;

@@ -145,6 +145,14 @@ macro_rules! unary_float_ops {
             $(
             pub fn $name(&self) -> Result<Tensor> {
                 fn kernel(src: &TensorData, out: &TensorData) {
+                    if src.dtype == DType::F32 && src.layout.is_contiguous() && out.layout.is_contiguous() {
+                        let n = src.layout.numel();
+                        // SAFETY: both are contiguous f32 views of n elements; `out` is a
+                        // fresh buffer, so the two slices do not overlap.
+                        let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
+                        crate::cpu::simd::map_f32(s, d, $f32);
+                        return;
+                    }
                     dispatch_float!(src.dtype, T => {
                         // SAFETY: src/out hold T (float dtype checked by the driver).
                         unsafe { map1::<T, T, _>(src.ptr::<T>(), &src.layout, out.ptr::<T>(), &out.layout, |v: T| v.map32($f32, $f64)) }

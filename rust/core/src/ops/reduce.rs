@@ -90,6 +90,16 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, ou
                                 sum_f32_contig(xs)
                             };
                             *o.ptr::<f32>() = s as f32;
+                        } else if is_sum && d.layout.is_contiguous() && !dims.is_empty() && dims.len() < d.layout.ndim()
+                            && dims.iter().enumerate().all(|(i, &dd)| i == dd)
+                        {
+                            // Sum over leading dims of a row-major tensor (bias gradients,
+                            // batch means): add whole rows into a row of accumulators, which
+                            // vectorises, instead of one strided walk per output column.
+                            let kcols: usize = d.layout.shape[dims.len()..].iter().product();
+                            let nrows = d.layout.numel() / kcols.max(1);
+                            let xs = std::slice::from_raw_parts(p.add(d.layout.offset), nrows * kcols);
+                            dispatch!(out_dtype, O => column_sums::<T, O>(xs, nrows, kcols, o.ptr::<O>()));
                         } else {
                             dispatch!(out_dtype, O => reduce::<T, f64, O>(p, &d.layout, dims, o.ptr::<O>(),
                                 if is_sum { 0.0 } else { 1.0 },
@@ -735,3 +745,31 @@ fn cumprod_grad_exact(x: &Tensor, g: &Tensor, d: usize) -> Result<Tensor> {
     Tensor::from_vec(out, &xm.shape())?.to_dtype(x.dtype())?.movedim(-1, d as i64)
 }
 
+/// out[j] = sum_i x[i * k + j] for a row-major (n, k) block, accumulated in f64.
+/// Parallel over column blocks when the block is large.
+///
+/// # Safety
+/// `out` must have room for `k` elements.
+unsafe fn column_sums<T: Element, O: Element>(x: &[T], n: usize, k: usize, out: *mut O) {
+    let run = |lo: usize, hi: usize, out: crate::cpu::SendPtr<O>| {
+        let mut acc = vec![0.0f64; hi - lo];
+        for i in 0..n {
+            let row = &x[i * k + lo..i * k + hi];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += v.to_f64();
+            }
+        }
+        for (j, a) in acc.into_iter().enumerate() {
+            // SAFETY: j + lo < k; column blocks are disjoint across tasks.
+            unsafe { *out.get().add(lo + j) = O::from_f64(a) };
+        }
+    };
+    let o = crate::cpu::SendPtr(out);
+    let threads = crate::cpu::num_threads();
+    if n * k >= 2 * crate::cpu::GRAIN && threads > 1 && k >= 128 {
+        let per = k.div_ceil(threads * 2).max(64);
+        (0..k.div_ceil(per)).into_par_iter().for_each(|c| run(c * per, ((c + 1) * per).min(k), o));
+    } else {
+        run(0, k, o);
+    }
+}
