@@ -6,6 +6,8 @@
 # setup.sh removes it before building, so it never leaks into a wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A copy placed while maturin packs the wheel could end up inside it: wait for the build.
+while pgrep -f "maturin build" >/dev/null; do sleep 5; done
 so=$(ls .venv/lib/python3*/site-packages/ferrotorch/_C*.so)
 cp -f "$so" python/ferrotorch/
 echo "linked $(basename "$so") into python/ferrotorch/"
