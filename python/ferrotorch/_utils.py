@@ -12,6 +12,22 @@ def _rebuild_tensor(array, dtype_name, requires_grad):
     return t
 
 
+def typename(obj):
+    """``torch.typename``: 'torch.FloatTensor' for tensors, the qualified class name otherwise."""
+    from ._C import Tensor
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 class _return_types:
     """Named tuples returned by max/min/sort/topk/kthvalue (``.values``/``.indices``)."""
     sort = collections.namedtuple("sort", ["values", "indices"])

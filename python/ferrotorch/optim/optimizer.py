@@ -12,6 +12,8 @@ from copy import deepcopy
 
 from .. import _C
 from .._C import Tensor
+from .._utils import typename as _typename
+from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -30,41 +32,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class _RemovableHandle:
-    """Handle returned by the register_* methods; `remove()` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        self._hooks = hooks_dict
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def _typename(obj):
-    """torch.typename: 'torch.FloatTensor' for tensors, the qualified class name otherwise."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _get_scalar_dtype(is_fused=None):
@@ -101,6 +68,19 @@ def _use_grad_for_differentiable(func):
     return _use_grad
 
 
+def _eval_closure(closure):
+    """The loss from `closure` (None without one), evaluated with grad enabled as PyTorch's
+    optimizers do (step itself runs under no_grad)."""
+    if closure is None:
+        return None
+    prev = _C.is_grad_enabled()
+    _C._set_grad_enabled(True)
+    try:
+        return closure()
+    finally:
+        _C._set_grad_enabled(prev)
+
+
 def _check_not_differentiable(name, group):
     # The fused Rust steps update parameters in place outside autograd, so a step through which
     # gradients flow (PyTorch's differentiable=True, for meta-learning) cannot be offered.
@@ -120,14 +100,14 @@ def _device_dtype_check_for_fused(p):
 
 def register_optimizer_step_pre_hook(hook):
     """Register `hook(optimizer, args, kwargs) -> None | (args, kwargs)` run before every optimizer's step."""
-    handle = _RemovableHandle(_global_optimizer_pre_hooks)
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
     _global_optimizer_pre_hooks[handle.id] = hook
     return handle
 
 
 def register_optimizer_step_post_hook(hook):
     """Register `hook(optimizer, args, kwargs)` run after every optimizer's step."""
-    handle = _RemovableHandle(_global_optimizer_post_hooks)
+    handle = RemovableHandle(_global_optimizer_post_hooks)
     _global_optimizer_post_hooks[handle.id] = hook
     return handle
 
@@ -233,19 +213,19 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """Register `hook(optimizer, args, kwargs) -> None | (args, kwargs)` run before `step`."""
-        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[handle.id] = hook
         return handle
 
     def register_step_post_hook(self, hook):
         """Register `hook(optimizer, args, kwargs)` run after `step`."""
-        handle = _RemovableHandle(self._optimizer_step_post_hooks)
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
 
     @staticmethod
     def _register(hooks_dict, hook, prepend):
-        handle = _RemovableHandle(hooks_dict)
+        handle = RemovableHandle(hooks_dict)
         hooks_dict[handle.id] = hook
         if prepend:
             hooks_dict.move_to_end(handle.id, last=False)

@@ -2,6 +2,7 @@
 from .. import _C
 from .._C import Tensor
 from .optimizer import (
+    _eval_closure,
     Optimizer, _HAS_SPARSE, _check_not_differentiable, _device_dtype_check_for_fused,
     _get_value, _use_grad_for_differentiable,
 )
@@ -68,14 +69,7 @@ class SGD(Optimizer):
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = None
-        if closure is not None:
-            prev = _C.is_grad_enabled()
-            _C._set_grad_enabled(True)
-            try:
-                loss = closure()
-            finally:
-                _C._set_grad_enabled(prev)
+        loss = _eval_closure(closure)
 
         state = self.state
         for group in self.param_groups:
