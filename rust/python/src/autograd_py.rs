@@ -1,5 +1,6 @@
 //! Autograd bindings: grad_fn nodes, hook handles, backward/grad, grad mode.
 
+use crate::convert::py_err_to_core;
 use std::sync::{Arc, Weak};
 
 use ferrotorch::autograd::{self, Node};
@@ -181,26 +182,22 @@ pub fn is_anomaly_enabled() -> bool {
 pub fn _record_function(name: String, inputs: &Bound<'_, PyAny>, outputs: &Bound<'_, PyAny>, backward: Py<PyAny>) -> PyResult<()> {
     let ins = tensor_list(inputs)?;
     let outs = tensor_list(outputs)?;
-    let metas: Vec<(Vec<usize>, ferrotorch::DType)> = outs.iter().map(|o| (o.shape(), o.dtype())).collect();
     let nin = ins.len();
     let in_refs: Vec<&Tensor> = ins.iter().collect();
     let out_refs: Vec<&Tensor> = outs.iter().collect();
     autograd::record_named(name, &in_refs, &out_refs, move |_ctx, grads| {
         Python::attach(|py| -> ferrotorch::Result<Vec<Option<Tensor>>> {
             let mut args: Vec<Py<PyAny>> = Vec::with_capacity(grads.len());
-            for (g, (shape, dt)) in grads.iter().zip(&metas) {
-                let g = match g {
-                    Some(g) => g.clone(),
-                    None => Tensor::zeros(shape, *dt, ferrotorch::Device::Cpu)?,
-                };
-                args.push(PyTensor::new(g).into_pyobject(py).map_err(|e| ferrotorch::Error::Runtime(e.to_string()))?.into_any().unbind());
+            // An output whose gradient is undefined passes None: the Python side materialises
+            // zeros unless the Function called ctx.set_materialize_grads(False).
+            for g in grads.iter() {
+                args.push(match g {
+                    Some(g) => PyTensor::new(g.clone()).into_pyobject(py).map_err(|e| py_err_to_core(py, e))?.into_any().unbind(),
+                    None => py.None(),
+                });
             }
-            let tup = PyTuple::new(py, args).map_err(|e| ferrotorch::Error::Runtime(e.to_string()))?;
-            let r = backward.call1(py, tup).map_err(|e| {
-                let msg = e.to_string();
-                e.restore(py);
-                ferrotorch::Error::Runtime(msg)
-            })?;
+            let tup = PyTuple::new(py, args).map_err(|e| py_err_to_core(py, e))?;
+            let r = backward.call1(py, tup).map_err(|e| py_err_to_core(py, e))?;
             let r = r.bind(py);
             let items: Vec<Bound<'_, PyAny>> = if r.is_instance_of::<PyTuple>() || r.is_instance_of::<PyList>() {
                 r.try_iter().map_err(|e| ferrotorch::Error::Runtime(e.to_string()))?.filter_map(|x| x.ok()).collect()

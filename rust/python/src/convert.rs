@@ -19,6 +19,24 @@ pub fn map_err(e: Error) -> PyErr {
     }
 }
 
+/// A Python exception raised inside a callback the engine runs (custom Function backward,
+/// tensor hooks), carried through the engine as the matching error kind so that the
+/// caller of `backward()` sees the same exception type and message, as in PyTorch.
+pub fn py_err_to_core(py: Python<'_>, e: PyErr) -> Error {
+    let msg = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+    if e.is_instance_of::<PyTypeError>(py) {
+        Error::Type(msg)
+    } else if e.is_instance_of::<PyIndexError>(py) {
+        Error::Index(msg)
+    } else if e.is_instance_of::<PyValueError>(py) {
+        Error::Value(msg)
+    } else if e.is_instance_of::<PyNotImplementedError>(py) {
+        Error::NotImplemented(msg)
+    } else {
+        Error::Runtime(msg)
+    }
+}
+
 pub trait IntoPy<T> {
     fn py(self) -> PyResult<T>;
 }

@@ -368,9 +368,7 @@ tensor_class! {
     fn register_hook(&self, py: Python<'_>, hook: Py<PyAny>) -> PyResult<Py<PyAny>> {
         let h: Hook = std::sync::Arc::new(move |g: &Tensor| {
             Python::attach(|py| -> ferrotorch::Result<Option<Tensor>> {
-                let r = hook
-                    .call1(py, (PyTensor::new(g.clone()),))
-                    .map_err(|e| ferrotorch::Error::Runtime(format!("hook raised: {}", e)))?;
+                let r = hook.call1(py, (PyTensor::new(g.clone()),)).map_err(|e| py_err_to_core(py, e))?;
                 let r = r.bind(py);
                 if r.is_none() {
                     return Ok(None);
