@@ -85,8 +85,22 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let name = if nd == 2 { "MmBackward0" } else { "BmmBackward0" };
         record(name, &[a, b], &[&out], move |ctx, g| {
             let Some(g) = &g[0] else { return Ok(vec![None, None]) };
-            let ga = if ctx.needs_input_grad[0] { Some(bmm_general(g, &sb.unpack(ctx)?.mt()?)?) } else { None };
-            let gb = if ctx.needs_input_grad[1] { Some(bmm_general(&sa.unpack(ctx)?.mt()?, g)?) } else { None };
+            // Each gradient is produced in its input's memory layout, as PyTorch's
+            // mm_mat1/mat2_backward do: for `x @ w.t()` (Linear) the weight gradient then
+            // comes out row-major like the weight, instead of as a transposed view that
+            // AccumulateGrad would have to copy (a 400K-element transposed copy per layer).
+            let ga = if ctx.needs_input_grad[0] {
+                let (a, b) = (sa.unpack(ctx)?, sb.unpack(ctx)?);
+                Some(if is_transposed(&a) { bmm_general(&b, &g.mt()?)?.mt()? } else { bmm_general(g, &b.mt()?)? })
+            } else {
+                None
+            };
+            let gb = if ctx.needs_input_grad[1] {
+                let (a, b) = (sa.unpack(ctx)?, sb.unpack(ctx)?);
+                Some(if is_transposed(&b) { bmm_general(&g.mt()?, &a)?.mt()? } else { bmm_general(&a.mt()?, g)? })
+            } else {
+                None
+            };
             Ok(vec![ga, gb])
         });
     }
@@ -269,4 +283,12 @@ fn combine_scaled(input: &Tensor, p: &Tensor, beta: Scalar, alpha: Scalar) -> Re
         );
     }
     Ok(out)
+}
+
+/// The last two dims are laid out column-major: a transposed row-major matrix such as
+/// `w.t()`. Size-1 dims are ambiguous and count as not transposed.
+fn is_transposed(t: &Tensor) -> bool {
+    let (s, st) = (t.shape(), t.strides());
+    let n = s.len();
+    n >= 2 && s[n - 2] > 1 && s[n - 1] > 1 && st[n - 2] == 1 && st[n - 1] == s[n - 2]
 }
