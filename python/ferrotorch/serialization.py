@@ -8,7 +8,6 @@ values are unpickled, never arbitrary classes or callables.
 """
 import builtins
 import collections
-import io
 import os
 import pickle
 
@@ -110,5 +109,3 @@ def _move(obj, device):
         return type(obj)(_move(v, device) for v in obj)
     return obj
 
-
-del io

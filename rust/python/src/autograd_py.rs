@@ -101,7 +101,7 @@ pub fn tensor_list_opt(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<Te
     }
 }
 
-fn opt_tensor_list(obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<Option<Tensor>>> {
+pub fn opt_tensor_list(obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<Option<Tensor>>> {
     match obj {
         None => Ok(vec![None; n]),
         Some(o) if o.is_none() => Ok(vec![None; n]),

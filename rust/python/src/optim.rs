@@ -2,21 +2,11 @@
 //! Conversion only: the update loops live in `ferrotorch::optim`.
 
 use ferrotorch::optim::{adam_step, sgd_step, Adam, Sgd};
-use ferrotorch::Tensor;
 use pyo3::prelude::*;
 
-use crate::autograd_py::tensor_list;
+use crate::autograd_py::{opt_tensor_list, tensor_list};
 use crate::convert::*;
 use crate::tensor::PyTensor;
-
-fn opt_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Tensor>>> {
-    obj.try_iter()?
-        .map(|x| {
-            let x = x?;
-            if x.is_none() { Ok(None) } else { Ok(Some(to_tensor(&x)?)) }
-        })
-        .collect()
-}
 
 /// The GIL is released while the update runs (it touches every parameter element).
 #[pyfunction]
@@ -33,7 +23,7 @@ pub fn _sgd_step(
     weight_decay: f64,
     maximize: bool,
 ) -> PyResult<Vec<Option<PyTensor>>> {
-    let (p, g, b) = (tensor_list(params)?, tensor_list(grads)?, opt_list(momentum_buffers)?);
+    let (p, g, b) = (tensor_list(params)?, tensor_list(grads)?, opt_tensor_list(Some(momentum_buffers), 0)?);
     let h = Sgd { lr, momentum, dampening, nesterov, weight_decay, maximize };
     let out = py.detach(|| sgd_step(&p, &g, &b, &h)).map_err(map_err)?;
     Ok(out.into_iter().map(|t| t.map(PyTensor::new)).collect())

@@ -203,31 +203,8 @@ pub fn lanes(l: &Layout, dim: usize, f: impl Fn(usize, usize, usize, usize) + Sy
 /// Fast f32 sum of a contiguous slice: 16 independent lanes (vectorises) per block,
 /// blocks combined in f64 so 16M-element sums stay accurate.
 pub fn sum_f32_contig(x: &[f32]) -> f64 {
-    // Same body compiled for AVX-512F / AVX2 and picked at run time (see cpu::simd).
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { sum_avx512(x) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { sum_avx2(x) };
-        }
-    }
-    sum_body(x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn sum_avx512(x: &[f32]) -> f64 {
-    sum_body(x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sum_avx2(x: &[f32]) -> f64 {
-    sum_body(x)
+    // Same body compiled for AVX-512F / AVX2 and picked at run time.
+    crate::cpu::simd::sum_f32(x, sum_body)
 }
 
 #[inline(always)]

@@ -21,20 +21,39 @@ pub fn map_f32<F: Fn(f32) -> f32 + Copy + Send + Sync>(src: &[f32], dst: &mut [f
     }
 }
 
+/// The instruction sets the multiversioned loops are compiled for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Isa {
+    Avx512,
+    Avx2,
+    Base,
+}
+
+/// The best of those this CPU runs (the std detection macros cache their answer).
 #[inline]
-fn apply<F: Fn(f32) -> f32 + Copy>(s: &[f32], d: &mut [f32], f: F) {
+pub fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { apply_avx512(s, d, f) };
+            return Isa::Avx512;
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            return unsafe { apply_avx2(s, d, f) };
+            return Isa::Avx2;
         }
     }
-    apply_base(s, d, f)
+    Isa::Base
+}
+
+#[inline]
+fn apply<F: Fn(f32) -> f32 + Copy>(s: &[f32], d: &mut [f32], f: F) {
+    match isa() {
+        // SAFETY: isa() reported the features these functions are compiled for.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { apply_avx512(s, d, f) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { apply_avx2(s, d, f) },
+        _ => apply_base(s, d, f),
+    }
 }
 
 #[inline(always)]
@@ -54,6 +73,31 @@ unsafe fn apply_avx512<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn apply_avx2<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
     apply_base(s, d, f)
+}
+
+/// `body(x)` multiversioned like `map_f32` (`body` is an `#[inline(always)]` fn item, so it
+/// is compiled inside each target-feature function; a fn pointer would not be).
+pub fn sum_f32<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
+    match isa() {
+        // SAFETY: isa() reported the features these functions are compiled for.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { sum_avx512(x, body) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { sum_avx2(x, body) },
+        _ => body(x),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_avx512<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
+    body(x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sum_avx2<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
+    body(x)
 }
 
 #[cfg(test)]

@@ -86,14 +86,21 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
         let bw = spec.backward;
         record(spec.grad_name, &[x], &[&out], move |ctx, g| {
             let Some(g) = &g[0] else { return Ok(vec![None]) };
-            // Placeholder for what was not saved: only feeds gradients that are discarded.
-        let empty = || Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu);
-            let xv = match &sx { Some(s) => s.unpack(ctx)?, None => empty()? };
-            let yv = match &sy { Some(s) => s.unpack(ctx)?, None => empty()? };
+            let xv = unpack_or_placeholder(&sx, ctx)?;
+            let yv = unpack_or_placeholder(&sy, ctx)?;
             Ok(vec![Some(bw(&xv, &yv, g)?)])
         });
     }
     Ok(out)
+}
+
+/// A saved tensor, or for what an op did not save a 0-d placeholder: it only feeds
+/// gradients that are discarded (e.g. mul's gradient for an input that needs none).
+fn unpack_or_placeholder(s: &Option<SavedTensor>, ctx: &crate::autograd::BackwardCtx) -> Result<Tensor> {
+    match s {
+        Some(s) => s.unpack(ctx),
+        None => Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu),
+    }
 }
 
 /// Run an op out of place and write its result into `x` (in-place forms). The new
@@ -331,12 +338,24 @@ pub enum Kind {
 type BinaryKernel = fn(DType, &TensorData, &Layout, &TensorData, &Layout, &TensorData, &Layout);
 type BinaryBackward = fn(&Tensor, &Tensor, &Tensor, &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)>;
 
+/// When a binary op saves one of its inputs for backward.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Keep {
+    Never,
+    Always,
+    /// Only the other input's gradient reads it (mul: d(ab)/db = a), so it is saved only
+    /// when the other input requires grad. As PyTorch: `y = x * 0.5` does not save `x`, and
+    /// modifying `x` in place afterwards does not break this backward.
+    ForOther,
+}
+
 pub struct BinarySpec {
     pub name: &'static str,
     pub grad_name: &'static str,
     pub kind: Kind,
-    /// Save the inputs / the output for backward.
-    pub save: bool,
+    /// When the inputs are saved for backward; whether the output is.
+    pub save_a: Keep,
+    pub save_b: Keep,
     pub save_out: bool,
     pub kernel: BinaryKernel,
     pub backward: Option<BinaryBackward>,
@@ -415,15 +434,17 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
         Arg::S(_) => Tensor::from_data(d.clone()),
     };
     let (ta, tb) = (as_tensor(&a, ad), as_tensor(&b, bd));
-    // x * c and x / c with a Python scalar c: the gradient wrt x needs only c, so x is not
-    // saved (as PyTorch: modifying x in place afterwards does not break this backward).
-    let scalar_rhs = matches!(b, Arg::S(_)) && matches!(spec.name, "mul" | "div");
-    let sa = (spec.save && !scalar_rhs).then(|| SavedTensor::input(&ta));
-    let sb = spec.save.then(|| SavedTensor::input(&tb));
+    let (is_t_a, is_t_b) = (a.tensor().is_some(), b.tensor().is_some());
+    let keep = |k: Keep, other_needs_grad: bool| match k {
+        Keep::Never => false,
+        Keep::Always => true,
+        Keep::ForOther => other_needs_grad,
+    };
+    let sa = keep(spec.save_a, is_t_b && tb.requires_grad()).then(|| SavedTensor::input(&ta));
+    let sb = keep(spec.save_b, is_t_a && ta.requires_grad()).then(|| SavedTensor::input(&tb));
     let sy = spec.save_out.then(|| SavedTensor::output(out, 0));
     let (shape_a, shape_b) = (ta.shape(), tb.shape());
     let (dt_a, dt_b) = (ta.dtype(), tb.dtype());
-    let (is_t_a, is_t_b) = (a.tensor().is_some(), b.tensor().is_some());
     let mut inputs: Vec<&Tensor> = Vec::new();
     if is_t_a {
         inputs.push(&ta);
@@ -434,11 +455,9 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
     let slots = [is_t_a, is_t_b];
     record(spec.grad_name, &inputs, &[out], move |ctx, g| {
         let Some(g) = &g[0] else { return Ok(vec![None; ctx.needs_input_grad.len()]) };
-        // Placeholder for what was not saved: only feeds gradients that are discarded.
-        let empty = || Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu);
-        let av = match &sa { Some(s) => s.unpack(ctx)?, None => empty()? };
-        let bv = match &sb { Some(s) => s.unpack(ctx)?, None => empty()? };
-        let yv = match &sy { Some(s) => s.unpack(ctx)?, None => empty()? };
+        let av = unpack_or_placeholder(&sa, ctx)?;
+        let bv = unpack_or_placeholder(&sb, ctx)?;
+        let yv = unpack_or_placeholder(&sy, ctx)?;
         let (ga, gb) = bw(&av, &bv, &yv, g)?;
         let fix = |gx: Option<Tensor>, shape: &[usize], dt: DType| -> Result<Option<Tensor>> {
             match gx {
@@ -518,7 +537,7 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
 }
 
 macro_rules! binary_ops {
-    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save:literal, $save_out:literal), $bw:expr) ),* $(,)?) => {
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save_a:ident, $save_b:ident, $save_out:literal), $bw:expr) ),* $(,)?) => {
         /// (op name, CUDA kernel base name) for every binary op.
         pub const BINARY_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
         pub mod specs {
@@ -529,7 +548,8 @@ macro_rules! binary_ops {
                 name: stringify!($name),
                 grad_name: $grad,
                 kind: Kind::$kind,
-                save: $save,
+                save_a: Keep::$save_a,
+                save_b: Keep::$save_b,
                 save_out: $save_out,
                 kernel: {
                     fn k(dt: DType, a: &TensorData, la: &Layout, b: &TensorData, lb: &Layout, o: &TensorData, lo: &Layout) {
@@ -641,32 +661,32 @@ fn bw_remainder(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
 }
 
 binary_ops! {
-    (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(false, false), Some(bw_add)),
-    (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(false, false), Some(bw_sub)),
-    (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(true, false), Some(bw_mul)),
-    (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(true, true), Some(bw_div)),
-    (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(true, true), Some(bw_pow)),
-    (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(true, false), Some(bw_atan2)),
-    (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(true, false), Some(bw_maximum)),
-    (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(true, false), Some(bw_minimum)),
-    (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(true, false), Some(bw_fmod)),
-    (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(true, false), Some(bw_remainder)),
-    (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(false, false), None),
-    (div_trunc, div_trunc_, "DivBackward2", "div_trunc", IntDiv, |x, y| x.trunc_div(y), same, save(false, false), None),
-    (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(false, false), None),
-    (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(false, false), None),
-    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(false, false), None),
-    (le, le_, "LeBackward0", "le", Compare, |x, y| x <= y, bool, save(false, false), None),
-    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| x > y, bool, save(false, false), None),
-    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| x >= y, bool, save(false, false), None),
-    (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(false, false), None),
-    (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(false, false), None),
-    (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(false, false), None),
-    (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(false, false), None),
-    (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(false, false), None),
-    (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(false, false), None),
-    (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(false, false), None),
-    (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(false, false), None),
+    (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(Never, Never, false), Some(bw_add)),
+    (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(Never, Never, false), Some(bw_sub)),
+    (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(ForOther, ForOther, false), Some(bw_mul)),
+    (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(Never, Always, true), Some(bw_div)),
+    (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(Always, Always, true), Some(bw_pow)),
+    (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(Always, Always, false), Some(bw_atan2)),
+    (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(Always, Always, false), Some(bw_maximum)),
+    (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(Always, Always, false), Some(bw_minimum)),
+    (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(ForOther, Always, false), Some(bw_fmod)),
+    (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(ForOther, Always, false), Some(bw_remainder)),
+    (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(Never, Never, false), None),
+    (div_trunc, div_trunc_, "DivBackward2", "div_trunc", IntDiv, |x, y| x.trunc_div(y), same, save(Never, Never, false), None),
+    (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(Never, Never, false), None),
+    (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(Never, Never, false), None),
+    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(Never, Never, false), None),
+    (le, le_, "LeBackward0", "le", Compare, |x, y| x <= y, bool, save(Never, Never, false), None),
+    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| x > y, bool, save(Never, Never, false), None),
+    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| x >= y, bool, save(Never, Never, false), None),
+    (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(Never, Never, false), None),
+    (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(Never, Never, false), None),
+    (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(Never, Never, false), None),
+    (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(Never, Never, false), None),
+    (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(Never, Never, false), None),
+    (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(Never, Never, false), None),
+    (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None),
+    (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None),
 }
 
 impl Tensor {

@@ -203,7 +203,7 @@ impl Tensor {
             let od = out.data().clone();
             if shape.is_empty() {
                 dispatch!(xd.dtype, T => unsafe { crate::cpu::cast_copy::<T, T>(xd.ptr::<T>(), &xd.layout, od.ptr::<T>(), &od.layout) });
-            } else if d == 0 && inner_contiguous(&xd.layout) {
+            } else if d == 0 && xd.layout.select(0, 0).is_contiguous() {
                 // Rows of a row-major source (DataLoader batches, embedding lookups): one
                 // memcpy per index instead of a strided walk with per-row layout set-up.
                 let row: usize = shape[1..].iter().product();
@@ -638,16 +638,4 @@ impl Tensor {
         let scattered = Tensor::zeros(&[self.numel()], self.dtype(), self.device())?.scatter(0, &flat, &vb)?.reshape_usize(&self.shape())?;
         Tensor::where_(&mask, &scattered, self)
     }
-}
-
-/// Dims 1.. of `l` are laid out row-major without gaps (dim 0 may have any stride).
-fn inner_contiguous(l: &crate::shape::Layout) -> bool {
-    let mut expect = 1;
-    for k in (1..l.shape.len()).rev() {
-        if l.shape[k] != 1 && l.strides[k] != expect {
-            return false;
-        }
-        expect *= l.shape[k];
-    }
-    true
 }
