@@ -157,6 +157,11 @@ pub enum Operand {
 /// PyTorch's `result_type` (ATen ResultTypeState): three priority tiers combined
 /// by category. `default_float` is the default dtype used for Python floats.
 pub fn result_type(ops: &[Operand], default_float: DType) -> DType {
+    result_type_of(ops.iter().copied(), default_float)
+}
+
+/// `result_type` over operands computed on the fly (no Vec on the per-op path).
+pub fn result_type_of(ops: impl IntoIterator<Item = Operand>, default_float: DType) -> DType {
     let mut dim: Option<DType> = None;
     let mut zero: Option<DType> = None;
     let mut wrapped: Option<DType> = None;
@@ -167,7 +172,7 @@ pub fn result_type(ops: &[Operand], default_float: DType) -> DType {
         })
     };
     for op in ops {
-        match *op {
+        match op {
             Operand::Dim(d) => up(&mut dim, d),
             Operand::ZeroDim(d) => up(&mut zero, d),
             Operand::Scalar(k) => up(

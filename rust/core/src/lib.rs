@@ -12,6 +12,7 @@
 pub mod autograd;
 pub mod cpu;
 pub mod device;
+pub mod dims;
 pub mod dtype;
 pub mod error;
 pub mod ops;

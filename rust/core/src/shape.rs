@@ -3,11 +3,12 @@
 use crate::error::Result;
 use crate::{bail, err};
 
-pub type Shape = Vec<usize>;
+pub use crate::dims::Dims;
+pub type Shape = Dims;
 
 /// Row-major strides of a contiguous tensor of `shape`.
-pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
-    let mut strides = vec![0; shape.len()];
+pub fn contiguous_strides(shape: &[usize]) -> Dims {
+    let mut strides = Dims::zeros(shape.len());
     let mut acc = 1usize;
     for i in (0..shape.len()).rev() {
         strides[i] = acc;
@@ -64,7 +65,7 @@ pub fn wrap_dims(dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
 /// Broadcast two shapes (NumPy rules).
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     let n = a.len().max(b.len());
-    let mut out = vec![0; n];
+    let mut out = Dims::zeros(n);
     for i in 0..n {
         let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
         let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
@@ -89,13 +90,13 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub shape: Shape,
-    pub strides: Vec<usize>,
+    pub strides: Dims,
     pub offset: usize,
 }
 
 impl Layout {
     pub fn contiguous(shape: &[usize]) -> Layout {
-        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
+        Layout { shape: Dims::from_slice(shape), strides: contiguous_strides(shape), offset: 0 }
     }
     pub fn ndim(&self) -> usize {
         self.shape.len()
@@ -145,7 +146,7 @@ impl Layout {
             );
         }
         let lead = n - self.ndim();
-        let mut strides = vec![0; n];
+        let mut strides = Dims::zeros(n);
         for i in 0..n {
             if i < lead {
                 continue;
@@ -167,7 +168,7 @@ impl Layout {
                 );
             }
         }
-        Ok(Layout { shape: shape.to_vec(), strides, offset: self.offset })
+        Ok(Layout { shape: Dims::from_slice(shape), strides, offset: self.offset })
     }
     pub fn transpose(&self, d0: usize, d1: usize) -> Layout {
         let mut l = self.clone();
@@ -213,12 +214,12 @@ impl Layout {
     }
     /// Strides for viewing this layout as `shape` without copying, if possible
     /// (PyTorch's computeStride). None means a copy is needed.
-    pub fn view_strides(&self, new_shape: &[usize]) -> Option<Vec<usize>> {
+    pub fn view_strides(&self, new_shape: &[usize]) -> Option<Dims> {
         let old_shape = &self.shape;
         let old_strides = &self.strides;
-        let mut new_strides = vec![0usize; new_shape.len()];
+        let mut new_strides = Dims::zeros(new_shape.len());
         if old_shape.is_empty() {
-            return Some(vec![1; new_shape.len()]);
+            return Some(Dims::filled(1, new_shape.len()));
         }
         let numel = numel(old_shape);
         if numel == 0 && old_shape == new_shape {
@@ -309,10 +310,10 @@ mod tests {
     #[test]
     fn view_strides_follow_pytorch() {
         let l = Layout::contiguous(&[2, 3, 4]);
-        assert_eq!(l.view_strides(&[6, 4]), Some(vec![4, 1]));
+        assert_eq!(l.view_strides(&[6, 4]), Some(Dims::from([4, 1])));
         let t = l.transpose(0, 1); // [3,2,4] strides [4,12,1]
         assert_eq!(t.view_strides(&[3, 8]), None);
-        assert_eq!(t.view_strides(&[3, 2, 2, 2]), Some(vec![4, 12, 2, 1]));
+        assert_eq!(t.view_strides(&[3, 2, 2, 2]), Some(Dims::from([4, 12, 2, 1])));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::autograd::AutogradMeta;
 use crate::device::Device;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::Result;
-use crate::shape::{checked_numel, Layout};
+use crate::shape::{checked_numel, Dims, Layout, Shape};
 use crate::storage::Storage;
 use crate::{bail, dispatch};
 
@@ -73,10 +73,10 @@ impl Tensor {
     }
 
     // ---- geometry -------------------------------------------------------------------
-    pub fn shape(&self) -> Vec<usize> {
+    pub fn shape(&self) -> Shape {
         self.data().layout.shape.clone()
     }
-    pub fn strides(&self) -> Vec<usize> {
+    pub fn strides(&self) -> Dims {
         self.data().layout.strides.clone()
     }
     pub fn layout(&self) -> Layout {

@@ -102,7 +102,7 @@ pub fn from_numpy(arr: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     let (ptr, _ro): (usize, bool) = iface.get_item("data")?.extract()?;
     let isz = dtype.size();
     let strides_obj = iface.get_item("strides")?;
-    let strides: Vec<usize> = if strides_obj.is_none() {
+    let strides: ferrotorch::shape::Dims = if strides_obj.is_none() {
         ferrotorch::shape::contiguous_strides(&shape)
     } else {
         let s: Vec<isize> = strides_obj.extract()?;
@@ -116,7 +116,7 @@ pub fn from_numpy(arr: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         }
         s.iter().map(|&x| x as usize / isz).collect()
     };
-    let layout = ferrotorch::shape::Layout { shape, strides, offset: 0 };
+    let layout = ferrotorch::shape::Layout { shape: shape.into(), strides, offset: 0 };
     let nbytes = layout.required_len() * isz;
     // SAFETY: NumPy guarantees `ptr` addresses the array's buffer, covering every element
     // reachable through shape/strides; the owner keeps the array (and buffer) alive.

@@ -262,7 +262,7 @@ tensor_class! {
     fn stride(&self, py: Python<'_>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
         let s = self.t.strides();
         match dim {
-            None => Ok(PyTuple::new(py, s)?.into_any().unbind()),
+            None => Ok(PyTuple::new(py, s.iter())?.into_any().unbind()),
             Some(d) => {
                 let i = ferrotorch::shape::wrap_dim(d, s.len()).py()?;
                 Ok(s[i].into_pyobject(py)?.into_any().unbind())

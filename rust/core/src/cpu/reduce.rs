@@ -1,7 +1,7 @@
 //! Reduction and along-a-dim traversals, shared by every reduction kernel.
 
 use super::{SendPtr, GRAIN};
-use crate::shape::Layout;
+use crate::shape::{Dims, Layout};
 use rayon::prelude::*;
 
 /// Serial row iteration over a strided sub-space: `f(offset, len, stride)` per row.
@@ -53,8 +53,8 @@ pub fn rows(shape: &[usize], strides: &[usize], base: usize, mut f: impl FnMut(u
 
 /// Split a layout into (kept dims layout, reduced dims layout).
 pub fn split_dims(l: &Layout, reduce: &[usize]) -> (Layout, Layout) {
-    let mut kept = Layout { shape: vec![], strides: vec![], offset: l.offset };
-    let mut red = Layout { shape: vec![], strides: vec![], offset: 0 };
+    let mut kept = Layout { shape: Dims::new(), strides: Dims::new(), offset: l.offset };
+    let mut red = Layout { shape: Dims::new(), strides: Dims::new(), offset: 0 };
     for i in 0..l.ndim() {
         let target = if reduce.contains(&i) { &mut red } else { &mut kept };
         target.shape.push(l.shape[i]);

@@ -417,10 +417,9 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
         (spec.kernel)(compute, &ad, &la, &bd, &lb, &od, &od.layout);
     }
     if let Some(bw) = spec.backward {
-        let ta = a.tensor();
-        let tb = b.tensor();
-        let inputs: Vec<&Tensor> = ta.into_iter().chain(tb).collect();
-        if needs_grad(&inputs) {
+        // No Vec of inputs here: this runs on every binary op, grad or not.
+        let wants = |x: &Arg| x.tensor().is_some_and(|t| t.requires_grad());
+        if (wants(&a) || wants(&b)) && crate::autograd::is_grad_enabled() {
             record_binary(spec, bw, a, b, &ad, &bd, &out)?;
         }
     }

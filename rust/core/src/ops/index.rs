@@ -5,7 +5,7 @@ use crate::autograd::{needs_grad, record};
 use crate::cpu::reduce::offset_of;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
-use crate::shape::{broadcast_shapes, fmt_shape, wrap_dim, Layout};
+use crate::shape::{broadcast_shapes, fmt_shape, wrap_dim, Dims, Layout};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch, err};
 
@@ -432,7 +432,7 @@ impl Tensor {
     /// the broadcast dims go first).
     fn advanced_plan(v: &Tensor, adv: &[(usize, Tensor)]) -> Result<(Vec<usize>, Vec<usize>, Layout, usize, Vec<(usize, Vec<usize>)>)> {
         let vl = v.layout();
-        let mut bshape: Vec<usize> = vec![];
+        let mut bshape = Dims::new();
         for (_, t) in adv {
             bshape = broadcast_shapes(&bshape, &t.shape()).map_err(|_| {
                 err!(
@@ -472,7 +472,7 @@ impl Tensor {
         // Position of the broadcast dims in the result: where the first advanced index
         // was when they are adjacent, else at the front (NumPy/PyTorch rule).
         let pos = if adjacent { sorted[0] } else { 0 };
-        Ok((bshape, offs, rest, pos, wrapped))
+        Ok((bshape.into(), offs, rest, pos, wrapped))
     }
 
     /// `self[indices]`.

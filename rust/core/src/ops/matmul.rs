@@ -9,7 +9,7 @@ use crate::cpu::matmul::{matmul, Mat};
 use crate::cpu::SendPtr;
 use crate::dtype::Scalar;
 use crate::error::Result;
-use crate::shape::{broadcast_shapes, fmt_shape, Layout};
+use crate::shape::{broadcast_shapes, fmt_shape, Dims, Layout};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
@@ -55,8 +55,8 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(&out_shape, ad.dtype, a.device())?;
     {
         let od = out.data();
-        let ba = Layout { shape: batch.clone(), strides: la.strides[..nd - 2].to_vec(), offset: la.offset };
-        let bb = Layout { shape: batch.clone(), strides: lb.strides[..nd - 2].to_vec(), offset: lb.offset };
+        let ba = Layout { shape: Dims::from_slice(&batch), strides: la.strides[..nd - 2].into(), offset: la.offset };
+        let bb = Layout { shape: Dims::from_slice(&batch), strides: lb.strides[..nd - 2].into(), offset: lb.offset };
         let (ars, acs, brs, bcs) = (la.strides[nd - 2] as isize, la.strides[nd - 1] as isize, lb.strides[nd - 2] as isize, lb.strides[nd - 1] as isize);
         dispatch!(ad.dtype, T => {
             let (pa, pb, po) = (SendPtr(ad.storage.ptr() as *mut T), SendPtr(bd.storage.ptr() as *mut T), SendPtr(unsafe { od.ptr::<T>() }));

@@ -9,7 +9,7 @@ pub mod index;
 pub mod creation;
 pub mod softmax;
 
-use crate::dtype::{default_dtype, result_type, DType, Operand as TypeOperand, Scalar};
+use crate::dtype::{default_dtype, DType, Operand as TypeOperand, Scalar};
 use crate::error::Result;
 use crate::shape::Layout;
 use crate::tensor::{Tensor, TensorData};
@@ -82,8 +82,7 @@ impl Arg<'_> {
 }
 
 pub fn result_dtype(args: &[Arg]) -> DType {
-    let ops: Vec<TypeOperand> = args.iter().map(|a| a.type_operand()).collect();
-    result_type(&ops, default_dtype())
+    crate::dtype::result_type_of(args.iter().map(|a| a.type_operand()), default_dtype())
 }
 
 impl Tensor {

@@ -3,7 +3,7 @@
 
 use crate::autograd::{needs_grad, record};
 use crate::error::Result;
-use crate::shape::{fmt_shape, infer_shape, wrap_dim, wrap_dims, Layout};
+use crate::shape::{fmt_shape, infer_shape, wrap_dim, wrap_dims, Dims, Layout};
 use crate::tensor::Tensor;
 use crate::{bail, err};
 
@@ -339,7 +339,7 @@ impl Tensor {
         }
         shape.push(len as usize);
         strides.push(l.strides[a] + l.strides[b]);
-        let nl = Layout { shape, strides, offset: l.offset + if len > 0 { off } else { 0 } };
+        let nl = Layout { shape: shape.into(), strides: strides.into(), offset: l.offset + if len > 0 { off } else { 0 } };
         Ok(self.subview_op(nl, "DiagonalBackward0", move |t| t.diagonal(offset, a as i64, b as i64)))
     }
 
@@ -356,8 +356,8 @@ impl Tensor {
         }
         let mut nl = l.clone();
         if l.ndim() == 0 {
-            nl.shape = vec![size as usize];
-            nl.strides = vec![1];
+            nl.shape = Dims::from([size as usize]);
+            nl.strides = Dims::from([1]);
         } else {
             let count = (dsize - size) / step + 1;
             let st = l.strides[d];
@@ -393,7 +393,7 @@ impl Tensor {
             bail!(Runtime, "mismatch in length of strides and shape");
         }
         let d = self.data();
-        let nl = Layout { shape: size.to_vec(), strides: stride.to_vec(), offset: offset.unwrap_or(d.layout.offset) };
+        let nl = Layout { shape: size.into(), strides: stride.into(), offset: offset.unwrap_or(d.layout.offset) };
         if nl.required_len() * d.dtype.size() > d.storage.nbytes() {
             bail!(
                 Runtime,
