@@ -96,7 +96,9 @@ class device:
 # ---- autograd (autograd_py.rs) ---------------------------------------------------------
 
 class Node:
-    """A graph node (`tensor.grad_fn`); Python wraps it for `type(node).__name__`."""
+    """A graph node (`tensor.grad_fn`). Each op's nodes are instances of a subclass named
+    after it (`MulBackward0`, `AccumulateGrad`, ...), made by the binding on first use."""
+    def __new__(cls) -> Node: ...
     def name(self) -> str: ...
     @property
     def next_functions(self) -> tuple[tuple[Node | None, _int], ...]: ...

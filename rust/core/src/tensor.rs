@@ -130,6 +130,11 @@ impl Tensor {
         let d = self.data();
         Tensor::from_parts(d.storage.clone(), layout, d.dtype)
     }
+    /// A new tensor object over the same data and layout, with no history: what an
+    /// in-place op records its node on before `rebase_history` hands it to the target.
+    pub(crate) fn alias(&self) -> Tensor {
+        Tensor::from_data(self.data().clone())
+    }
 
     // ---- creation -------------------------------------------------------------------
     /// Uninitialised contiguous tensor.

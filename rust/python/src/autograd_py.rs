@@ -18,11 +18,50 @@ pub enum NodeRef {
     Weak(Weak<Node>),
 }
 
-/// A graph node (`tensor.grad_fn`); `type(node).__name__` is given by `name()` in Python
-/// through the `_utils.grad_fn_class` wrapper.
-#[pyclass(frozen, name = "Node", module = "ferrotorch.autograd.graph")]
+/// A graph node (`tensor.grad_fn`). As in PyTorch each op's nodes have their own class
+/// (`type(y.grad_fn).__name__ == "MulBackward0"`): a Python subclass of `Node` per node
+/// name, made on first use and cached. Rejected: one class with a `__class__` property
+/// (isinstance and `type()` would disagree).
+#[pyclass(frozen, subclass, name = "Node", module = "ferrotorch.autograd.graph")]
 pub struct PyNode {
     pub n: NodeRef,
+}
+
+thread_local! {
+    /// The node `Node.__new__` wraps: set by `node_object` just before it calls the
+    /// per-name subclass (PyO3 allocates a subclass instance only through `__new__`).
+    static PENDING: std::cell::RefCell<Option<Arc<Node>>> = const { std::cell::RefCell::new(None) };
+}
+
+static NODE_CLASSES: pyo3::sync::PyOnceLock<std::sync::Mutex<std::collections::HashMap<String, Py<pyo3::types::PyType>>>> =
+    pyo3::sync::PyOnceLock::new();
+
+/// The Python object for a graph node: an instance of its name's `Node` subclass.
+pub fn node_object(py: Python<'_>, n: Arc<Node>) -> PyResult<Py<PyAny>> {
+    let name = n.name().rsplit("::").next().unwrap_or("Node").to_string();
+    let classes = NODE_CLASSES.get_or_init(py, || std::sync::Mutex::new(std::collections::HashMap::new()));
+    let cached = classes.lock().unwrap_or_else(|e| e.into_inner()).get(&name).map(|c| c.clone_ref(py));
+    let cls = match cached {
+        Some(c) => c,
+        None => {
+            let base = py.get_type::<PyNode>();
+            let ns = pyo3::types::PyDict::new(py);
+            // PyTorch's node classes print as <class 'MulBackward0'>.
+            ns.set_item("__module__", "builtins")?;
+            ns.set_item("__slots__", PyTuple::empty(py))?;
+            let c = py
+                .get_type::<pyo3::types::PyType>()
+                .call1((name.as_str(), (base,), ns))?
+                .cast_into::<pyo3::types::PyType>()?
+                .unbind();
+            classes.lock().unwrap_or_else(|e| e.into_inner()).insert(name, c.clone_ref(py));
+            c
+        }
+    };
+    PENDING.with(|p| *p.borrow_mut() = Some(n));
+    let r = cls.bind(py).call0();
+    PENDING.with(|p| p.borrow_mut().take());
+    Ok(r?.unbind())
 }
 
 impl PyNode {
@@ -36,6 +75,13 @@ impl PyNode {
 
 #[pymethods]
 impl PyNode {
+    #[new]
+    fn py_new() -> PyResult<PyNode> {
+        match PENDING.with(|p| p.borrow_mut().take()) {
+            Some(n) => Ok(PyNode { n: NodeRef::Strong(n) }),
+            None => Err(pyo3::exceptions::PyTypeError::new_err("cannot create 'Node' instances: nodes are made by operations on tensors")),
+        }
+    }
     fn name(&self) -> PyResult<String> {
         Ok(self.node()?.name().to_string())
     }
@@ -48,7 +94,7 @@ impl PyNode {
             .map(|e| -> PyResult<Py<PyAny>> {
                 match e {
                     None => Ok((py.None(), 0usize).into_pyobject(py)?.into_any().unbind()),
-                    Some(e) => Ok((PyNode { n: NodeRef::Strong(e.node.clone()) }, e.input_nr).into_pyobject(py)?.into_any().unbind()),
+                    Some(e) => Ok((node_object(py, e.node.clone())?, e.input_nr).into_pyobject(py)?.into_any().unbind()),
                 }
             })
             .collect::<PyResult<_>>()?;

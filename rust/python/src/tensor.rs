@@ -344,8 +344,8 @@ tensor_class! {
         }
     }
     #[getter]
-    fn grad_fn(&self) -> Option<crate::autograd_py::PyNode> {
-        self.t.grad_fn().map(|n| crate::autograd_py::PyNode { n: crate::autograd_py::NodeRef::Strong(n) })
+    fn grad_fn(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.t.grad_fn().map(|n| crate::autograd_py::node_object(py, n)).transpose()
     }
     #[getter]
     fn output_nr(&self) -> usize {
@@ -997,7 +997,7 @@ tensor_class! {
         let lo = opt_arg(min)?;
         let hi = opt_arg(max)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || t.clamp(lo.as_ref().map(|a| a.arg()), hi.as_ref().map(|a| a.arg()))).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, true, |x| x.clamp(lo.as_ref().map(|a| a.arg()), hi.as_ref().map(|a| a.arg()))).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (min=None, max=None))]
@@ -1132,7 +1132,7 @@ tensor_class! {
     fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let r = slf.get().scatter(dim, index, src, value)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.t.clone())).py()?;
         Ok(slf)
     }
     fn scatter_add(&self, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -1141,7 +1141,7 @@ tensor_class! {
     fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let r = slf.get().scatter_add(dim, index, src)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.t.clone())).py()?;
         Ok(slf)
     }
     fn index_select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -1167,13 +1167,13 @@ tensor_class! {
     #[pyo3(signature = (diagonal=0))]
     fn tril_<'py>(slf: Bound<'py, Self>, diagonal: i64) -> PyResult<Bound<'py, Self>> {
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || t.tril(diagonal)).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |x| x.tril(diagonal)).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (diagonal=0))]
     fn triu_<'py>(slf: Bound<'py, Self>, diagonal: i64) -> PyResult<Bound<'py, Self>> {
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || t.triu(diagonal)).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |x| x.triu(diagonal)).py()?;
         Ok(slf)
     }
     fn equal(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -1197,7 +1197,7 @@ tensor_class! {
         let t = slf.get().t.clone();
         let (m1, m2) = (to_tensor(mat1)?, to_tensor(mat2)?);
         let (b, a) = (scalar_or(beta, 1)?, scalar_or(alpha, 1)?);
-        ferrotorch::ops::elementwise::inplace_via(&t, || t.addmm(&m1, &m2, b, a)).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |x| x.addmm(&m1, &m2, b, a)).py()?;
         Ok(slf)
     }
     fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -1208,13 +1208,13 @@ tensor_class! {
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num_(slf: Bound<'_, Self>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Bound<'_, Self>> {
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || t.nan_to_num(nan, posinf, neginf)).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, true, |x| x.nan_to_num(nan, posinf, neginf)).py()?;
         Ok(slf)
     }
     fn lerp_<'py>(slf: Bound<'py, Self>, end: &Bound<'py, PyAny>, weight: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let r = slf.get().lerp(end, weight)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, || Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.t.clone())).py()?;
         Ok(slf)
     }
     fn __lshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.bitwise_left_shift(b)) }

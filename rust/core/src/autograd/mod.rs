@@ -73,6 +73,9 @@ pub struct AutogradMeta {
     pub retains_grad: bool,
     /// Hooks of a leaf (run before accumulation); non-leaf hooks live on the grad_fn.
     pub hooks: Vec<(u64, Hook)>,
+    /// For a view: the tensor it views (the root, never itself a view). An in-place op
+    /// on the view rewrites the base's history (CopySlices), as in PyTorch.
+    pub view_base: Option<Tensor>,
 }
 
 /// Edge from a node's input slot to the node that produced that input.
@@ -378,18 +381,64 @@ where
     node
 }
 
-/// In-place ops: error on a leaf that requires grad (PyTorch's check).
+/// In-place ops: error on a leaf that requires grad, or a view of one (PyTorch's checks).
 pub fn check_inplace(t: &Tensor) -> Result<()> {
     if is_grad_enabled() {
-        let m = t.meta();
-        if m.grad_fn.is_none() && m.requires_grad {
-            return Err(err!(
-                Runtime,
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            ));
+        let base = {
+            let m = t.meta();
+            if m.grad_fn.is_none() && m.requires_grad {
+                return Err(err!(
+                    Runtime,
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                ));
+            }
+            m.view_base.clone()
+        };
+        if let Some(b) = base {
+            let m = b.meta();
+            if m.grad_fn.is_none() && m.requires_grad {
+                return Err(err!(
+                    Runtime,
+                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// After `x` was overwritten in place by a value whose history is `src`'s grad_fn,
+/// make that its history (PyTorch's rebase_history). When `x` is a view, the history of
+/// its base is rewritten instead (CopySlices) and `x` becomes a view of the new base.
+pub fn rebase_history(x: &Tensor, src: &Tensor) -> Result<()> {
+    let (gf, nr) = {
+        let m = src.meta();
+        (m.grad_fn.clone(), m.output_nr)
+    };
+    let Some(gf) = gf else { return Ok(()) };
+    let base = x.meta().view_base.clone();
+    match base {
+        Some(b) => crate::ops::view::copy_slices(&b, x, src),
+        None => {
+            let mut m = x.meta();
+            m.grad_fn = Some(gf);
+            m.output_nr = nr;
+            m.requires_grad = true;
+            Ok(())
+        }
+    }
+}
+
+/// Give `to` the history `from` has (`from` is a scratch tensor an op was recorded on).
+pub(crate) fn move_history(from: &Tensor, to: &Tensor) {
+    let (gf, nr) = {
+        let m = from.meta();
+        (m.grad_fn.clone(), m.output_nr)
+    };
+    let mut m = to.meta();
+    m.grad_fn = gf;
+    m.output_nr = nr;
+    m.requires_grad = true;
 }
 
 thread_local! {

@@ -103,11 +103,15 @@ fn unpack_or_placeholder(s: &Option<SavedTensor>, ctx: &crate::autograd::Backwar
     }
 }
 
-/// Run an op out of place and write its result into `x` (in-place forms). The new
-/// history of `x` is the op's node (PyTorch's rebase_history for non-view tensors).
-pub fn inplace_via(x: &Tensor, f: impl FnOnce() -> Result<Tensor>) -> Result<()> {
+/// Run an op out of place and write its result into `x` (in-place forms), then make
+/// the op's node the history of `x` (`rebase_history`; CopySlices when `x` is a view).
+///
+/// `saves_self`: the op saves its input `x` for backward. Then, when a graph is being
+/// recorded, the op runs on a copy of `x` (PyTorch saves `original_self` the same way):
+/// the saved value must be the one before the write, not the buffer being overwritten.
+pub fn inplace_via(x: &Tensor, saves_self: bool, f: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<()> {
     crate::autograd::check_inplace(x)?;
-    let y = f()?;
+    let y = if saves_self && x.requires_grad() && crate::autograd::is_grad_enabled() { f(&x.clone_tensor()?)? } else { f(x)? };
     if !can_cast(y.dtype(), x.dtype()) {
         bail!(
             Runtime,
@@ -132,16 +136,7 @@ pub fn inplace_via(x: &Tensor, f: impl FnOnce() -> Result<Tensor>) -> Result<()>
         }));
         xd.storage.bump_version();
     }
-    let (gf, nr) = {
-        let m = y.meta();
-        (m.grad_fn.clone(), m.output_nr)
-    };
-    if let Some(gf) = gf {
-        let mut m = x.meta();
-        m.grad_fn = Some(gf);
-        m.output_nr = nr;
-    }
-    Ok(())
+    crate::autograd::rebase_history(x, &y)
 }
 
 macro_rules! unary_float_ops {
@@ -171,7 +166,7 @@ macro_rules! unary_float_ops {
                 unary(self, stringify!($name), &SPEC)
             }
             pub fn $name_(&self) -> Result<()> {
-                inplace_via(self, || self.$name())
+                inplace_via(self, $sx, |x| x.$name())
             }
             )*
         }
@@ -225,7 +220,7 @@ macro_rules! unary_num_ops {
                 unary(self, stringify!($name), &SPEC)
             }
             pub fn $name_(&self) -> Result<()> {
-                inplace_via(self, || self.$name())
+                inplace_via(self, $sx, |x| x.$name())
             }
             )*
         }
@@ -532,7 +527,13 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
             return Ok(());
         }
     }
-    inplace_via(a, || binary(Arg::T(a), b, spec))
+    let b_needs = b.tensor().is_some_and(|t| t.requires_grad());
+    let saves_a = match spec.save_a {
+        Keep::Never => false,
+        Keep::Always => true,
+        Keep::ForOther => b_needs,
+    };
+    inplace_via(a, saves_a, |x| binary(Arg::T(x), b, spec))
 }
 
 macro_rules! binary_ops {
@@ -745,7 +746,7 @@ impl Tensor {
         Ok(out)
     }
     pub fn masked_fill_(&self, mask: &Tensor, value: Scalar) -> Result<()> {
-        inplace_via(self, || self.masked_fill(mask, value))
+        inplace_via(self, false, |x| x.masked_fill(mask, value))
     }
 
     /// `lerp(end, weight)`: self + weight * (end - self).

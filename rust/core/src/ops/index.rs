@@ -294,7 +294,7 @@ impl Tensor {
         Ok(out)
     }
     pub fn index_add_(&self, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<()> {
-        crate::ops::elementwise::inplace_via(self, || self.index_add(dim, index, source, alpha))
+        crate::ops::elementwise::inplace_via(self, false, |x| x.index_add(dim, index, source, alpha))
     }
 
     /// Indices of non-zero elements: [n, ndim] int64.
@@ -567,7 +567,7 @@ impl Tensor {
         crate::autograd::check_inplace(self)?;
         if value.requires_grad() || self.requires_grad() {
             // Differentiable path: out-of-place masked combination, then rebase.
-            return crate::ops::elementwise::inplace_via(self, || self.index_put(indices, value));
+            return crate::ops::elementwise::inplace_via(self, false, |x| x.index_put(indices, value));
         }
         let _ng = crate::autograd::NoGradGuard::new();
         let (v, adv) = self.apply_basic(indices)?;

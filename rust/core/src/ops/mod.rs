@@ -170,7 +170,10 @@ impl Tensor {
             let src_shape = sd.layout.shape.clone();
             let src_dtype = sd.dtype;
             let src_needs = src.requires_grad();
-            crate::autograd::record("CopyBackwards", &[self, src], &[self], move |_, g| {
+            // Recorded on a scratch alias, then made the history of self (of its base when
+            // self is a view: CopySlices). The old value of self gets a zero gradient.
+            let carrier = self.alias();
+            crate::autograd::record("CopyBackwards", &[self, src], &[&carrier], move |_, g| {
                 let g = g[0].clone();
                 let gsrc = match (&g, src_needs) {
                     (Some(g), true) => Some(g.sum_to_size(&src_shape)?.to_dtype(src_dtype)?),
@@ -178,6 +181,7 @@ impl Tensor {
                 };
                 Ok(vec![g.as_ref().map(|g| g.zeros_like()).transpose()?, gsrc])
             });
+            crate::autograd::rebase_history(self, &carrier)?;
         }
         Ok(())
     }
@@ -198,9 +202,11 @@ impl Tensor {
         self.fill_raw(v);
         self.data().storage.bump_version();
         if crate::autograd::needs_grad(&[self]) {
-            crate::autograd::record("FillBackward0", &[self], &[self], |_, g| {
+            let carrier = self.alias();
+            crate::autograd::record("FillBackward0", &[self], &[&carrier], |_, g| {
                 Ok(vec![g[0].as_ref().map(|g| g.zeros_like()).transpose()?])
             });
+            crate::autograd::rebase_history(self, &carrier)?;
         }
         Ok(())
     }

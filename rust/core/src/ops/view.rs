@@ -10,7 +10,7 @@ use crate::{bail, err};
 impl Tensor {
     /// Record a view op whose backward is `bw(g)`.
     fn view_op(&self, layout: Layout, name: &'static str, bw: impl Fn(&Tensor) -> Result<Tensor> + Send + Sync + 'static) -> Tensor {
-        let out = self.with_layout(layout);
+        let out = self.view_of(layout);
         if needs_grad(&[self]) {
             record(name, &[self], &[&out], move |_, g| Ok(vec![g[0].as_ref().map(&bw).transpose()?]));
         }
@@ -407,8 +407,86 @@ impl Tensor {
             );
         }
         drop(d);
-        Ok(self.with_layout(nl))
+        Ok(self.view_of(nl))
     }
+
+    /// A view of self with `layout`: shares the storage and remembers its base (the
+    /// root tensor, so a view of a view points at the original).
+    fn view_of(&self, layout: Layout) -> Tensor {
+        let out = self.with_layout(layout);
+        let base = self.meta().view_base.clone().unwrap_or_else(|| self.clone());
+        out.meta().view_base = Some(base);
+        out
+    }
+}
+
+/// For each element of `view` (a view of `base`'s storage), its flat index in `base`
+/// (row-major over base's shape), as an i64 tensor of the view's shape.
+fn view_positions(base: &Tensor, view: &Tensor) -> Result<Tensor> {
+    let (bl, vl) = (base.layout(), view.layout());
+    let offsets = |l: &Layout| -> Vec<usize> {
+        let mut out = Vec::with_capacity(l.numel());
+        let mut idx = vec![0usize; l.ndim()];
+        for _ in 0..l.numel() {
+            out.push(l.offset + idx.iter().zip(l.strides.iter()).map(|(i, s)| i * s).sum::<usize>());
+            for d in (0..l.ndim()).rev() {
+                idx[d] += 1;
+                if idx[d] < l.shape[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        out
+    };
+    let boffs = offsets(&bl);
+    let span = boffs.iter().max().map_or(0, |m| m + 1);
+    let mut inverse = vec![-1i64; span];
+    for (flat, &o) in boffs.iter().enumerate() {
+        inverse[o] = flat as i64;
+    }
+    let pos: Vec<i64> = offsets(&vl).iter().map(|&o| inverse.get(o).copied().unwrap_or(-1)).collect();
+    if pos.iter().any(|&p| p < 0) {
+        bail!(Runtime, "in-place operation on a view whose elements are not all part of its base");
+    }
+    Tensor::from_vec(pos, &vl.shape)
+}
+
+/// PyTorch's CopySlices: `view` (of `base`) was overwritten in place with a value whose
+/// history is `src`'s. The base's new history: its old value outside the view, `src`
+/// inside it; the view's: a view of the new base. Built from tensor ops (where,
+/// index_select, index_add), so it is differentiable again.
+pub(crate) fn copy_slices(base: &Tensor, view: &Tensor, src: &Tensor) -> Result<()> {
+    let (bshape, vshape) = (base.shape(), view.shape());
+    let (flat_idx, mask) = {
+        let _ng = crate::autograd::NoGradGuard::new();
+        let flat_idx = view_positions(base, view)?.reshape(&[-1])?;
+        let n = base.numel();
+        let ones = Tensor::ones(&[flat_idx.numel()], crate::DType::Bool, base.device())?;
+        let mask = Tensor::zeros(&[n], crate::DType::Bool, base.device())?.scatter(0, &flat_idx, &ones)?;
+        (flat_idx, mask.reshape_usize(&bshape)?)
+    };
+    let carrier = base.alias();
+    {
+        let (idx, vshape) = (flat_idx.clone(), vshape.clone());
+        record("CopySlices", &[base, src], &[&carrier], move |_, g| {
+            let Some(g) = &g[0] else { return Ok(vec![None, None]) };
+            let zero = Tensor::zeros(&[], g.dtype(), g.device())?;
+            let g_old = Tensor::where_(&mask, &zero, g)?;
+            let g_src = g.reshape(&[-1])?.index_select(0, &idx)?.reshape_usize(&vshape)?;
+            Ok(vec![Some(g_old), Some(g_src)])
+        });
+    }
+    crate::autograd::move_history(&carrier, base);
+    let vcarrier = view.alias();
+    let n = base.numel();
+    record("AsStridedBackward0", &[base], &[&vcarrier], move |_, g| {
+        let Some(g) = &g[0] else { return Ok(vec![None]) };
+        let z = Tensor::zeros(&[n], g.dtype(), g.device())?;
+        Ok(vec![Some(z.index_add(0, &flat_idx, &g.reshape(&[-1])?, crate::Scalar::Int(1))?.reshape_usize(&bshape)?)])
+    });
+    crate::autograd::move_history(&vcarrier, view);
+    Ok(())
 }
 
 /// zeros(shape) with `g` written into the region `apply(zeros)` selects; differentiable
