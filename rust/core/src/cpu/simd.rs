@@ -78,26 +78,34 @@ unsafe fn apply_avx2<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
 /// `body(x)` multiversioned like `map_f32` (`body` is an `#[inline(always)]` fn item, so it
 /// is compiled inside each target-feature function; a fn pointer would not be).
 pub fn sum_f32<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
+    vectorized(|| body(x))
+}
+
+/// Run `f` compiled for the best instruction set this CPU has. `f` must be a closure
+/// whose work is `#[inline(always)]` code: it is inlined into each target-feature
+/// function and vectorised there (the fused optimizer updates use this).
+#[inline(always)]
+pub fn vectorized<R, F: FnOnce() -> R>(f: F) -> R {
     match isa() {
         // SAFETY: isa() reported the features these functions are compiled for.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { sum_avx512(x, body) },
+        Isa::Avx512 => unsafe { run_avx512(f) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { sum_avx2(x, body) },
-        _ => body(x),
+        Isa::Avx2 => unsafe { run_avx2(f) },
+        _ => f(),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn sum_avx512<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
-    body(x)
+unsafe fn run_avx512<R, F: FnOnce() -> R>(f: F) -> R {
+    f()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn sum_avx2<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
-    body(x)
+unsafe fn run_avx2<R, F: FnOnce() -> R>(f: F) -> R {
+    f()
 }
 
 #[cfg(test)]
