@@ -64,6 +64,16 @@ def pow(input, exponent, *, out=None):
     return input.pow(exponent, out=out)
 
 
+def remainder(input, other, *, out=None):
+    """torch.remainder: also the (Number, Tensor) form, e.g. remainder(-5, t)."""
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"remainder(): expected a Tensor as input or other, got "
+                            f"{type(input).__name__} and {type(other).__name__}")
+        return _write_out(other.__rmod__(input), out)
+    return input.remainder(other, out=out)
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -72,10 +82,54 @@ def is_floating_point(t):
     return t.is_floating_point()
 
 
+def _preserved_strides(t):
+    """Strides of ``torch.*_like(t)`` (memory_format=torch.preserve_format): t's own when
+    its elements are non-overlapping and dense (a transposed tensor stays transposed), else
+    dense strides in the order of t's. Mirrors ``preserve_format_strides`` in
+    rust/core/src/ops/mod.rs (what ``Tensor.clone`` uses)."""
+    sizes, strides = tuple(t.shape), t.stride()
+    n = len(sizes)
+    if 0 in sizes:  # no elements: any strides are dense
+        return strides
+    expected = 1
+    for d in sorted((d for d in range(n) if sizes[d] >= 2), key=lambda d: strides[d]):
+        if strides[d] != expected:
+            break
+        expected *= sizes[d]
+    else:
+        return strides
+    # c10's infer_dense_strides: insertion sort, innermost first; stride-0 (expanded)
+    # dims keep their place, equal strides put the smaller size inside.
+    perm = list(range(n - 1, -1, -1))
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            a, b = perm[d0], perm[d1]
+            if strides[a] == 0 or strides[b] == 0:
+                continue
+            if strides[a] < strides[b]:
+                break
+            if strides[a] > strides[b] or sizes[a] > sizes[b]:
+                perm[d0], perm[d1] = b, a
+                d1 = d0
+    out = [0] * n
+    cur = 1
+    for d in perm:
+        out[d] = cur
+        cur *= _builtins.max(sizes[d], 1)
+    return tuple(out)
+
+
 def _like(factory, input, dtype, device, requires_grad, **kw):
-    t = factory(*input.shape, dtype=dtype if dtype is not None else input.dtype,
-                device=device, requires_grad=requires_grad, **kw)
-    return t
+    dt = dtype if dtype is not None else input.dtype
+    if input.is_contiguous():
+        return factory(*input.shape, dtype=dt, device=device, requires_grad=requires_grad, **kw)
+    # Keep the input's memory layout (PyTorch's preserve_format): fill a tensor with the
+    # preserved strides from a contiguous result.
+    r = factory(*input.shape, dtype=dt, device=device, **kw)
+    out = input.new_empty_strided(tuple(input.shape), _preserved_strides(input), dtype=dt, device=r.device)
+    out.copy_(r)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
@@ -91,8 +145,7 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return full(tuple(input.shape), fill_value, dtype=dtype if dtype is not None else input.dtype,
-                device=device, requires_grad=requires_grad)
+    return _like(lambda *size, **kw: full(size, fill_value, **kw), input, dtype, device, requires_grad)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
@@ -106,12 +159,16 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype if dtype is not None else input.dtype,
-                   device=device, requires_grad=requires_grad)
+    return _like(lambda *size, **kw: randint(low, high, size, **kw), input, dtype, device, requires_grad)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
     """torch.normal: tensor or float mean/std, or (mean, std, size)."""
+    if isinstance(std, Tensor):
+        if std.numel() and (std.detach() < 0).any():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean if isinstance(mean, Tensor) else None
         s = std if isinstance(std, Tensor) else None

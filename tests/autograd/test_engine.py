@@ -691,3 +691,12 @@ def test_set_detect_anomaly():
             with pytest.raises(RuntimeError, match="SqrtBackward0"):
                 y.backward()
     assert not torch.is_anomaly_enabled()
+
+
+def test_accumulate_after_create_graph_backward_into_expanded_grad():
+    # sum's gradient is an expanded view of a scalar; a later plain backward must add
+    # to it out of place: d/dx [sum(x)] + d/dx [sum(2x)] = 1 + 2 = 3 per element.
+    x = f64([1.0, 2.0, 3.0])
+    x.sum().backward(create_graph=True)
+    (x * 2).sum().backward()
+    close(x.grad, [3.0, 3.0, 3.0])

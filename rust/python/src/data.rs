@@ -133,7 +133,8 @@ enum Leaf {
 fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<Leaf>, tensors_ok: bool) -> PyResult<()> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().t;
-        if t.numel() == 1 && t.ndim() == 0 {
+        // A one-element tensor where numbers are expected is a number (PyTorch).
+        if t.numel() == 1 && (t.ndim() == 0 || depth == shape.len()) {
             let s = t.item().py()?;
             out.push(match s {
                 Scalar::Bool(b) => Leaf::Bool(b),
@@ -146,6 +147,7 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
         // A tensor inside a list: take its values.
         let vals = t.to_vec::<f64>().py()?;
         let tshape = t.shape();
+        check_not_deeper(obj, depth, shape, out)?;
         check_dim(depth, shape, &tshape)?;
         for v in vals {
             out.push(if t.dtype().is_float() { Leaf::Float(v) } else { Leaf::Int(v as i64) });
@@ -163,6 +165,7 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
     if obj.hasattr("__array_interface__")? && !obj.is_instance_of::<PyList>() {
         let t = from_numpy(obj)?;
         let vals = t.to_vec::<f64>().py()?;
+        check_not_deeper(obj, depth, shape, out)?;
         check_dim(depth, shape, &t.shape())?;
         for v in vals {
             out.push(if t.dtype().is_float() { Leaf::Float(v) } else if t.dtype() == DType::Bool { Leaf::Bool(v != 0.0) } else { Leaf::Int(v as i64) });
@@ -171,6 +174,7 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let n = obj.len()?;
+        check_not_deeper(obj, depth, shape, out)?;
         if depth == shape.len() {
             shape.push(n);
         } else if shape[depth] != n {
@@ -188,6 +192,19 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
         "Could not infer dtype of {}",
         obj.get_type().name()?
     )))
+}
+
+/// The shape is fixed by the first element chain: once a number was read, a sequence
+/// where numbers were found before (`[1, [2]]`) is ragged data.
+fn check_not_deeper(obj: &Bound<'_, PyAny>, depth: usize, shape: &[usize], out: &[Leaf]) -> PyResult<()> {
+    if depth == shape.len() && !out.is_empty() {
+        return Err(PyTypeError::new_err(format!(
+            "expected a number at dim {} (as the elements before it), but got {}",
+            depth,
+            obj.get_type().name()?
+        )));
+    }
+    Ok(())
 }
 
 fn leaf_depth(depth: usize, shape: &[usize]) -> PyResult<()> {

@@ -113,26 +113,30 @@ pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device:
 
 #[pyfunction]
 #[pyo3(signature = (data, dtype=None, device=None))]
-pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let py = data.py();
     let dt = opt_dtype(dtype)?;
     let _ = to_device(device)?;
-    if let Ok(t) = data.cast::<PyTensor>() {
-        let t = t.get().t.clone();
+    if let Ok(pt) = data.cast::<PyTensor>() {
+        let t = &pt.get().t;
         return match dt {
-            Some(d) if d != t.dtype() => wrap(t.to_dtype(d)),
-            _ => Ok(PyTensor::new(t)),
+            Some(d) if d != t.dtype() => Ok(PyTensor::new(t.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind()),
+            // Nothing to convert: the very same tensor object, as PyTorch.
+            _ => Ok(data.clone().unbind()),
         };
     }
-    let np = data.py().import("numpy")?;
-    if data.is_instance(&np.getattr("ndarray")?)? {
-        if let Ok(t) = crate::data::from_numpy(data) {
-            return match dt {
-                Some(d) if d != t.dtype() => wrap(t.to_dtype(d)),
-                _ => Ok(PyTensor::new(t)),
-            };
-        }
-    }
-    Ok(PyTensor::new(crate::data::tensor_from_data(data, dt)?))
+    let np = py.import("numpy")?;
+    let t = match data.is_instance(&np.getattr("ndarray")?)? {
+        true => match crate::data::from_numpy(data) {
+            Ok(t) => match dt {
+                Some(d) if d != t.dtype() => t.to_dtype(d).py()?,
+                _ => t,
+            },
+            Err(_) => crate::data::tensor_from_data(data, dt)?,
+        },
+        false => crate::data::tensor_from_data(data, dt)?,
+    };
+    Ok(PyTensor::new(t).into_pyobject(py)?.into_any().unbind())
 }
 
 #[pyfunction]
@@ -217,6 +221,13 @@ pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bou
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, *, dtype=None, device=None, requires_grad=false))]
 pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+    // `size` is a sequence: full(2, v) is a TypeError in PyTorch (unlike zeros(2)).
+    if size.is_instance_of::<pyo3::types::PyInt>() || size.cast::<PyTensor>().is_ok() {
+        return Err(PyTypeError::new_err(format!(
+            "full(): argument 'size' (position 1) must be tuple of ints, not {}",
+            size.get_type().name()?
+        )));
+    }
     let s = check_sizes(&to_int_list(size)?)?;
     let v = to_scalar(fill_value)?.ok_or_else(|| PyTypeError::new_err("fill_value must be a number"))?;
     let dt = match opt_dtype(dtype)? {

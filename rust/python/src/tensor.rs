@@ -5,7 +5,7 @@ use ferrotorch::autograd::{self, Hook};
 use ferrotorch::{Arg, DType, Device, Scalar, Tensor, TensorIndex};
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PySlice, PyString, PyTuple};
 
 use crate::convert::*;
 use crate::data;
@@ -41,6 +41,13 @@ fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<Py<PyAny>> {
     match out {
         Some(o) if !o.is_none() => {
             let ot = to_tensor(o)?;
+            if !ferrotorch::ops::elementwise::can_cast(r.dtype(), ot.dtype()) {
+                return Err(PyRuntimeError::new_err(format!(
+                    "result type {} can't be cast to the desired output type {}",
+                    ferrotorch::ops::pretty_dtype(r.dtype()),
+                    ferrotorch::ops::pretty_dtype(ot.dtype())
+                )));
+            }
             if ot.shape() != r.shape() {
                 // PyTorch resizes an `out=` tensor of the wrong shape.
                 let c = r.to_dtype(ot.dtype()).py()?.contiguous_copy_pub().py()?;
@@ -102,10 +109,14 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
             }
         } else if it.is_instance_of::<PyList>() || it.hasattr("__array_interface__")? {
             let t = data::tensor_from_data(&it, None)?;
-            if t.dtype().is_float() {
+            // An empty list is an empty int64 index (its inferred dtype is float).
+            if t.numel() == 0 && t.dtype().is_float() {
+                TensorIndex::Tensor(t.to_dtype(DType::I64).py()?)
+            } else if t.dtype().is_float() {
                 return Err(PyIndexError::new_err("tensors used as indices must be long, int, byte or bool tensors"));
+            } else {
+                TensorIndex::Tensor(t)
             }
-            TensorIndex::Tensor(if t.numel() == 0 { t.to_dtype(DType::I64).py()? } else { t })
         } else if let Ok(i) = to_index(&it) {
             TensorIndex::Int(i)
         } else {
@@ -184,7 +195,7 @@ tensor_class! {
     inplace: [exp_, exp2_, expm1_, log_, log2_, log10_, log1p_, sqrt_, rsqrt_, sin_, cos_, tan_, asin_, acos_, atan_, sinh_,
               cosh_, tanh_, sigmoid_, erf_, erfinv_, reciprocal_, frac_, neg_, abs_, sign_, square_, relu_, floor_, ceil_,
               trunc_],
-    binary: [mul, div_trunc, atan2, maximum, minimum, fmod, remainder, floor_divide, eq, ne, lt, le, gt, ge,
+    binary: [mul, div_trunc, atan2, fmod, remainder, floor_divide, eq, ne, lt, le, gt, ge,
              logical_and, logical_or, logical_xor, bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift, bitwise_right_shift],
     binary_inplace: [mul_, atan2_, fmod_, remainder_, floor_divide_, eq_, ne_, lt_, le_, gt_, ge_, logical_and_, logical_or_,
                      logical_xor_, bitwise_and_, bitwise_or_, bitwise_xor_, bitwise_left_shift_, bitwise_right_shift_],
@@ -433,14 +444,20 @@ tensor_class! {
         }
         Ok(self.t.item().py()?.to_f64())
     }
-    fn __int__(&self) -> PyResult<i64> {
+    fn __int__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if self.t.numel() != 1 {
             return Err(PyValueError::new_err("only one element tensors can be converted to Python scalars"));
         }
-        Ok(self.t.item().py()?.to_i64())
+        match self.t.item().py()? {
+            // Python's int(float): truncation, ValueError for NaN, OverflowError for inf,
+            // exact for values beyond int64.
+            Scalar::Float(f) => PyFloat::new(py, f).call_method0("__int__"),
+            s => Ok(s.to_i64().into_pyobject(py)?.into_any()),
+        }
     }
     fn __index__(&self) -> PyResult<i64> {
-        if self.t.numel() != 1 || self.t.dtype().is_float() || self.t.dtype() == DType::Bool {
+        // Bool tensors are indices too (True -> 1), like Python's bool.
+        if self.t.numel() != 1 || self.t.dtype().is_float() {
             return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
         }
         Ok(self.t.item().py()?.to_i64())
@@ -525,6 +542,11 @@ tensor_class! {
         let py = slf.py();
         match dtype {
             None => Ok(format!("torch.{}", slf.get().t.dtype().legacy_name()).into_pyobject(py)?.into_any().unbind()),
+            // An unknown type string is a ValueError here (PyTorch), not to_dtype's TypeError.
+            Some(d) if d.is_instance_of::<PyString>() => {
+                let dt = to_dtype(d).map_err(|_| PyValueError::new_err(format!("invalid type: '{}'", d.str().map(|s| s.to_string()).unwrap_or_default())))?;
+                same_or(slf, dt)
+            }
             Some(d) => same_or(slf, to_dtype(d)?),
         }
     }
@@ -542,7 +564,25 @@ tensor_class! {
     fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let _ = memory_format;
         let t = &self.t;
-        wrap(heavy(py, t.numel(), || t.clone_tensor()))
+        wrap(heavy(py, t.numel(), || t.clone_preserve()))
+    }
+    #[pyo3(signature = (size, stride, *, dtype=None, device=None, requires_grad=false, layout=None, pin_memory=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new_empty_strided(&self, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, layout: Option<&Bound<'_, PyAny>>, pin_memory: bool) -> PyResult<PyTensor> {
+        let _ = (layout, pin_memory);
+        let sizes = check_sizes(&to_int_list(size)?)?;
+        let raw = to_int_list(stride)?;
+        if raw.iter().any(|&x| x < 0) {
+            return Err(PyRuntimeError::new_err(format!("as_strided: Negative strides are not supported at the moment, got strides: {:?}", raw)));
+        }
+        let strides: Vec<usize> = raw.iter().map(|&x| x as usize).collect();
+        let dt = opt_dtype(dtype)?.unwrap_or(self.t.dtype());
+        let dev = to_device(device)?.unwrap_or(self.t.device());
+        let t = Tensor::empty_strided(&sizes, &strides, dt, dev).py()?;
+        if requires_grad {
+            t.set_requires_grad(true).py()?;
+        }
+        Ok(PyTensor::new(t))
     }
     #[pyo3(signature = (memory_format=None))]
     fn contiguous<'py>(slf: Bound<'py, Self>, memory_format: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -573,29 +613,41 @@ tensor_class! {
     }
 
     // ---- arithmetic with alpha / rounding modes ---------------------------------------
+    #[pyo3(signature = (other, *, out=None))]
+    fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let o = tensor_operand(other, "maximum")?;
+        let t = &self.t;
+        write_out(out, heavy(py, t.numel(), || t.maximum(&o)).py()?)
+    }
+    #[pyo3(signature = (other, *, out=None))]
+    fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let o = tensor_operand(other, "minimum")?;
+        let t = &self.t;
+        write_out(out, heavy(py, t.numel(), || t.minimum(&o)).py()?)
+    }
     #[pyo3(signature = (other, *, alpha=None, out=None))]
     fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let o = scaled(other, alpha)?;
+        let o = scaled(&self.t, other, alpha)?;
         let t = &self.t;
         write_out(out, heavy(py, t.numel(), || t.add(o.arg())).py()?)
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let o = scaled(other, alpha)?;
         let t = slf.get().t.clone();
+        let o = scaled(&t, other, alpha)?;
         heavy(slf.py(), t.numel(), || t.add_(o.arg())).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (other, *, alpha=None, out=None))]
     fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let o = scaled(other, alpha)?;
+        let o = scaled(&self.t, other, alpha)?;
         let t = &self.t;
         write_out(out, heavy(py, t.numel(), || t.sub(o.arg())).py()?)
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        let o = scaled(other, alpha)?;
         let t = slf.get().t.clone();
+        let o = scaled(&t, other, alpha)?;
         heavy(slf.py(), t.numel(), || t.sub_(o.arg())).py()?;
         Ok(slf)
     }
@@ -1096,9 +1148,13 @@ tensor_class! {
     fn tile(&self, dims: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         wrap(self.t.tile(&to_int_list(dims)?))
     }
-    #[pyo3(signature = (repeats, dim=None, *, output_size=None))]
-    fn repeat_interleave(&self, repeats: &Bound<'_, PyAny>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<PyTensor> {
+    #[pyo3(signature = (repeats=None, dim=None, *, output_size=None))]
+    fn repeat_interleave(&self, repeats: Option<&Bound<'_, PyAny>>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<PyTensor> {
         let _ = output_size;
+        // torch.repeat_interleave(repeats): self is the 1-d tensor of counts.
+        let Some(repeats) = repeats.filter(|r| !r.is_none()) else {
+            return wrap(Tensor::repeat_interleave_counts(&self.t));
+        };
         let r = match to_arg(repeats)? {
             crate::convert::ArgOwned::T(t) => t,
             crate::convert::ArgOwned::S(s) => Tensor::from_vec(vec![s.to_i64()], &[1]).py()?,
@@ -1107,14 +1163,14 @@ tensor_class! {
     }
     #[pyo3(signature = (as_tuple=false))]
     fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
-        let nz = self.t.nonzero().py()?;
         if as_tuple {
+            // A 0-d input behaves as if it were 1-d: one index column, [0] or [].
+            let nz = if self.t.ndim() == 0 { self.t.reshape(&[1]).and_then(|x| x.nonzero()) } else { self.t.nonzero() }.py()?;
             let n = self.t.ndim().max(1);
-            let nz = if self.t.ndim() == 0 { nz.reshape(&[-1, 1]).py()? } else { nz };
             let cols: Vec<PyTensor> = (0..n).map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous())).collect::<ferrotorch::Result<Vec<_>>>().py()?.into_iter().map(PyTensor::new).collect();
             return Ok(PyTuple::new(py, cols)?.into_any().unbind());
         }
-        Ok(PyTensor::new(nz).into_pyobject(py)?.into_any().unbind())
+        Ok(PyTensor::new(self.t.nonzero().py()?).into_pyobject(py)?.into_any().unbind())
     }
     fn gather(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         wrap(self.t.gather(dim, &to_tensor(index)?))
@@ -1257,21 +1313,42 @@ fn check_int_pow(t: &Tensor, o: &crate::convert::ArgOwned) -> PyResult<()> {
     Ok(())
 }
 
-fn scaled(other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<crate::convert::ArgOwned> {
+/// `other * alpha` for add/sub. As PyTorch: a float alpha needs a floating result, a bool
+/// alpha a bool result (the result dtype of self and other).
+fn scaled(me: &Tensor, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<crate::convert::ArgOwned> {
     let o = to_arg(other)?;
     match alpha {
         None => Ok(o),
         Some(a) if a.is_none() => Ok(o),
         Some(a) => {
             let s = to_scalar(a)?.ok_or_else(|| PyTypeError::new_err("alpha must be a number"))?;
+            let res = ferrotorch::ops::result_dtype(&[Arg::T(me), o.arg()]);
+            match s {
+                Scalar::Bool(_) if res != DType::Bool => {
+                    return Err(PyRuntimeError::new_err("Boolean alpha only supported for Boolean results."));
+                }
+                Scalar::Float(_) if !res.is_float() => {
+                    return Err(PyRuntimeError::new_err("For integral input tensors, argument alpha must not be a floating point number."));
+                }
+                _ => {}
+            }
             match o {
                 crate::convert::ArgOwned::T(t) => Ok(crate::convert::ArgOwned::T(t.mul(s).py()?)),
                 crate::convert::ArgOwned::S(x) => Ok(crate::convert::ArgOwned::S(match (x, s) {
-                    (Scalar::Int(p), Scalar::Int(q)) => Scalar::Int(p * q),
+                    (Scalar::Bool(p), Scalar::Bool(q)) => Scalar::Bool(p && q),
+                    (Scalar::Int(_) | Scalar::Bool(_), Scalar::Int(_) | Scalar::Bool(_)) => Scalar::Int(x.to_i64().wrapping_mul(s.to_i64())),
                     _ => Scalar::Float(x.to_f64() * s.to_f64()),
                 })),
             }
         }
+    }
+}
+
+/// The `other` operand of ops that take only tensors (maximum/minimum: no Python numbers).
+fn tensor_operand(other: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
+    match other.cast::<PyTensor>() {
+        Ok(t) => Ok(t.get().t.clone()),
+        Err(_) => Err(PyTypeError::new_err(format!("{}(): argument 'other' must be Tensor, not {}", op, other.get_type().name()?))),
     }
 }
 

@@ -319,11 +319,15 @@ fn accumulate_grad(var: &Tensor, mut g: Tensor, create_graph: bool) -> Result<()
             }
         }
         Some(old) => {
+            // In place only into a buffer the grad owns alone: a grad stored by a
+            // create_graph backward may be an expanded (stride-0) or shared tensor.
             if create_graph || super::is_grad_enabled() {
                 old.add(&g)?
-            } else {
+            } else if old.is_contiguous() && !old.storage().is_shared() {
                 old.add_(&g)?;
                 old
+            } else {
+                old.add(&g)?.detach()
             }
         }
     };

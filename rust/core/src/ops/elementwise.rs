@@ -66,18 +66,24 @@ struct UnarySpec {
 fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
     crate::tensor::check_device(x.device())?;
     let src = x.data().clone();
-    let (input, out_dtype) = if spec.promote_int && !src.dtype.is_float() {
-        let d = default_dtype();
-        (x.to_dtype_raw(d)?.data().clone(), d)
-    } else {
+    let (input, out_dtype) = if src.dtype.is_float() {
         (src, x.dtype())
+    } else {
+        check_integral_unary(op, src.dtype)?;
+        // bool inputs of the float ops give the default float dtype; square of bool is
+        // pow(bool, 2), an int64 result (PyTorch).
+        let promoted = if spec.promote_int {
+            Some(default_dtype())
+        } else if src.dtype == DType::Bool && op == "square" {
+            Some(DType::I64)
+        } else {
+            None
+        };
+        match promoted {
+            Some(d) => (x.to_dtype_raw(d)?.data().clone(), d),
+            None => (src, x.dtype()),
+        }
     };
-    if !spec.promote_int && input.dtype == DType::Bool && op == "neg" {
-        bail!(
-            Runtime,
-            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
-        );
-    }
     let out = Tensor::empty(&input.layout.shape, out_dtype, x.device())?;
     (spec.kernel)(&input, &out.data());
     if needs_grad(&[x]) {
@@ -92,6 +98,23 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
         });
     }
     Ok(out)
+}
+
+/// The integer/bool inputs a unary op refuses, with PyTorch's messages (only reached for
+/// non-float inputs, so the float path pays nothing).
+fn check_integral_unary(op: &str, dtype: DType) -> Result<()> {
+    let is_bool = dtype == DType::Bool;
+    match op {
+        "frac" => Err(super::not_implemented("frac_cpu", dtype)),
+        "neg" if is_bool => bail!(
+            NotImplemented,
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        ),
+        "relu" if is_bool => bail!(NotImplemented, "Boolean inputs not supported for relu"),
+        "abs" if is_bool => Err(super::not_implemented("abs_cpu", dtype)),
+        "floor" | "ceil" | "round" | "trunc" if is_bool => Err(super::not_implemented(&format!("{}_vml_cpu", op), dtype)),
+        _ => Ok(()),
+    }
 }
 
 /// A saved tensor, or for what an op did not save a 0-d placeholder: it only feeds
@@ -111,6 +134,7 @@ fn unpack_or_placeholder(s: &Option<SavedTensor>, ctx: &crate::autograd::Backwar
 /// the saved value must be the one before the write, not the buffer being overwritten.
 pub fn inplace_via(x: &Tensor, saves_self: bool, f: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<()> {
     crate::autograd::check_inplace(x)?;
+    check_no_internal_overlap(x)?;
     let y = if saves_self && x.requires_grad() && crate::autograd::is_grad_enabled() { f(&x.clone_tensor()?)? } else { f(x)? };
     if !can_cast(y.dtype(), x.dtype()) {
         bail!(
@@ -137,6 +161,19 @@ pub fn inplace_via(x: &Tensor, saves_self: bool, f: impl FnOnce(&Tensor) -> Resu
         xd.storage.bump_version();
     }
     crate::autograd::rebase_history(x, &y)
+}
+
+/// In-place ops cannot write into a tensor whose elements share memory (an expanded
+/// view, stride 0 over a dim of size > 1): each element would be written several times.
+pub(crate) fn check_no_internal_overlap(x: &Tensor) -> Result<()> {
+    let d = x.data();
+    if d.layout.shape.iter().zip(d.layout.strides.iter()).any(|(&n, &st)| st == 0 && n > 1) {
+        bail!(
+            Runtime,
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
+        );
+    }
+    Ok(())
 }
 
 macro_rules! unary_float_ops {
@@ -360,13 +397,35 @@ pub struct BinarySpec {
 fn binary_dtypes(spec: &BinarySpec, a: &Arg, b: &Arg) -> Result<(DType, DType)> {
     let p = result_dtype(&[*a, *b]);
     Ok(match spec.kind {
-        Kind::Arith | Kind::IntDiv => (p, p),
-        Kind::NoBool => {
+        Kind::Arith => (p, p),
+        Kind::IntDiv => {
             if p == DType::Bool {
-                bail!(
-                    Runtime,
+                let kernel = match spec.name {
+                    "floor_divide" => "div_floor_cpu",
+                    "div_trunc" => "div_trunc_cpu",
+                    "fmod" => "fmod_cpu",
+                    _ => "remainder_cpu",
+                };
+                return Err(super::not_implemented(kernel, p));
+            }
+            (p, p)
+        }
+        Kind::NoBool => {
+            // Either operand bool (a tensor or a Python bool) is refused, as in PyTorch.
+            let is_bool = |x: &Arg| match x {
+                Arg::T(t) => t.dtype() == DType::Bool,
+                Arg::S(s) => matches!(s, Scalar::Bool(_)),
+            };
+            match (is_bool(a), is_bool(b)) {
+                (true, true) => bail!(
+                    NotImplemented,
                     "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
-                );
+                ),
+                (true, false) | (false, true) => bail!(
+                    NotImplemented,
+                    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+                ),
+                _ => {}
             }
             (p, p)
         }
@@ -500,6 +559,7 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
     let needs = spec.backward.is_some() && needs_grad(&[a]) || b.tensor().map(|t| needs_grad(&[t])).unwrap_or(false);
     if !needs {
         crate::autograd::check_inplace(a)?;
+        check_no_internal_overlap(a)?;
         let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(a), &b)?;
         let adt = a.dtype();
         if compute == adt && out_dtype == adt {
@@ -749,13 +809,44 @@ impl Tensor {
         inplace_via(self, false, |x| x.masked_fill(mask, value))
     }
 
-    /// `lerp(end, weight)`: self + weight * (end - self).
+    /// `lerp(end, weight)`, with PyTorch's formula: `self + w * (end - self)` for
+    /// |w| < 0.5, else `end - (end - self) * (1 - w)`, so both endpoints are exact.
+    /// Half types compute in float32 and round once.
     pub fn lerp(&self, end: &Tensor, weight: Arg) -> Result<Tensor> {
-        let w = match weight {
-            Arg::T(t) => t.clone(),
-            Arg::S(s) => Tensor::scalar(s, self.dtype())?,
+        let dt = self.dtype();
+        if !dt.is_float() {
+            let kernel = if weight.tensor().is_some() { "lerp_kernel_tensor" } else { "lerp_kernel_scalar" };
+            return Err(super::not_implemented(kernel, dt));
+        }
+        if end.dtype() != dt {
+            bail!(Runtime, "expected dtype {} for `end` but got dtype {}", dt.name(), end.dtype().name());
+        }
+        let half = matches!(dt, DType::F16 | DType::BF16);
+        let up = |t: &Tensor| if half { t.to_dtype(DType::F32) } else { Ok(t.clone()) };
+        let (s, e) = (up(self)?, up(end)?);
+        let diff = e.sub(&s)?;
+        let out = match weight {
+            Arg::S(w) => {
+                let w = w.to_f64();
+                if w.abs() < 0.5 {
+                    s.add(&diff.mul_s(w)?)?
+                } else {
+                    e.sub(&diff.mul_s(1.0 - w)?)?
+                }
+            }
+            Arg::T(w) => {
+                // A 0-d weight acts like a number; a weight with dims must match the dtype.
+                if w.dtype() != dt && w.ndim() > 0 {
+                    bail!(Runtime, "expected dtype {} for `weight` but got dtype {}", dt.name(), w.dtype().name());
+                }
+                let w = w.to_dtype(if half { DType::F32 } else { dt })?;
+                let low = w.abs()?.lt_s(0.5)?;
+                let a = s.add(&w.mul(&diff)?)?;
+                let b = e.sub(&diff.mul(&w.rsub_s(1.0)?)?)?;
+                Tensor::where_(&low, &a, &b)?
+            }
         };
-        self.add(&w.mul(&end.sub(self)?)?)
+        if half { out.to_dtype(dt) } else { Ok(out) }
     }
 
     /// `clamp(min, max)` with scalar or tensor bounds; NaN propagates.
@@ -784,10 +875,16 @@ fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
             Tensor::scalar(s, dt)?
         }
     };
-    // where(x < lo, lo, x): gradient to x only where it was kept, like PyTorch.
-    let cond = if is_min { x.lt(&b)? } else { x.gt(&b)? };
-    let keep_nan = x.isnan()?;
-    let cond = cond.logical_and(&keep_nan.logical_not()?)?;
+    // where(x < lo, lo, x): gradient to x only where it was kept, like PyTorch. A NaN in
+    // x stays (comparisons with NaN are false); a NaN bound gives NaN, as in PyTorch.
+    let mut cond = if is_min { x.lt(&b)? } else { x.gt(&b)? };
+    let nan_bound = match bound {
+        Arg::S(s) => s.to_f64().is_nan(),
+        Arg::T(t) => t.dtype().is_float(),
+    };
+    if nan_bound {
+        cond = cond.logical_or(&b.isnan()?)?;
+    }
     let dt = result_dtype(&[Arg::T(x), Arg::T(&b)]);
     let xb = if x.dtype() != dt { x.to_dtype(dt)? } else { x.clone() };
     let bb = if b.dtype() != dt { b.to_dtype(dt)? } else { b };

@@ -515,22 +515,30 @@ impl Tensor {
             let adv_dims: Vec<usize> = wrapped.iter().map(|(d, _)| *d).collect();
             record("IndexBackward0", &[&v], &[&out_raw], move |_, g| {
                 let Some(g) = &g[0] else { return Ok(vec![None]) };
-                // Accumulate g into zeros shaped like v (duplicate indices add up).
-                let gz = Tensor::zeros(&vshape, g.dtype(), g.device())?;
-                let gc = g.contiguous()?.reshape(&[nb as i64, -1])?;
-                let _ng = crate::autograd::NoGradGuard::new();
-                let zl = Layout::contiguous(&vshape);
-                let rest_layout = Layout {
-                    shape: (0..vshape.len()).filter(|d| !adv_dims.contains(d)).map(|d| vshape[d]).collect(),
-                    strides: (0..vshape.len()).filter(|d| !adv_dims.contains(d)).map(|d| zl.strides[d]).collect(),
-                    offset: 0,
-                };
-                for i in 0..nb {
-                    let zoff: usize = wrapped.iter().map(|(d, w)| w[i] * zl.strides[*d]).sum();
-                    let rv = gz.with_layout(Layout { offset: zoff, ..rest_layout.clone() });
-                    rv.add_(&gc.select(0, i as i64)?.reshape_usize(&rest_layout.shape)?)?;
+                // One index_add (duplicates add up) into zeros laid out as [advanced dims
+                // flattened, other dims...], then back to v's dim order. Built from tensor
+                // ops so that it is differentiable again (double backward). Rejected: a
+                // loop of per-index in-place adds (one op per index, not differentiable).
+                let rest_dims: Vec<usize> = (0..vshape.len()).filter(|d| !adv_dims.contains(d)).collect();
+                let adv_sizes: Vec<usize> = adv_dims.iter().map(|&d| vshape[d]).collect();
+                let rest_sizes: Vec<usize> = rest_dims.iter().map(|&d| vshape[d]).collect();
+                let flat: Vec<i64> = (0..nb)
+                    .map(|i| wrapped.iter().zip(&adv_sizes).fold(0usize, |acc, ((_, w), &n)| acc * n + w[i]) as i64)
+                    .collect();
+                let flat = Tensor::from_vec(flat, &[nb])?;
+                let mut zshape = vec![adv_sizes.iter().product::<usize>()];
+                zshape.extend(&rest_sizes);
+                let mut src_shape = vec![nb];
+                src_shape.extend(&rest_sizes);
+                let src = g.reshape_usize(&src_shape)?;
+                let z = Tensor::zeros(&zshape, g.dtype(), g.device())?.index_add(0, &flat, &src, Scalar::Int(1))?;
+                let mut unflat = adv_sizes.clone();
+                unflat.extend(&rest_sizes);
+                let mut inverse = vec![0i64; vshape.len()];
+                for (j, &d) in adv_dims.iter().chain(&rest_dims).enumerate() {
+                    inverse[d] = j as i64;
                 }
-                Ok(vec![Some(gz)])
+                Ok(vec![Some(z.reshape_usize(&unflat)?.permute(&inverse)?)])
             });
         }
         let nbd = bshape.len();
@@ -565,6 +573,7 @@ impl Tensor {
     /// `self[indices] = value` (in place).
     pub fn index_put_(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
         crate::autograd::check_inplace(self)?;
+        self.check_index_put_dtype(indices, value)?;
         if value.requires_grad() || self.requires_grad() {
             // Differentiable path: out-of-place masked combination, then rebase.
             return crate::ops::elementwise::inplace_via(self, false, |x| x.index_put(indices, value));
@@ -616,8 +625,31 @@ impl Tensor {
         Ok(())
     }
 
+    /// With an advanced (tensor) index, the value must already have self's dtype
+    /// (PyTorch's index_put); basic indexing copies with a cast. A 0-d bool index acts as
+    /// a Python bool (basic); `x[mask] = 0-d value` is a masked fill, which casts.
+    fn check_index_put_dtype(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
+        if let [TensorIndex::Tensor(m)] = indices {
+            if m.dtype() == DType::Bool && value.ndim() == 0 {
+                return Ok(());
+            }
+        }
+        let advanced = indices.iter().any(|i| matches!(i, TensorIndex::Tensor(t) if !(t.ndim() == 0 && t.dtype() == DType::Bool)));
+        let (dst, src) = (self.dtype(), value.dtype());
+        if advanced && dst != src {
+            bail!(
+                Runtime,
+                "Index put requires the source and destination dtypes match, got {} for the destination and {} for the source.",
+                crate::ops::pretty_dtype(dst),
+                crate::ops::pretty_dtype(src)
+            );
+        }
+        Ok(())
+    }
+
     /// Out-of-place, differentiable `index_put`: where(selected, value, self).
     pub fn index_put(&self, indices: &[TensorIndex], value: &Tensor) -> Result<Tensor> {
+        self.check_index_put_dtype(indices, value)?;
         // Build a selection mask and the scattered value without a graph, then combine
         // with tensor ops so that gradients flow to both self and value.
         let _shape = self.shape();

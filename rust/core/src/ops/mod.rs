@@ -138,6 +138,64 @@ impl Tensor {
         }
     }
 
+    /// Python's `.clone()` (`memory_format=torch.preserve_format`): a differentiable copy
+    /// keeping self's memory layout; a transposed tensor stays transposed. See
+    /// [`preserve_format_strides`]. `clone_tensor` is the always-contiguous copy.
+    pub fn clone_preserve(&self) -> Result<Tensor> {
+        let out = {
+            let d = self.data();
+            if d.layout.is_contiguous() {
+                drop(d);
+                self.contiguous_copy()?
+            } else {
+                let strides = preserve_format_strides(&d.layout);
+                let out = Tensor::empty_strided(&d.layout.shape, &strides, d.dtype, d.storage.device())?;
+                {
+                    let o = out.data();
+                    dispatch!(d.dtype, T => {
+                        // SAFETY: same dtype on both sides; `out` is a fresh buffer covering
+                        // every element its (dense) layout addresses.
+                        unsafe { crate::cpu::cast_copy::<T, T>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout) }
+                    });
+                }
+                out
+            }
+        };
+        if crate::autograd::needs_grad(&[self]) {
+            crate::autograd::record("CloneBackward0", &[self], &[&out], |_, g| Ok(vec![g[0].clone()]));
+        }
+        Ok(out)
+    }
+
+    /// `torch.empty_strided(size, stride)`: an uninitialised tensor with the given strides
+    /// (its storage covers the largest element offset they reach).
+    pub fn empty_strided(shape: &[usize], strides: &[usize], dtype: DType, device: crate::device::Device) -> Result<Tensor> {
+        if shape.len() != strides.len() {
+            crate::bail!(
+                Runtime,
+                "mismatch in length of strides and shape: got {} strides for shape {}",
+                strides.len(),
+                crate::shape::fmt_shape(shape)
+            );
+        }
+        crate::tensor::check_device(device)?;
+        crate::shape::checked_numel(shape)?;
+        let layout = Layout { shape: crate::shape::Dims::from_slice(shape), strides: crate::shape::Dims::from_slice(strides), offset: 0 };
+        let len = shape.iter().zip(strides).try_fold(1usize, |acc, (&n, &st)| {
+            if n == 0 {
+                Some(acc)
+            } else {
+                (n - 1).checked_mul(st).and_then(|x| acc.checked_add(x))
+            }
+        });
+        let len = if shape.contains(&0) { 0 } else { len.unwrap_or(usize::MAX) };
+        let nbytes = len.checked_mul(dtype.size()).ok_or_else(|| {
+            crate::err!(Runtime, "Storage size calculation overflowed with sizes={} and strides={:?}", crate::shape::fmt_shape(shape), strides)
+        })?;
+        let storage = crate::storage::Storage::cpu_uninit(nbytes)?;
+        Ok(Tensor::from_parts(storage, layout, dtype))
+    }
+
     /// `copy_(src)`: copy (with broadcasting and casting) into self, in place.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         crate::autograd::check_inplace(self)?;
@@ -223,12 +281,75 @@ impl Tensor {
     }
 }
 
-/// Check that a dtype is supported by an op, naming the op as PyTorch's messages do.
-pub(crate) fn not_implemented(op: &str, dtype: DType) -> crate::error::Error {
-    crate::err!(Runtime, "\"{}\" not implemented for '{}'", op, pretty_dtype(dtype))
+/// Strides of a copy made with `memory_format=torch.preserve_format` (PyTorch's
+/// `empty_like`): self's strides when its elements are non-overlapping and dense, else
+/// dense strides that keep the order of self's strides (c10's `infer_dense_strides`).
+pub fn preserve_format_strides(l: &Layout) -> crate::shape::Dims {
+    let (sizes, strides) = (l.shape.as_slice(), l.strides.as_slice());
+    let n = sizes.len();
+    if sizes.contains(&0) {
+        // No elements: any strides are dense.
+        return l.strides.clone();
+    }
+    // Non-overlapping and dense: sorted by stride (size-1 dims ignored), each stride is
+    // the product of the sizes inside it.
+    let mut perm: Vec<usize> = (0..n).filter(|&d| sizes[d] >= 2).collect();
+    perm.sort_by_key(|&d| strides[d]);
+    let mut expected = 1usize;
+    let dense = perm.iter().all(|&d| {
+        let ok = strides[d] == expected;
+        expected = expected.saturating_mul(sizes[d]);
+        ok
+    });
+    if dense {
+        return l.strides.clone();
+    }
+    // Innermost first; stride-0 (expanded) dims keep their place; equal strides put the
+    // smaller size inside. Insertion sort, as c10 does, so the order is the same.
+    let mut perm: Vec<usize> = (0..n).rev().collect();
+    let should_swap = |d0: usize, d1: usize| -> i32 {
+        let (s0, s1) = (strides[d0], strides[d1]);
+        if s0 == 0 || s1 == 0 {
+            0
+        } else if s0 != s1 {
+            if s0 < s1 { -1 } else { 1 }
+        } else if sizes[d0] > sizes[d1] {
+            1
+        } else {
+            0
+        }
+    };
+    for i in 1..n {
+        let mut d1 = i;
+        for d0 in (0..i).rev() {
+            match should_swap(perm[d0], perm[d1]) {
+                c if c > 0 => {
+                    perm.swap(d0, d1);
+                    d1 = d0;
+                }
+                c if c < 0 => break,
+                _ => {}
+            }
+        }
+    }
+    let mut out = crate::shape::Dims::zeros(n);
+    let mut cur = 1usize;
+    for &d in &perm {
+        out[d] = cur;
+        if sizes[d] > 1 {
+            cur = cur.saturating_mul(sizes[d]);
+        }
+    }
+    out
 }
 
-pub(crate) fn pretty_dtype(d: DType) -> &'static str {
+/// Check that a dtype is supported by an op, naming the op as PyTorch's messages do.
+pub(crate) fn not_implemented(op: &str, dtype: DType) -> crate::error::Error {
+    crate::err!(NotImplemented, "\"{}\" not implemented for '{}'", op, pretty_dtype(dtype))
+}
+
+/// PyTorch's ScalarType name of a dtype ("Float", "Long"), as its messages print it.
+pub fn pretty_dtype(d: DType) -> &'static str {
     match d {
         DType::Bool => "Bool",
         DType::U8 => "Byte",

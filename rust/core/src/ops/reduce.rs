@@ -671,8 +671,12 @@ impl Tensor {
     /// `kthvalue(k, dim, keepdim)`: k-th smallest (1-based).
     pub fn kthvalue(&self, k: i64, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
         let shape = self.shape();
-        let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
+        // A 0-d tensor has one dim of size 1 for this purpose (dims -1 and 0).
+        let d = wrap_dim(dim, shape.len())?;
         let n = shape.get(d).copied().unwrap_or(1) as i64;
+        if n == 0 {
+            bail!(Index, "kthvalue(): Expected reduction dim {} to have non-zero size.", d);
+        }
         if k < 1 || k > n {
             bail!(Runtime, "kthvalue(): selected number k out of range for dimension {}", d);
         }

@@ -200,7 +200,9 @@ impl Tensor {
             fin.push(reps[i] * s as i64);
         }
         let v = self.reshape_usize(&padded)?.reshape(&inter)?;
-        v.expand(&target)?.contiguous()?.reshape(&fin)
+        // Always a copy: with all repeats 1 the expand is a no-op and `contiguous` would
+        // hand back a view of self.
+        v.expand(&target)?.clone_tensor()?.reshape(&fin)
     }
 
     pub fn tile(&self, reps: &[i64]) -> Result<Tensor> {
@@ -230,6 +232,25 @@ impl Tensor {
         let idx: Vec<i64> = reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(i as i64, r as usize)).collect();
         let len = idx.len();
         x.index_select(d as i64, &Tensor::from_vec(idx, &[len])?)
+    }
+
+    /// `torch.repeat_interleave(repeats)`: each index `i` of the 1-d integer tensor
+    /// `repeats` repeated `repeats[i]` times (`[2, 0, 3]` -> `[0, 0, 2, 2, 2]`), in its dtype.
+    pub fn repeat_interleave_counts(repeats: &Tensor) -> Result<Tensor> {
+        let dt = repeats.dtype();
+        if dt.is_float() || dt == DType::Bool {
+            return Err(crate::ops::not_implemented("repeat_interleave_cpu", dt));
+        }
+        if repeats.ndim() != 1 {
+            bail!(Runtime, "repeat_interleave only accept 1D vector as repeat");
+        }
+        let reps = repeats.to_vec::<i64>()?;
+        if reps.iter().any(|&r| r < 0) {
+            bail!(Runtime, "repeats can not be negative");
+        }
+        let idx: Vec<i64> = reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(i as i64, r as usize)).collect();
+        let len = idx.len();
+        Tensor::from_vec(idx, &[len])?.to_dtype_raw(dt)
     }
 
     /// Lower/upper triangle (`tril`/`triu`) of the last two dims.
