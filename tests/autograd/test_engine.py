@@ -700,3 +700,26 @@ def test_accumulate_after_create_graph_backward_into_expanded_grad():
     x.sum().backward(create_graph=True)
     (x * 2).sum().backward()
     close(x.grad, [3.0, 3.0, 3.0])
+
+
+def test_python_identity_of_grads_and_graph_variables():
+    # One Python object per tensor, as in PyTorch: the same grad object each time, and
+    # the graph's leaf nodes give back the very tensors (and Parameters) of the model.
+    lin = torch.nn.Linear(3, 2).double()
+    x = f64([[1.0, 2.0, 3.0]])
+    y = lin(x).sum()
+    y.backward()
+    assert x.grad is x.grad and lin.weight.grad is lin.weight.grad
+    seen, stack = [], [y.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if type(node).__name__ == "AccumulateGrad":
+            seen.append(node.variable)
+        stack.extend(f for f, _ in node.next_functions)
+    assert any(v is lin.weight for v in seen) and any(v is lin.bias for v in seen)
+    assert any(v is x for v in seen)
+    assert all(type(v) is torch.nn.Parameter for v in seen if v is not x)
+    c = torch.ones(2, 2)
+    assert c.contiguous() is c

@@ -36,6 +36,11 @@ pub struct TensorImpl {
     // keeping its identity (grad, hooks); kernels only take the read side.
     data: RwLock<TensorData>,
     pub(crate) autograd: Mutex<AutogradMeta>,
+    /// For language bindings: the address of the object that currently wraps this tensor
+    /// (0: none), so that returning the same tensor gives back the same object, as
+    /// PyTorch does (`x.grad is x.grad`, `node.variable is x`). The binding sets and
+    /// clears it; the core never reads it.
+    py_object: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -49,7 +54,7 @@ impl std::fmt::Debug for Tensor {
 
 impl Tensor {
     pub fn from_data(data: TensorData) -> Tensor {
-        Tensor(Arc::new(TensorImpl { data: RwLock::new(data), autograd: Mutex::new(AutogradMeta::default()) }))
+        Tensor(Arc::new(TensorImpl { data: RwLock::new(data), autograd: Mutex::new(AutogradMeta::default()), py_object: Default::default() }))
     }
     pub fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
         Self::from_data(TensorData { storage, layout, dtype })
@@ -126,6 +131,10 @@ impl Tensor {
     }
 
     /// A new tensor handle viewing the same storage with another layout.
+    /// The binding's slot for the object wrapping this tensor (see `TensorImpl`).
+    pub fn binding_slot(&self) -> &std::sync::atomic::AtomicUsize {
+        &self.0.py_object
+    }
     pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
         let d = self.data();
         Tensor::from_parts(d.storage.clone(), layout, d.dtype)

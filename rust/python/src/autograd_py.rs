@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::convert::{to_tensor, IntoPy};
-use crate::tensor::PyTensor;
+use crate::tensor::{PyTensor, TensorObj};
 
 pub enum NodeRef {
     Strong(Arc<Node>),
@@ -101,7 +101,7 @@ impl PyNode {
         Ok(PyTuple::new(py, items)?.unbind())
     }
     #[getter]
-    fn variable(&self) -> PyResult<Option<PyTensor>> {
+    fn variable(&self) -> PyResult<Option<TensorObj>> {
         Ok(self.node()?.variable().map(PyTensor::new))
     }
     fn __repr__(&self) -> PyResult<String> {

@@ -9,7 +9,7 @@ use pyo3::types::{PyFloat, PyTuple};
 
 use crate::convert::*;
 use crate::data;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{wrap, PyTensor, TensorObj};
 
 #[pyclass(frozen, name = "Generator", module = "ferrotorch")]
 pub struct PyGenerator {
@@ -40,7 +40,7 @@ impl PyGenerator {
         self.g.manual_seed(s);
         s
     }
-    fn get_state(&self) -> PyResult<PyTensor> {
+    fn get_state(&self) -> PyResult<TensorObj> {
         let st = self.g.get_state();
         wrap(Tensor::from_vec(vec![st.seed as i64, st.offset as i64], &[2]))
     }
@@ -87,7 +87,7 @@ pub fn initial_seed() -> u64 {
     ferrotorch::random::default_generator().initial_seed()
 }
 
-fn finish(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
+fn finish(t: Tensor, requires_grad: bool) -> PyResult<TensorObj> {
     if requires_grad {
         t.set_requires_grad(true).py()?;
     }
@@ -100,7 +100,7 @@ fn factory_dtype(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<DType> {
 
 #[pyfunction]
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
-pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<PyTensor> {
+pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<TensorObj> {
     let _ = pin_memory;
     if let Some(d) = to_device(device)? {
         if d != Device::Cpu {
@@ -140,7 +140,7 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
 }
 
 #[pyfunction]
-pub fn from_numpy(arr: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn from_numpy(arr: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
     Ok(PyTensor::new(data::from_numpy(arr)?))
 }
 
@@ -149,7 +149,7 @@ macro_rules! sized_factory {
         #[pyfunction]
         #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false, memory_format=None))]
         #[allow(clippy::too_many_arguments)]
-        pub fn $name(size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+        pub fn $name(size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
             let _ = (out, layout, pin_memory, memory_format);
             let s = to_sizes(size)?;
             let dt = factory_dtype(dtype)?;
@@ -166,7 +166,7 @@ sized_factory!(empty, |s: &[usize], d, dev| Tensor::zeros(s, d, dev));
 
 #[pyfunction]
 #[pyo3(signature = (*size, generator=None, dtype=None, device=None, requires_grad=false, out=None))]
-pub fn rand(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn rand(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let g = gen_arg(generator)?;
     let t = Tensor::rand(&to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
@@ -175,7 +175,7 @@ pub fn rand(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dty
 
 #[pyfunction]
 #[pyo3(signature = (*size, generator=None, dtype=None, device=None, requires_grad=false, out=None))]
-pub fn randn(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn randn(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let g = gen_arg(generator)?;
     let t = Tensor::randn(&to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
@@ -184,7 +184,7 @@ pub fn randn(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dt
 
 #[pyfunction]
 #[pyo3(signature = (*args, size=None, generator=None, dtype=None, device=None, requires_grad=false))]
-pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     // randint(high, size) or randint(low, high, size)
     let mut ints: Vec<i64> = vec![];
     let mut sz: Option<Vec<usize>> = size.map(|s| to_int_list(s).and_then(|v| check_sizes(&v))).transpose()?;
@@ -209,7 +209,7 @@ pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, gener
 
 #[pyfunction]
 #[pyo3(signature = (n, *, generator=None, dtype=None, device=None, requires_grad=false))]
-pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     if n < 0 {
         return Err(PyRuntimeError::new_err(format!("n must be non-negative, got{}", n)));
     }
@@ -220,7 +220,7 @@ pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bou
 
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, *, dtype=None, device=None, requires_grad=false))]
-pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     // `size` is a sequence: full(2, v) is a TypeError in PyTorch (unlike zeros(2)).
     if size.is_instance_of::<pyo3::types::PyInt>() || size.cast::<PyTensor>().is_ok() {
         return Err(PyTypeError::new_err(format!(
@@ -244,7 +244,7 @@ pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Optio
 
 #[pyfunction]
 #[pyo3(signature = (*args, dtype=None, device=None, requires_grad=false, out=None))]
-pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let vals: Vec<Scalar> = args.iter().map(|a| to_scalar(&a)?.ok_or_else(|| PyTypeError::new_err("arange() arguments must be numbers"))).collect::<PyResult<_>>()?;
     let (s, e, st) = match vals.len() {
@@ -261,21 +261,21 @@ pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, devic
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, *, dtype=None, device=None, requires_grad=false))]
-pub fn linspace(start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+pub fn linspace(start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let t = Tensor::linspace(start, end, steps, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=false))]
-pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let t = Tensor::logspace(start, end, steps, base, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, m=None, *, dtype=None, device=None, requires_grad=false))]
-pub fn eye(n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<PyTensor> {
+pub fn eye(n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     if n < 0 || m.map(|m| m < 0).unwrap_or(false) {
         return Err(PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {}", n.min(m.unwrap_or(0)))));
     }
@@ -289,23 +289,23 @@ fn tensor_seq(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
-pub fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let ts = tensor_seq(tensors)?;
     wrap(py.detach(|| Tensor::cat(&ts, dim)))
 }
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
-pub fn stack(tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+pub fn stack(tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     wrap(Tensor::stack(&tensor_seq(tensors)?, dim))
 }
 #[pyfunction]
-pub fn hstack(tensors: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn hstack(tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
     wrap(Tensor::hstack(&tensor_seq(tensors)?))
 }
 #[pyfunction]
-pub fn vstack(tensors: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub fn vstack(tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
     wrap(Tensor::vstack(&tensor_seq(tensors)?))
 }
 
@@ -321,7 +321,7 @@ pub fn r#where(condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, o
         }
         (None, None) => {
             let nz = c.nonzero().py()?;
-            let cols: Vec<PyTensor> = (0..c.ndim()).map(|k| nz.select(1, k as i64).and_then(|x| x.contiguous()).map(PyTensor::new)).collect::<ferrotorch::Result<_>>().py()?;
+            let cols: Vec<TensorObj> = (0..c.ndim()).map(|k| nz.select(1, k as i64).and_then(|x| x.contiguous()).map(PyTensor::new)).collect::<ferrotorch::Result<_>>().py()?;
             Ok(PyTuple::new(py, cols)?.into_any().unbind())
         }
         _ => Err(PyTypeError::new_err("where() expects (condition) or (condition, input, other)")),

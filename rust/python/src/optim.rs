@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 
 use crate::autograd_py::{opt_tensor_list, tensor_list};
 use crate::convert::*;
-use crate::tensor::PyTensor;
+use crate::tensor::{PyTensor, TensorObj};
 
 /// The GIL is released while the update runs (it touches every parameter element).
 #[pyfunction]
@@ -22,7 +22,7 @@ pub fn _sgd_step(
     nesterov: bool,
     weight_decay: f64,
     maximize: bool,
-) -> PyResult<Vec<Option<PyTensor>>> {
+) -> PyResult<Vec<Option<TensorObj>>> {
     let (p, g, b) = (tensor_list(params)?, tensor_list(grads)?, opt_tensor_list(Some(momentum_buffers), 0)?);
     let h = Sgd { lr, momentum, dampening, nesterov, weight_decay, maximize };
     let out = py.detach(|| sgd_step(&p, &g, &b, &h)).map_err(map_err)?;

@@ -1,6 +1,7 @@
 //! `ferrotorch.Tensor`: the engine's Tensor as a Python class. Methods only convert
 //! arguments, call the engine and map errors.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use ferrotorch::autograd::{self, Hook};
 use ferrotorch::{Arg, DType, Device, Scalar, Tensor, TensorIndex};
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
@@ -16,15 +17,63 @@ const GIL_FREE_NUMEL: usize = 1 << 15;
 #[pyclass(subclass, frozen, weakref, name = "Tensor", module = "ferrotorch")]
 pub struct PyTensor {
     pub t: Tensor,
+    /// This object is the one recorded in `t`'s binding slot (cleared when it dies).
+    registered: AtomicBool,
 }
 
 impl PyTensor {
-    pub fn new(t: Tensor) -> Self {
-        PyTensor { t }
+    /// A tensor to hand to Python: converts to the object already wrapping it, if any.
+    pub fn new(t: Tensor) -> TensorObj {
+        TensorObj(t)
+    }
+    /// The struct itself, for `#[new]` (the object is registered on first use instead).
+    pub fn raw(t: Tensor) -> PyTensor {
+        PyTensor { t, registered: AtomicBool::new(false) }
     }
 }
 
-pub fn wrap(r: ferrotorch::Result<Tensor>) -> PyResult<PyTensor> {
+impl Drop for PyTensor {
+    fn drop(&mut self) {
+        if *self.registered.get_mut() {
+            self.t.binding_slot().store(0, Ordering::Release);
+        }
+    }
+}
+
+/// Record `obj` as the object for its tensor unless another live object already is.
+/// Runs with the GIL held (as does the dealloc that clears the slot), so a non-zero
+/// slot always names a live object.
+pub fn register(obj: &Bound<'_, PyTensor>) {
+    let me = obj.get();
+    if me.t.binding_slot().compare_exchange(0, obj.as_ptr() as usize, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        me.registered.store(true, Ordering::Release);
+    }
+}
+
+/// A tensor on its way to Python. PyTorch keeps one Python object per tensor (so
+/// `x.grad is x.grad` and `y.grad_fn.next_functions[0][0].variable is x`); converting
+/// gives back the registered object when there is one, else makes and registers one.
+/// Rejected: a weakref per tensor (an extra Python allocation on every op result).
+pub struct TensorObj(pub Tensor);
+
+impl<'py> IntoPyObject<'py> for TensorObj {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let p = self.0.binding_slot().load(Ordering::Acquire);
+        if p != 0 {
+            // SAFETY: a non-zero slot is the address of a live Tensor object (see
+            // `register`); taking a new reference to it keeps it alive.
+            return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) });
+        }
+        let obj = Bound::new(py, PyTensor::raw(self.0))?;
+        register(&obj);
+        Ok(obj.into_any())
+    }
+}
+
+pub fn wrap(r: ferrotorch::Result<Tensor>) -> PyResult<TensorObj> {
     r.map(PyTensor::new).map_err(map_err)
 }
 
@@ -207,22 +256,22 @@ tensor_class! {
         let dt = opt_dtype(dtype)?.unwrap_or(ferrotorch::dtype::default_dtype());
         let dev = to_device(device)?.unwrap_or(Device::Cpu);
         if args.is_empty() {
-            return wrap(Tensor::empty(&[0], dt, dev));
+            return Tensor::empty(&[0], dt, dev).map(PyTensor::raw).map_err(map_err);
         }
         let a0 = args.get_item(0)?;
         if args.len() == 1 {
             if let Ok(t) = a0.cast::<PyTensor>() {
                 // Alias sharing storage (used by nn.Parameter).
-                return Ok(PyTensor::new(t.get().t.detach()));
+                return Ok(PyTensor::raw(t.get().t.detach()));
             }
             if a0.is_instance_of::<PyList>() || a0.is_instance_of::<PyTuple>() || a0.hasattr("__array_interface__")? {
                 if a0.hasattr("__array_interface__")? || a0.len()? == 0 || !a0.get_item(0)?.is_instance_of::<PyInt>() || a0.is_instance_of::<PyList>() {
-                    return Ok(PyTensor::new(data::tensor_from_data(&a0, Some(dt))?));
+                    return Ok(PyTensor::raw(data::tensor_from_data(&a0, Some(dt))?));
                 }
             }
         }
         let sizes = to_sizes(args)?;
-        wrap(Tensor::empty(&sizes, dt, dev))
+        Tensor::empty(&sizes, dt, dev).map(PyTensor::raw).map_err(map_err)
     }
 
     // ---- attributes ---------------------------------------------------------------
@@ -311,7 +360,7 @@ tensor_class! {
         self.t.version()
     }
     #[getter(data)]
-    fn get_data(&self) -> PyTensor {
+    fn get_data(&self) -> TensorObj {
         PyTensor::new(self.t.detach())
     }
     #[setter(data)]
@@ -330,12 +379,17 @@ tensor_class! {
         self.t.requires_grad()
     }
     #[setter(requires_grad)]
-    fn set_requires_grad_attr(&self, v: bool) -> PyResult<()> {
-        self.t.set_requires_grad(v).py()
+    fn set_requires_grad_attr(slf: &Bound<'_, Self>, v: bool) -> PyResult<()> {
+        slf.get().t.set_requires_grad(v).py()?;
+        register(slf);
+        Ok(())
     }
     #[pyo3(signature = (requires_grad=true))]
     fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
         slf.get().t.set_requires_grad(requires_grad).py()?;
+        // Objects made by `Tensor.__new__` (nn.Parameter) are registered here, so the
+        // graph's AccumulateGrad.variable gives back the very Parameter.
+        register(&slf);
         Ok(slf)
     }
     #[getter]
@@ -343,7 +397,7 @@ tensor_class! {
         self.t.is_leaf()
     }
     #[getter]
-    fn grad(&self) -> Option<PyTensor> {
+    fn grad(&self) -> Option<TensorObj> {
         self.t.grad().map(PyTensor::new)
     }
     #[setter(grad)]
@@ -362,7 +416,7 @@ tensor_class! {
     fn output_nr(&self) -> usize {
         self.t.output_nr()
     }
-    fn detach(&self) -> PyTensor {
+    fn detach(&self) -> TensorObj {
         PyTensor::new(self.t.detach())
     }
     fn detach_(slf: Bound<'_, Self>) -> Bound<'_, Self> {
@@ -480,7 +534,7 @@ tensor_class! {
         if self.t.ndim() == 0 {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
-        let items: Vec<PyTensor> = self.t.unbind(0).py()?.into_iter().map(PyTensor::new).collect();
+        let items: Vec<TensorObj> = self.t.unbind(0).py()?.into_iter().map(PyTensor::new).collect();
         Ok(PyList::new(py, items)?.call_method0("__iter__")?.unbind())
     }
     fn __hash__(slf: &Bound<'_, Self>) -> isize {
@@ -561,14 +615,14 @@ tensor_class! {
     fn bool(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::Bool) }
     fn byte(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> { same_or(slf, DType::U8) }
     #[pyo3(signature = (memory_format=None))]
-    fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let _ = memory_format;
         let t = &self.t;
         wrap(heavy(py, t.numel(), || t.clone_preserve()))
     }
     #[pyo3(signature = (size, stride, *, dtype=None, device=None, requires_grad=false, layout=None, pin_memory=false))]
     #[allow(clippy::too_many_arguments)]
-    fn new_empty_strided(&self, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, layout: Option<&Bound<'_, PyAny>>, pin_memory: bool) -> PyResult<PyTensor> {
+    fn new_empty_strided(&self, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, layout: Option<&Bound<'_, PyAny>>, pin_memory: bool) -> PyResult<TensorObj> {
         let _ = (layout, pin_memory);
         let sizes = check_sizes(&to_int_list(size)?)?;
         let raw = to_int_list(stride)?;
@@ -606,7 +660,7 @@ tensor_class! {
         slf
     }
     #[pyo3(signature = (device=None, non_blocking=false))]
-    fn cuda(&self, device: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<PyTensor> {
+    fn cuda(&self, device: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<TensorObj> {
         let _ = (device, non_blocking);
         Tensor::empty(&[0], DType::F32, Device::Cuda(0)).py()?;
         Ok(PyTensor::new(self.t.clone()))
@@ -690,7 +744,7 @@ tensor_class! {
         Ok(slf)
     }
     #[pyo3(signature = (decimals=0))]
-    fn round(&self, decimals: i64) -> PyResult<PyTensor> {
+    fn round(&self, decimals: i64) -> PyResult<TensorObj> {
         if decimals == 0 {
             return wrap(self.t.round());
         }
@@ -700,7 +754,7 @@ tensor_class! {
     #[pyo3(signature = (decimals=0))]
     fn round_(slf: Bound<'_, Self>, decimals: i64) -> PyResult<Bound<'_, Self>> {
         let r = slf.get().round(decimals)?;
-        slf.get().t.copy_(&r.t).py()?;
+        slf.get().t.copy_(&r.0).py()?;
         Ok(slf)
     }
 
@@ -726,12 +780,12 @@ tensor_class! {
         let _ = modulo;
         op_rarith(&self.t, other, |a, b| binary(a, b, &specs::pow))
     }
-    fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let o = to_tensor(other)?;
         let t = &self.t;
         wrap(py.detach(|| t.matmul(&o)))
     }
-    fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let o = to_tensor(other)?;
         let t = &self.t;
         wrap(py.detach(|| o.matmul(t)))
@@ -748,10 +802,10 @@ tensor_class! {
     fn __le__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.le(b)) }
     fn __gt__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.gt(b)) }
     fn __ge__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.ge(b)) }
-    fn __neg__(&self) -> PyResult<PyTensor> { wrap(self.t.neg()) }
-    fn __pos__(&self) -> PyTensor { PyTensor::new(self.t.clone()) }
-    fn __abs__(&self) -> PyResult<PyTensor> { wrap(self.t.abs()) }
-    fn __invert__(&self) -> PyResult<PyTensor> {
+    fn __neg__(&self) -> PyResult<TensorObj> { wrap(self.t.neg()) }
+    fn __pos__(&self) -> TensorObj { PyTensor::new(self.t.clone()) }
+    fn __abs__(&self) -> PyResult<TensorObj> { wrap(self.t.abs()) }
+    fn __invert__(&self) -> PyResult<TensorObj> {
         if self.t.dtype().is_float() {
             return Err(PyTypeError::new_err("~ (operator.invert) is only implemented on integer and Boolean-type tensors"));
         }
@@ -768,7 +822,7 @@ tensor_class! {
     fn __ior__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_or_(o.arg()).py() }
     fn __ixor__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_xor_(o.arg()).py() }
 
-    fn __getitem__(&self, py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn __getitem__(&self, py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let ix = parse_index(py, idx)?;
         wrap(self.t.index(&ix))
     }
@@ -783,7 +837,7 @@ tensor_class! {
 
     // ---- views ----------------------------------------------------------------------
     #[pyo3(signature = (*shape))]
-    fn view(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    fn view(&self, shape: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
         if shape.len() == 1 {
             let a = shape.get_item(0)?;
             if a.cast::<PyDType>().is_ok() {
@@ -792,70 +846,70 @@ tensor_class! {
         }
         wrap(self.t.view(&shape_arg(shape)?))
     }
-    fn view_as(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn view_as(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let s: Vec<i64> = to_tensor(other)?.shape().iter().map(|&d| d as i64).collect();
         wrap(self.t.view(&s))
     }
     #[pyo3(signature = (*shape))]
-    fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
         wrap(self.t.reshape(&shape_arg(shape)?))
     }
-    fn reshape_as(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn reshape_as(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let s: Vec<i64> = to_tensor(other)?.shape().iter().map(|&d| d as i64).collect();
         wrap(self.t.reshape(&s))
     }
     #[pyo3(signature = (start_dim=0, end_dim=-1))]
-    fn flatten(&self, start_dim: i64, end_dim: i64) -> PyResult<PyTensor> {
+    fn flatten(&self, start_dim: i64, end_dim: i64) -> PyResult<TensorObj> {
         wrap(self.t.flatten(start_dim, end_dim))
     }
-    fn unflatten(&self, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn unflatten(&self, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.unflatten(dim, &to_int_list(sizes)?))
     }
     #[pyo3(signature = (dim=None))]
-    fn squeeze(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn squeeze(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         wrap(self.t.squeeze(d.as_deref()))
     }
-    fn unsqueeze(&self, dim: i64) -> PyResult<PyTensor> {
+    fn unsqueeze(&self, dim: i64) -> PyResult<TensorObj> {
         wrap(self.t.unsqueeze(dim))
     }
-    fn transpose(&self, dim0: i64, dim1: i64) -> PyResult<PyTensor> {
+    fn transpose(&self, dim0: i64, dim1: i64) -> PyResult<TensorObj> {
         wrap(self.t.transpose(dim0, dim1))
     }
-    fn swapaxes(&self, dim0: i64, dim1: i64) -> PyResult<PyTensor> {
+    fn swapaxes(&self, dim0: i64, dim1: i64) -> PyResult<TensorObj> {
         wrap(self.t.transpose(dim0, dim1))
     }
-    fn t(&self) -> PyResult<PyTensor> {
+    fn t(&self) -> PyResult<TensorObj> {
         wrap(self.t.t())
     }
     #[getter(T)]
-    fn big_t(&self) -> PyResult<PyTensor> {
+    fn big_t(&self) -> PyResult<TensorObj> {
         let n = self.t.ndim() as i64;
         let p: Vec<i64> = (0..n).rev().collect();
         wrap(self.t.permute(&p))
     }
     #[getter(mT)]
-    fn m_t(&self) -> PyResult<PyTensor> {
+    fn m_t(&self) -> PyResult<TensorObj> {
         wrap(self.t.mt())
     }
     #[pyo3(signature = (*dims))]
-    fn permute(&self, dims: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    fn permute(&self, dims: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
         wrap(self.t.permute(&shape_arg(dims)?))
     }
-    fn movedim(&self, source: i64, destination: i64) -> PyResult<PyTensor> {
+    fn movedim(&self, source: i64, destination: i64) -> PyResult<TensorObj> {
         wrap(self.t.movedim(source, destination))
     }
     #[pyo3(signature = (*sizes))]
-    fn expand(&self, sizes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    fn expand(&self, sizes: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
         wrap(self.t.expand(&shape_arg(sizes)?))
     }
-    fn expand_as(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn expand_as(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.expand_usize(&to_tensor(other)?.shape()))
     }
-    fn narrow(&self, dim: i64, start: &Bound<'_, PyAny>, length: i64) -> PyResult<PyTensor> {
+    fn narrow(&self, dim: i64, start: &Bound<'_, PyAny>, length: i64) -> PyResult<TensorObj> {
         wrap(self.t.narrow(dim, to_index(start)?, length))
     }
-    fn select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.select(dim, to_index(index)?))
     }
     #[pyo3(signature = (dim=0))]
@@ -876,14 +930,14 @@ tensor_class! {
         tuple_of(py, r.py()?)
     }
     #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
-    fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> PyResult<PyTensor> {
+    fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> PyResult<TensorObj> {
         wrap(self.t.diagonal(offset, dim1, dim2))
     }
-    fn unfold(&self, dimension: i64, size: i64, step: i64) -> PyResult<PyTensor> {
+    fn unfold(&self, dimension: i64, size: i64, step: i64) -> PyResult<TensorObj> {
         wrap(self.t.unfold(dimension, size, step))
     }
     #[pyo3(signature = (size, stride, storage_offset=None))]
-    fn as_strided(&self, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, storage_offset: Option<usize>) -> PyResult<PyTensor> {
+    fn as_strided(&self, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, storage_offset: Option<usize>) -> PyResult<TensorObj> {
         let s = check_sizes(&to_int_list(size)?)?;
         let st = check_sizes(&to_int_list(stride)?)?;
         wrap(self.t.as_strided(&s, &st, storage_offset))
@@ -891,21 +945,21 @@ tensor_class! {
 
     // ---- reductions -----------------------------------------------------------------
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         let dt = opt_dtype(dtype)?;
         let t = &self.t;
         wrap(heavy(py, t.numel(), || t.sum_dims(d.as_deref(), keepdim, dt)))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         let dt = opt_dtype(dtype)?;
         let t = &self.t;
         wrap(heavy(py, t.numel(), || t.mean_dims(d.as_deref(), keepdim, dt)))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn prod(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn prod(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = single_dim(dim, "prod")?;
         wrap(self.t.prod_dims(d, keepdim, opt_dtype(dtype)?))
     }
@@ -918,35 +972,35 @@ tensor_class! {
         minmax(py, &self.t, dim, keepdim, false)
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amax(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn amax(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         wrap(self.t.amax(d.as_deref(), keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amin(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn amin(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         wrap(self.t.amin(d.as_deref(), keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn argmax(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn argmax(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
         wrap(self.t.argmax(single_dim(dim, "argmax")?, keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn argmin(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn argmin(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
         wrap(self.t.argmin(single_dim(dim, "argmin")?, keepdim))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn var(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<PyTensor> {
+    fn var(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<TensorObj> {
         let (d, c) = var_args(dim, unbiased, correction)?;
         wrap(self.t.var_dims(d.as_deref(), c, keepdim))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn std(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<PyTensor> {
+    fn std(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<TensorObj> {
         let (d, c) = var_args(dim, unbiased, correction)?;
         wrap(self.t.std_dims(d.as_deref(), c, keepdim))
     }
     #[pyo3(signature = (p=None, dim=None, keepdim=false, dtype=None))]
-    fn norm(&self, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn norm(&self, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let pv = match p {
             None => 2.0,
             Some(p) if p.is_none() => 2.0,
@@ -966,44 +1020,44 @@ tensor_class! {
         wrap(t.norm(pv, d.as_deref(), keepdim))
     }
     #[pyo3(signature = (dim, keepdim=false))]
-    fn logsumexp(&self, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<PyTensor> {
+    fn logsumexp(&self, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<TensorObj> {
         wrap(self.t.logsumexp(&to_int_list(dim)?, keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn all(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn all(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         let r = self.t.all_dims(d.as_deref(), keepdim).py()?;
         wrap(if self.t.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn any(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn any(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         let r = self.t.any_dims(d.as_deref(), keepdim).py()?;
         wrap(if self.t.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) })
     }
     #[pyo3(signature = (dim=None))]
-    fn count_nonzero(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn count_nonzero(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = to_dims(dim)?;
         wrap(self.t.count_nonzero(d.as_deref()))
     }
     #[pyo3(signature = (dim=None, dtype=None))]
-    fn softmax(&self, py: Python<'_>, dim: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn softmax(&self, py: Python<'_>, dim: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let (t, dt) = (self.t.clone(), opt_dtype(dtype)?);
         let dim = softmax_dim(&t, dim)?;
         wrap(heavy(py, t.numel(), || t.softmax(dim, dt)))
     }
     #[pyo3(signature = (dim=None, dtype=None))]
-    fn log_softmax(&self, py: Python<'_>, dim: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn log_softmax(&self, py: Python<'_>, dim: Option<i64>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let (t, dt) = (self.t.clone(), opt_dtype(dtype)?);
         let dim = softmax_dim(&t, dim)?;
         wrap(heavy(py, t.numel(), || t.log_softmax(dim, dt)))
     }
     #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumsum(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn cumsum(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         wrap(self.t.cumsum(dim, opt_dtype(dtype)?))
     }
     #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumprod(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn cumprod(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         wrap(self.t.cumprod(dim, opt_dtype(dtype)?))
     }
     #[pyo3(signature = (dim=-1, descending=false, *, stable=false))]
@@ -1013,7 +1067,7 @@ tensor_class! {
         named_pair(py, "sort", v, i)
     }
     #[pyo3(signature = (dim=-1, descending=false, *, stable=false))]
-    fn argsort(&self, dim: i64, descending: bool, stable: bool) -> PyResult<PyTensor> {
+    fn argsort(&self, dim: i64, descending: bool, stable: bool) -> PyResult<TensorObj> {
         let _ = stable;
         wrap(self.t.argsort(dim, descending))
     }
@@ -1056,7 +1110,7 @@ tensor_class! {
     fn clamp_min(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         self.clamp(min, max, None)
     }
-    fn lerp(&self, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn lerp(&self, end: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let e = to_tensor(end)?;
         if e.dtype() != self.t.dtype() {
             return Err(PyRuntimeError::new_err(format!("expected dtype {} for `end` but got dtype {}", self.t.dtype().name(), e.dtype().name())));
@@ -1065,10 +1119,10 @@ tensor_class! {
         wrap(self.t.lerp(&e, w.arg()))
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
-    fn nan_to_num(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<PyTensor> {
+    fn nan_to_num(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<TensorObj> {
         wrap(self.t.nan_to_num(nan, posinf, neginf))
     }
-    fn masked_fill(&self, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn masked_fill(&self, mask: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let m = to_tensor(mask)?;
         wrap(self.t.masked_fill(&m, scalar_of(value)?))
     }
@@ -1077,7 +1131,7 @@ tensor_class! {
         slf.get().t.masked_fill_(&m, scalar_of(value)?).py()?;
         Ok(slf)
     }
-    fn masked_select(&self, mask: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn masked_select(&self, mask: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.masked_select(&to_tensor(mask)?))
     }
     fn fill_<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
@@ -1100,56 +1154,56 @@ tensor_class! {
         slf.get().t.normal_(mean, std, g.as_ref()).py()?;
         Ok(slf)
     }
-    fn matmul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn matmul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         self.__matmul__(py, other)
     }
-    fn mm(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn mm(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let o = to_tensor(other)?;
         let t = &self.t;
         wrap(py.detach(|| t.mm(&o)))
     }
-    fn bmm(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn bmm(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let o = to_tensor(other)?;
         let t = &self.t;
         wrap(py.detach(|| t.bmm(&o)))
     }
-    fn mv(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn mv(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.mv(&to_tensor(other)?))
     }
-    fn dot(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn dot(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.dot(&to_tensor(other)?))
     }
-    fn outer(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn outer(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.outer(&to_tensor(other)?))
     }
     #[pyo3(signature = (mat1, mat2, *, beta=None, alpha=None))]
-    fn addmm(&self, mat1: &Bound<'_, PyAny>, mat2: &Bound<'_, PyAny>, beta: Option<&Bound<'_, PyAny>>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn addmm(&self, mat1: &Bound<'_, PyAny>, mat2: &Bound<'_, PyAny>, beta: Option<&Bound<'_, PyAny>>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         wrap(self.t.addmm(&to_tensor(mat1)?, &to_tensor(mat2)?, scalar_or(beta, 1)?, scalar_or(alpha, 1)?))
     }
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
-    fn baddbmm(&self, batch1: &Bound<'_, PyAny>, batch2: &Bound<'_, PyAny>, beta: Option<&Bound<'_, PyAny>>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn baddbmm(&self, batch1: &Bound<'_, PyAny>, batch2: &Bound<'_, PyAny>, beta: Option<&Bound<'_, PyAny>>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         wrap(self.t.baddbmm(&to_tensor(batch1)?, &to_tensor(batch2)?, scalar_or(beta, 1)?, scalar_or(alpha, 1)?))
     }
 
     // ---- shape ops ------------------------------------------------------------------
     #[pyo3(signature = (*dims))]
-    fn flip(&self, dims: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    fn flip(&self, dims: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
         wrap(self.t.flip(&shape_arg(dims)?))
     }
     #[pyo3(signature = (shifts, dims=None))]
-    fn roll(&self, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn roll(&self, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = to_dims(dims)?.unwrap_or_default();
         wrap(self.t.roll(&to_int_list(shifts)?, &d))
     }
     #[pyo3(signature = (*sizes))]
-    fn repeat(&self, sizes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    fn repeat(&self, sizes: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
         wrap(self.t.repeat(&shape_arg(sizes)?))
     }
-    fn tile(&self, dims: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn tile(&self, dims: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.tile(&to_int_list(dims)?))
     }
     #[pyo3(signature = (repeats=None, dim=None, *, output_size=None))]
-    fn repeat_interleave(&self, repeats: Option<&Bound<'_, PyAny>>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<PyTensor> {
+    fn repeat_interleave(&self, repeats: Option<&Bound<'_, PyAny>>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<TensorObj> {
         let _ = output_size;
         // torch.repeat_interleave(repeats): self is the 1-d tensor of counts.
         let Some(repeats) = repeats.filter(|r| !r.is_none()) else {
@@ -1167,16 +1221,16 @@ tensor_class! {
             // A 0-d input behaves as if it were 1-d: one index column, [0] or [].
             let nz = if self.t.ndim() == 0 { self.t.reshape(&[1]).and_then(|x| x.nonzero()) } else { self.t.nonzero() }.py()?;
             let n = self.t.ndim().max(1);
-            let cols: Vec<PyTensor> = (0..n).map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous())).collect::<ferrotorch::Result<Vec<_>>>().py()?.into_iter().map(PyTensor::new).collect();
+            let cols: Vec<TensorObj> = (0..n).map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous())).collect::<ferrotorch::Result<Vec<_>>>().py()?.into_iter().map(PyTensor::new).collect();
             return Ok(PyTuple::new(py, cols)?.into_any().unbind());
         }
         Ok(PyTensor::new(self.t.nonzero().py()?).into_pyobject(py)?.into_any().unbind())
     }
-    fn gather(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn gather(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.gather(dim, &to_tensor(index)?))
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None))]
-    fn scatter(&self, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn scatter(&self, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let ix = to_tensor(index)?;
         let s = src.or(value).ok_or_else(|| PyTypeError::new_err("scatter() missing 'src' or 'value'"))?;
         match to_arg(s)? {
@@ -1188,23 +1242,23 @@ tensor_class! {
     fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let r = slf.get().scatter(dim, index, src, value)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.0.clone())).py()?;
         Ok(slf)
     }
-    fn scatter_add(&self, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn scatter_add(&self, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.scatter_add(dim, &to_tensor(index)?, &to_tensor(src)?))
     }
     fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let r = slf.get().scatter_add(dim, index, src)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.0.clone())).py()?;
         Ok(slf)
     }
-    fn index_select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn index_select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.index_select(dim, &to_tensor(index)?))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
-    fn index_add(&self, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn index_add(&self, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         wrap(self.t.index_add(dim, &to_tensor(index)?, &to_tensor(source)?, scalar_or(alpha, 1)?))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
@@ -1213,11 +1267,11 @@ tensor_class! {
         Ok(slf)
     }
     #[pyo3(signature = (diagonal=0))]
-    fn tril(&self, diagonal: i64) -> PyResult<PyTensor> {
+    fn tril(&self, diagonal: i64) -> PyResult<TensorObj> {
         wrap(self.t.tril(diagonal))
     }
     #[pyo3(signature = (diagonal=0))]
-    fn triu(&self, diagonal: i64) -> PyResult<PyTensor> {
+    fn triu(&self, diagonal: i64) -> PyResult<TensorObj> {
         wrap(self.t.triu(diagonal))
     }
     #[pyo3(signature = (diagonal=0))]
@@ -1240,7 +1294,7 @@ tensor_class! {
         Ok(self.t.eq(&o).py()?.all().py()?.item().py()?.is_nonzero())
     }
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
-    fn isclose(&self, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<PyTensor> {
+    fn isclose(&self, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<TensorObj> {
         let o = to_tensor(other)?;
         if o.dtype() != self.t.dtype() {
             return Err(PyRuntimeError::new_err(format!("{} did not match {}", self.t.dtype().name(), o.dtype().name())));
@@ -1256,7 +1310,7 @@ tensor_class! {
         ferrotorch::ops::elementwise::inplace_via(&t, false, |x| x.addmm(&m1, &m2, b, a)).py()?;
         Ok(slf)
     }
-    fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let c = to_tensor(condition)?;
         let o = to_arg(other)?;
         wrap(ferrotorch::ops::elementwise::where_args(&c, Arg::T(&self.t), o.arg()))
@@ -1270,7 +1324,7 @@ tensor_class! {
     fn lerp_<'py>(slf: Bound<'py, Self>, end: &Bound<'py, PyAny>, weight: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let r = slf.get().lerp(end, weight)?;
         let t = slf.get().t.clone();
-        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.t.clone())).py()?;
+        ferrotorch::ops::elementwise::inplace_via(&t, false, |_| Ok(r.0.clone())).py()?;
         Ok(slf)
     }
     fn __lshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.bitwise_left_shift(b)) }
@@ -1282,7 +1336,7 @@ tensor_class! {
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
     fn allclose(&self, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<bool> {
         let c = self.isclose(other, rtol, atol, equal_nan)?;
-        Ok(c.t.all().py()?.item().py()?.is_nonzero())
+        Ok(c.0.all().py()?.item().py()?.is_nonzero())
     }
     }
 }
