@@ -81,6 +81,17 @@ def test_mm_strided_inputs(dtype, la, lb):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", [(161, 100, 139), (70, 151, 231)])
+@pytest.mark.parametrize("la,lb", [("contig", "contig"), ("transposed", "stepped"), ("offset", "transposed")])
+def test_mm_large_enough_to_run_threaded(dtype, m, k, n, la, lb):
+    # Above ~128^3 multiply-adds the product is split across threads into blocks of rows
+    # (m >= n) or columns (n > m); odd sizes give uneven blocks.
+    a, ta = strided((m, k), dtype, la, seed=21)
+    b, tb = strided((k, n), dtype, lb, seed=22)
+    check(torch.mm(ta, tb), a @ b, dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_mm_empty(dtype):
     _, ta = make((2, 0), dtype)
     _, tb = make((0, 3), dtype)
