@@ -51,9 +51,16 @@ else:
 # --------------------------------------------------------------------------- timing
 def best_of(fn, repeat, min_time=0.02):
     """Best per-call time of `fn` over `repeat` rounds; each round runs it enough times to take ~min_time."""
-    t0 = time.perf_counter()
-    fn()  # warm-up (and a first estimate)
-    one = time.perf_counter() - t0
+    # Warm-up for both libraries alike: at least 3 calls and ~0.1 s, so allocator caches,
+    # optimizer state and thread pools are in their steady state (a training step's first
+    # calls allocate what later ones reuse). The last call gives the first estimate.
+    t_end = time.perf_counter() + 0.1
+    for i in range(1000):
+        t0 = time.perf_counter()
+        fn()
+        one = time.perf_counter() - t0
+        if i >= 2 and time.perf_counter() >= t_end:
+            break
     number = max(1, min(100_000, int(min_time / max(one, 1e-9))))
     best = float("inf")
     for _ in range(repeat):
