@@ -82,44 +82,6 @@ def is_floating_point(t):
     return t.is_floating_point()
 
 
-def _preserved_strides(t):
-    """Strides of ``torch.*_like(t)`` (memory_format=torch.preserve_format): t's own when
-    its elements are non-overlapping and dense (a transposed tensor stays transposed), else
-    dense strides in the order of t's. Mirrors ``preserve_format_strides`` in
-    rust/core/src/ops/mod.rs (what ``Tensor.clone`` uses)."""
-    sizes, strides = tuple(t.shape), t.stride()
-    n = len(sizes)
-    if 0 in sizes:  # no elements: any strides are dense
-        return strides
-    expected = 1
-    for d in sorted((d for d in range(n) if sizes[d] >= 2), key=lambda d: strides[d]):
-        if strides[d] != expected:
-            break
-        expected *= sizes[d]
-    else:
-        return strides
-    # c10's infer_dense_strides: insertion sort, innermost first; stride-0 (expanded)
-    # dims keep their place, equal strides put the smaller size inside.
-    perm = list(range(n - 1, -1, -1))
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            a, b = perm[d0], perm[d1]
-            if strides[a] == 0 or strides[b] == 0:
-                continue
-            if strides[a] < strides[b]:
-                break
-            if strides[a] > strides[b] or sizes[a] > sizes[b]:
-                perm[d0], perm[d1] = b, a
-                d1 = d0
-    out = [0] * n
-    cur = 1
-    for d in perm:
-        out[d] = cur
-        cur *= _builtins.max(sizes[d], 1)
-    return tuple(out)
-
-
 def _like(factory, input, dtype, device, requires_grad, **kw):
     dt = dtype if dtype is not None else input.dtype
     if input.is_contiguous():
@@ -127,7 +89,7 @@ def _like(factory, input, dtype, device, requires_grad, **kw):
     # Keep the input's memory layout (PyTorch's preserve_format): fill a tensor with the
     # preserved strides from a contiguous result.
     r = factory(*input.shape, dtype=dt, device=device, **kw)
-    out = input.new_empty_strided(tuple(input.shape), _preserved_strides(input), dtype=dt, device=r.device)
+    out = input.new_empty_strided(tuple(input.shape), _C._preserve_format_strides(input), dtype=dt, device=r.device)
     out.copy_(r)
     return out.requires_grad_(True) if requires_grad else out
 

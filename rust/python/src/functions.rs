@@ -382,3 +382,10 @@ pub fn _after_fork_in_child() {
 pub fn _cpu_memory_allocated() -> usize {
     ferrotorch::storage::cpu_memory_allocated()
 }
+
+/// Strides of `torch.*_like(t)` (memory_format=torch.preserve_format): the core's rule,
+/// the one `Tensor.clone` uses, so the Python `*_like` functions do not restate it.
+#[pyfunction]
+pub fn _preserve_format_strides(t: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+    Ok(ferrotorch::ops::preserve_format_strides(&to_tensor(t)?.layout()).to_vec())
+}

@@ -53,6 +53,7 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::initial_seed, m)?)?;
     m.add_function(wrap_pyfunction!(functions::default_generator, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_cpu_memory_allocated, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_preserve_format_strides, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::_backward, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::_grad, m)?)?;
     m.add_function(wrap_pyfunction!(autograd_py::is_grad_enabled, m)?)?;

@@ -90,13 +90,7 @@ fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<Py<PyAny>> {
     match out {
         Some(o) if !o.is_none() => {
             let ot = to_tensor(o)?;
-            if !ferrotorch::ops::elementwise::can_cast(r.dtype(), ot.dtype()) {
-                return Err(PyRuntimeError::new_err(format!(
-                    "result type {} can't be cast to the desired output type {}",
-                    ferrotorch::ops::pretty_dtype(r.dtype()),
-                    ferrotorch::ops::pretty_dtype(ot.dtype())
-                )));
-            }
+            ferrotorch::ops::elementwise::check_can_cast(r.dtype(), ot.dtype()).py()?;
             if ot.shape() != r.shape() {
                 // PyTorch resizes an `out=` tensor of the wrong shape.
                 let c = r.to_dtype(ot.dtype()).py()?.contiguous_copy_pub().py()?;

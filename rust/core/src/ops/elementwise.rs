@@ -136,14 +136,7 @@ pub fn inplace_via(x: &Tensor, saves_self: bool, f: impl FnOnce(&Tensor) -> Resu
     crate::autograd::check_inplace(x)?;
     check_no_internal_overlap(x)?;
     let y = if saves_self && x.requires_grad() && crate::autograd::is_grad_enabled() { f(&x.clone_tensor()?)? } else { f(x)? };
-    if !can_cast(y.dtype(), x.dtype()) {
-        bail!(
-            Runtime,
-            "result type {} can't be cast to the desired output type {}",
-            super::pretty_dtype(y.dtype()),
-            super::pretty_dtype(x.dtype())
-        );
-    }
+    check_can_cast(y.dtype(), x.dtype())?;
     if y.shape() != x.shape() {
         bail!(
             Runtime,
@@ -161,6 +154,20 @@ pub fn inplace_via(x: &Tensor, saves_self: bool, f: impl FnOnce(&Tensor) -> Resu
         xd.storage.bump_version();
     }
     crate::autograd::rebase_history(x, &y)
+}
+
+/// A result of dtype `from` may be written into a tensor of dtype `to` (in-place ops,
+/// `out=`), with PyTorch's message otherwise.
+pub fn check_can_cast(from: DType, to: DType) -> Result<()> {
+    if !can_cast(from, to) {
+        bail!(
+            Runtime,
+            "result type {} can't be cast to the desired output type {}",
+            super::pretty_dtype(from),
+            super::pretty_dtype(to)
+        );
+    }
+    Ok(())
 }
 
 /// In-place ops cannot write into a tensor whose elements share memory (an expanded
@@ -381,6 +388,17 @@ pub enum Keep {
     ForOther,
 }
 
+impl Keep {
+    /// Whether the input is saved, given whether the other input requires grad.
+    fn saves(self, other_needs_grad: bool) -> bool {
+        match self {
+            Keep::Never => false,
+            Keep::Always => true,
+            Keep::ForOther => other_needs_grad,
+        }
+    }
+}
+
 pub struct BinarySpec {
     pub name: &'static str,
     pub grad_name: &'static str,
@@ -488,13 +506,8 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
     };
     let (ta, tb) = (as_tensor(&a, ad), as_tensor(&b, bd));
     let (is_t_a, is_t_b) = (a.tensor().is_some(), b.tensor().is_some());
-    let keep = |k: Keep, other_needs_grad: bool| match k {
-        Keep::Never => false,
-        Keep::Always => true,
-        Keep::ForOther => other_needs_grad,
-    };
-    let sa = keep(spec.save_a, is_t_b && tb.requires_grad()).then(|| SavedTensor::input(&ta));
-    let sb = keep(spec.save_b, is_t_a && ta.requires_grad()).then(|| SavedTensor::input(&tb));
+    let sa = spec.save_a.saves(is_t_b && tb.requires_grad()).then(|| SavedTensor::input(&ta));
+    let sb = spec.save_b.saves(is_t_a && ta.requires_grad()).then(|| SavedTensor::input(&tb));
     let sy = spec.save_out.then(|| SavedTensor::output(out, 0));
     let (shape_a, shape_b) = (ta.shape(), tb.shape());
     let (dt_a, dt_b) = (ta.dtype(), tb.dtype());
@@ -587,12 +600,7 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
             return Ok(());
         }
     }
-    let b_needs = b.tensor().is_some_and(|t| t.requires_grad());
-    let saves_a = match spec.save_a {
-        Keep::Never => false,
-        Keep::Always => true,
-        Keep::ForOther => b_needs,
-    };
+    let saves_a = spec.save_a.saves(b.tensor().is_some_and(|t| t.requires_grad()));
     inplace_via(a, saves_a, |x| binary(Arg::T(x), b, spec))
 }
 

@@ -122,7 +122,11 @@ impl Tensor {
 
     /// `.clone()`: a contiguous copy, differentiable.
     pub fn clone_tensor(&self) -> Result<Tensor> {
-        let out = self.contiguous_copy()?;
+        self.record_clone(self.contiguous_copy()?)
+    }
+
+    /// `out`, a copy of self, recorded as CloneBackward0 (the gradient passes through).
+    fn record_clone(&self, out: Tensor) -> Result<Tensor> {
         if crate::autograd::needs_grad(&[self]) {
             crate::autograd::record("CloneBackward0", &[self], &[&out], |_, g| Ok(vec![g[0].clone()]));
         }
@@ -142,29 +146,23 @@ impl Tensor {
     /// keeping self's memory layout; a transposed tensor stays transposed. See
     /// [`preserve_format_strides`]. `clone_tensor` is the always-contiguous copy.
     pub fn clone_preserve(&self) -> Result<Tensor> {
-        let out = {
-            let d = self.data();
-            if d.layout.is_contiguous() {
-                drop(d);
-                self.contiguous_copy()?
-            } else {
-                let strides = preserve_format_strides(&d.layout);
-                let out = Tensor::empty_strided(&d.layout.shape, &strides, d.dtype, d.storage.device())?;
-                {
-                    let o = out.data();
-                    dispatch!(d.dtype, T => {
-                        // SAFETY: same dtype on both sides; `out` is a fresh buffer covering
-                        // every element its (dense) layout addresses.
-                        unsafe { crate::cpu::cast_copy::<T, T>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout) }
-                    });
-                }
-                out
-            }
-        };
-        if crate::autograd::needs_grad(&[self]) {
-            crate::autograd::record("CloneBackward0", &[self], &[&out], |_, g| Ok(vec![g[0].clone()]));
+        let d = self.data();
+        if d.layout.is_contiguous() {
+            drop(d);
+            return self.clone_tensor();
         }
-        Ok(out)
+        let strides = preserve_format_strides(&d.layout);
+        let out = Tensor::empty_strided(&d.layout.shape, &strides, d.dtype, d.storage.device())?;
+        {
+            let o = out.data();
+            dispatch!(d.dtype, T => {
+                // SAFETY: same dtype on both sides; `out` is a fresh buffer covering every
+                // element its (dense) layout addresses.
+                unsafe { crate::cpu::cast_copy::<T, T>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout) }
+            });
+        }
+        drop(d);
+        self.record_clone(out)
     }
 
     /// `torch.empty_strided(size, stride)`: an uninitialised tensor with the given strides

@@ -424,21 +424,7 @@ impl Tensor {
 /// (row-major over base's shape), as an i64 tensor of the view's shape.
 fn view_positions(base: &Tensor, view: &Tensor) -> Result<Tensor> {
     let (bl, vl) = (base.layout(), view.layout());
-    let offsets = |l: &Layout| -> Vec<usize> {
-        let mut out = Vec::with_capacity(l.numel());
-        let mut idx = vec![0usize; l.ndim()];
-        for _ in 0..l.numel() {
-            out.push(l.offset + idx.iter().zip(l.strides.iter()).map(|(i, s)| i * s).sum::<usize>());
-            for d in (0..l.ndim()).rev() {
-                idx[d] += 1;
-                if idx[d] < l.shape[d] {
-                    break;
-                }
-                idx[d] = 0;
-            }
-        }
-        out
-    };
+    let offsets = |l: &Layout| -> Vec<usize> { (0..l.numel()).map(|i| crate::cpu::reduce::offset_of(l, i)).collect() };
     let boffs = offsets(&bl);
     let span = boffs.iter().max().map_or(0, |m| m + 1);
     let mut inverse = vec![-1i64; span];
