@@ -503,7 +503,7 @@ def _repr(t):
     """repr(tensor): gather values through NumPy and format them as PyTorch does."""
     import numpy as _np
     from . import _C
-    d = t.detach()
+    d = t.detach().cpu()
     name = str(t.dtype).split(".")[-1]
     if name == "bfloat16":
         values = d.float().numpy()

@@ -1,69 +1,118 @@
 """ferrotorch.cuda: device queries, seeding and memory statistics, as torch.cuda.
 
-The CUDA kernels live in cuda/ and are compile-checked by NVRTC, but the run-time backend
-(cudarc: context, allocator, launches, cuBLAS) is not wired into the engine yet. Until it
-is, this module behaves as PyTorch does on a machine without an NVIDIA driver:
-`is_available()` is False without raising, counters read 0, seeding is silently ignored
-(PyTorch defers it until CUDA is initialised), and calls that need a device raise
-RuntimeError. Deviation from PyTorch (documented in README): this holds even on a machine
-that has a GPU.
+The engine finds the NVIDIA driver (libcuda), NVRTC and cuBLAS at run time (cudarc's
+dynamic loading), so one wheel serves machines with and without a GPU. Where there is no
+driver or no device, `is_available()` is False without raising, counters read 0, seeding
+is accepted, and calls that need a device raise RuntimeError, as in PyTorch.
+
+NVRTC and cuBLAS are also found in PyPI's `nvidia-*` wheels: their `lib` folders are
+loaded (by absolute path, `RTLD_GLOBAL`) before the engine first looks for the libraries,
+so the engine's lookup by soname finds them.
+
+Random numbers: CUDA tensors draw from the same (CPU) Philox stream as CPU tensors and
+are uploaded, so `manual_seed(s)` gives the same values on both devices; `manual_seed`
+here seeds that one generator (deviation: PyTorch keeps a separate CUDA generator).
 """
 import contextlib
+import glob
+import os
+import sys
 
-_NO_DEVICE = (
-    "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a "
-    "driver from http://www.nvidia.com/Download/index.aspx (ferrotorch's CUDA backend is not wired in "
-    "yet: CUDA devices are unavailable in this build)"
-)
+from . import _C
+
+_PRELOADED = False
 
 
-def _no_device():
-    raise RuntimeError(_NO_DEVICE)
+def _preload_nvidia_libs():
+    """Load libnvrtc / libcublas(Lt) from pip's nvidia-* wheels, if installed."""
+    global _PRELOADED
+    if _PRELOADED:
+        return
+    _PRELOADED = True
+    import ctypes
+    roots = [p for p in sys.path if p and os.path.isdir(os.path.join(p, "nvidia"))]
+    # libcublasLt before libcublas (a dependency); builtins before nvrtc.
+    order = ["libnvrtc-builtins.so*", "libnvrtc.so*", "libcublasLt.so*", "libcublas.so*"]
+    for root in roots:
+        for pattern in order:
+            for path in sorted(glob.glob(os.path.join(root, "nvidia", "*", "lib", pattern))):
+                try:
+                    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                except OSError:
+                    pass
+
+
+_preload_nvidia_libs()
+
+
+def _index(device):
+    if device is None:
+        return _C._cuda_current_device()
+    if isinstance(device, int):
+        return device
+    if isinstance(device, str):
+        device = _C.device(device)
+    if isinstance(device, _C.device):
+        if device.type != "cuda":
+            raise ValueError(f"Expected a cuda device, but got: {device}")
+        return device.index if device.index is not None else _C._cuda_current_device()
+    raise TypeError(f"Expected a cuda device index, string or torch.device, got {type(device).__name__}")
 
 
 def is_available():
-    """False: no CUDA device can be used by this build."""
-    return False
+    """True when a driver and at least one CUDA device are present."""
+    return _C._cuda_device_count() > 0
 
 
 def is_initialized():
-    return False
+    return is_available()
 
 
 def init():
-    _no_device()
+    _C._cuda_current_device()
 
 
 def device_count():
-    return 0
+    return _C._cuda_device_count()
 
 
 def current_device():
-    _no_device()
+    return _C._cuda_current_device()
 
 
 def set_device(device):
-    _no_device()
+    idx = _index(device)
+    if idx >= 0:
+        _C._cuda_set_device(idx)
 
 
 def get_device_name(device=None):
-    _no_device()
-
-
-def get_device_properties(device=None):
-    _no_device()
+    return _C._cuda_device_name(_index(device))
 
 
 def get_device_capability(device=None):
-    _no_device()
+    return tuple(_C._cuda_capability(_index(device)))
+
+
+class _DeviceProperties:
+    def __init__(self, idx):
+        self.name = _C._cuda_device_name(idx)
+        self.major, self.minor = _C._cuda_capability(idx)
+
+    def __repr__(self):
+        return f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor})"
+
+
+def get_device_properties(device=None):
+    return _DeviceProperties(_index(device))
 
 
 def synchronize(device=None):
-    _no_device()
+    _C._cuda_synchronize(_index(device))
 
 
 def current_stream(device=None):
-    _no_device()
+    raise NotImplementedError("ferrotorch runs all CUDA work on the device's default stream; stream objects are not exposed yet")
 
 
 class device(contextlib.AbstractContextManager):
@@ -72,7 +121,6 @@ class device(contextlib.AbstractContextManager):
     ``device(None)`` or a negative index is a no-op, as in PyTorch."""
 
     def __init__(self, device):
-        from . import _C
         if isinstance(device, _C.device):
             if device.type != "cuda":
                 raise ValueError(f"Expected a cuda device, but got: {device}")
@@ -80,23 +128,30 @@ class device(contextlib.AbstractContextManager):
         elif isinstance(device, str):
             device = _C.device(device).index or 0
         self.idx = -1 if device is None else int(device)
+        self.prev = -1
 
     def __enter__(self):
         if self.idx >= 0:
-            _no_device()
+            self.prev = _C._cuda_current_device()
+            _C._cuda_set_device(self.idx)
         return self
 
     def __exit__(self, *exc):
+        if self.prev >= 0:
+            _C._cuda_set_device(self.prev)
         return False
 
 
 def manual_seed(seed):
-    """Ignored without a CUDA device (PyTorch queues it until CUDA initialises)."""
+    """Seeds the generator CUDA tensors draw from (the default one; see the module doc)."""
     int(seed)
+    if is_available():
+        from . import manual_seed as _ms
+        _ms(seed)
 
 
 def manual_seed_all(seed):
-    int(seed)
+    manual_seed(seed)
 
 
 def seed():
@@ -107,25 +162,32 @@ def seed_all():
     pass
 
 
+def _stats(device):
+    if not is_available():
+        return (0, 0, 0)
+    return _C._cuda_memory_stats(_index(device))
+
+
 def memory_allocated(device=None):
-    return 0
+    return _stats(device)[0]
 
 
 def max_memory_allocated(device=None):
-    return 0
+    return _stats(device)[1]
 
 
 def memory_reserved(device=None):
-    return 0
+    return _stats(device)[2]
 
 
 def max_memory_reserved(device=None):
-    return 0
+    return _stats(device)[2]
 
 
 def reset_peak_memory_stats(device=None):
-    pass
+    if is_available():
+        _C._cuda_reset_peak_memory_stats(_index(device))
 
 
 def empty_cache():
-    pass
+    _C._cuda_empty_cache()

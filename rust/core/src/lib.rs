@@ -11,6 +11,7 @@
 
 pub mod autograd;
 pub mod cpu;
+pub mod cuda;
 pub mod device;
 pub mod dims;
 pub mod dtype;

@@ -25,7 +25,7 @@ const MAX_CACHED_TOTAL: usize = 2 << 30;
 /// a reused block wastes at most 25%. Returns (class bytes, index into the free lists).
 /// An index instead of a HashMap keyed by size: the lookup is on every allocation and
 /// hashing showed up in the profile of a 1-element `a + b`.
-fn size_class(nbytes: usize) -> (usize, usize) {
+pub(crate) fn size_class(nbytes: usize) -> (usize, usize) {
     let n = nbytes.max(1);
     if n <= 4096 {
         let k = n.div_ceil(ALIGN);
@@ -38,7 +38,7 @@ fn size_class(nbytes: usize) -> (usize, usize) {
 }
 
 /// Inverse of `size_class`: the bytes of class index `idx`.
-fn class_bytes(idx: usize) -> usize {
+pub(crate) fn class_bytes(idx: usize) -> usize {
     if idx < 64 {
         return (idx + 1) * ALIGN;
     }
@@ -47,7 +47,7 @@ fn class_bytes(idx: usize) -> usize {
 }
 
 /// Free lists for every class index `size_class` can return (p < 64).
-const N_CLASSES: usize = 64 + (64 - 12) * 4;
+pub(crate) const N_CLASSES: usize = 64 + (64 - 12) * 4;
 
 struct CpuCache {
     free: Vec<Vec<usize>>, // class index -> block addresses
@@ -122,6 +122,8 @@ pub fn cpu_memory_allocated() -> usize {
 enum Owner {
     /// From the caching allocator, with its size class.
     Pool(usize),
+    /// Device memory from the CUDA caching allocator, with its size class.
+    Cuda(usize),
     /// Memory owned by someone else (a NumPy array); the box keeps it alive.
     External(#[allow(dead_code)] Box<dyn Any + Send + Sync>),
 }
@@ -143,8 +145,10 @@ unsafe impl Sync for StorageImpl {}
 
 impl Drop for StorageImpl {
     fn drop(&mut self) {
-        if let Owner::Pool(class) = self.owner {
-            cpu_free(self.ptr, class);
+        match (&self.owner, self.device) {
+            (Owner::Pool(class), _) => cpu_free(self.ptr, *class),
+            (Owner::Cuda(class), Device::Cuda(i)) => crate::cuda::free(i, self.ptr.as_ptr() as u64, *class),
+            _ => {}
         }
     }
 }
@@ -164,6 +168,26 @@ impl Storage {
             owner: Owner::Pool(class),
             version: AtomicU64::new(0),
         })))
+    }
+    /// Uninitialised device memory of `nbytes` on CUDA device `ordinal`. `ptr()` is then a
+    /// device address: only CUDA kernels and copies may use it.
+    pub fn cuda_uninit(ordinal: usize, nbytes: usize) -> Result<Storage> {
+        let (addr, class) = crate::cuda::alloc(ordinal, nbytes)?;
+        let ptr = NonNull::new(addr as *mut u8).ok_or_else(|| err!(Runtime, "CUDA allocator returned a null address"))?;
+        Ok(Storage(Arc::new(StorageImpl {
+            ptr,
+            nbytes,
+            device: Device::Cuda(ordinal),
+            owner: Owner::Cuda(class),
+            version: AtomicU64::new(0),
+        })))
+    }
+    /// Uninitialised storage on `device`.
+    pub fn uninit(device: Device, nbytes: usize) -> Result<Storage> {
+        match device {
+            Device::Cpu => Self::cpu_uninit(nbytes),
+            Device::Cuda(i) => Self::cuda_uninit(i, nbytes),
+        }
     }
     pub fn cpu_zeroed(nbytes: usize) -> Result<Storage> {
         let s = Self::cpu_uninit(nbytes)?;

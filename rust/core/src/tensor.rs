@@ -146,18 +146,27 @@ impl Tensor {
     }
 
     // ---- creation -------------------------------------------------------------------
-    /// Uninitialised contiguous tensor.
+    /// Uninitialised contiguous tensor on the CPU. CUDA devices are refused here: this is
+    /// the allocation of every op that has only a CPU kernel, so a CUDA input to such an op
+    /// stops with a typed error before a CPU kernel could touch device memory. Ops with a
+    /// CUDA path allocate with `empty_on`.
     pub fn empty(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
         check_device(device)?;
+        Self::empty_on(shape, dtype, device)
+    }
+    /// Uninitialised contiguous tensor on any device.
+    pub fn empty_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
         let n = checked_numel(shape)?;
         let nbytes = n.checked_mul(dtype.size()).ok_or_else(|| {
             crate::err!(Runtime, "Storage size calculation overflowed with sizes={:?}", shape)
         })?;
-        let storage = Storage::cpu_uninit(nbytes)?;
+        let storage = Storage::uninit(device, nbytes)?;
         Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
     }
     pub fn zeros(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        check_device(device)?;
+        if device.is_cuda() {
+            return Self::full(shape, Scalar::Int(0), dtype, device);
+        }
         let n = checked_numel(shape)?;
         let nbytes = n.checked_mul(dtype.size()).ok_or_else(|| {
             crate::err!(Runtime, "Storage size calculation overflowed with sizes={:?}", shape)
@@ -165,8 +174,8 @@ impl Tensor {
         Ok(Tensor::from_parts(Storage::cpu_zeroed(nbytes)?, Layout::contiguous(shape), dtype))
     }
     pub fn full(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
-        let t = Tensor::empty(shape, dtype, device)?;
-        t.fill_raw(value);
+        let t = Tensor::empty_on(shape, dtype, device)?;
+        t.fill_raw(value)?;
         Ok(t)
     }
     pub fn ones(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
@@ -195,19 +204,23 @@ impl Tensor {
     }
 
     /// Set every element (no autograd, no version bump): for freshly created tensors.
-    pub(crate) fn fill_raw(&self, value: Scalar) {
+    pub(crate) fn fill_raw(&self, value: Scalar) -> Result<()> {
         let d = self.data();
+        if d.storage.device().is_cuda() {
+            return crate::cuda::kernels::fill(&d, value);
+        }
         dispatch!(d.dtype, T => {
             let v: T = value.to_elem();
             // SAFETY: T is the dtype's type; the layout addresses the storage.
             unsafe { crate::cpu::fill::<T>(d.ptr::<T>(), &d.layout, v) }
-        })
+        });
+        Ok(())
     }
 
     /// Elements in row-major order, cast to `T`.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if self.device() != Device::Cpu {
-            bail!(Runtime, "to_vec needs a CPU tensor, got {}", self.device());
+            return self.to_device_raw(Device::Cpu)?.to_vec();
         }
         let d = self.data();
         let n = d.layout.numel();
@@ -228,6 +241,9 @@ impl Tensor {
         if n != 1 {
             bail!(Runtime, "a Tensor with {} elements cannot be converted to Scalar", n);
         }
+        if self.device() != Device::Cpu {
+            return self.to_device_raw(Device::Cpu)?.item();
+        }
         let d = self.data();
         Ok(dispatch!(d.dtype, T => {
             // SAFETY: one element at the view's offset.
@@ -236,12 +252,42 @@ impl Tensor {
     }
 }
 
+/// Guard of the ops that have only a CPU kernel (see `Tensor::empty`).
 pub(crate) fn check_device(device: Device) -> Result<()> {
     match device {
         Device::Cpu => Ok(()),
         Device::Cuda(_) => bail!(
-            Runtime,
-            "Torch not compiled with CUDA enabled: this build of ferrotorch has no CUDA backend yet"
+            NotImplemented,
+            "this operation has no CUDA kernel in ferrotorch yet (got a tensor on {}); move the tensors to the CPU with .cpu() for it",
+            device
         ),
+    }
+}
+
+impl Tensor {
+    /// A copy on `device` (same dtype and shape, contiguous), outside the graph.
+    pub(crate) fn to_device_raw(&self, device: Device) -> Result<Tensor> {
+        if let Device::Cuda(i) = device {
+            crate::cuda::check_ordinal(i)?;
+        }
+        let d = self.data();
+        let out = Tensor::empty_on(&d.layout.shape, d.dtype, device)?;
+        crate::ops::copy_data(&d, &out.data())?;
+        Ok(out)
+    }
+    /// `.to(device)`: self when already there, else a copy whose gradient flows back to
+    /// self's device (ToCopyBackward0).
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if device == self.device() {
+            return Ok(self.clone());
+        }
+        let out = self.to_device_raw(device)?;
+        if crate::autograd::needs_grad(&[self]) {
+            let src = self.device();
+            crate::autograd::record("ToCopyBackward0", &[self], &[&out], move |_, g| {
+                Ok(vec![g[0].as_ref().map(|g| g.to_device(src)).transpose()?])
+            });
+        }
+        Ok(out)
     }
 }

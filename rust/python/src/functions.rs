@@ -21,10 +21,8 @@ impl PyGenerator {
     #[new]
     #[pyo3(signature = (device=None))]
     fn new(device: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        if let Some(d) = to_device(device)? {
-            if d != Device::Cpu {
-                Tensor::empty(&[0], DType::F32, d).py()?;
-            }
+        if let Some(Device::Cuda(i)) = to_device(device)? {
+            ferrotorch::cuda::check_ordinal(i).py()?;
         }
         Ok(PyGenerator { g: Generator::new(67_280_421_310_721) })
     }
@@ -102,12 +100,12 @@ fn factory_dtype(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<DType> {
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
 pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<TensorObj> {
     let _ = pin_memory;
-    if let Some(d) = to_device(device)? {
-        if d != Device::Cpu {
-            Tensor::empty(&[0], DType::F32, d).py()?;
-        }
-    }
+    let dev = to_device(device)?;
     let t = crate::data::tensor_from_data(data, opt_dtype(dtype)?)?;
+    let t = match dev {
+        Some(d) if d != t.device() => t.to_device(d).py()?,
+        _ => t,
+    };
     finish(t, requires_grad)
 }
 
@@ -388,4 +386,63 @@ pub fn _cpu_memory_allocated() -> usize {
 #[pyfunction]
 pub fn _preserve_format_strides(t: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
     Ok(ferrotorch::ops::preserve_format_strides(&to_tensor(t)?.layout()).to_vec())
+}
+
+// ---- CUDA runtime queries (ferrotorch.cuda wraps these) -----------------------------
+
+thread_local! {
+    /// `torch.cuda.current_device()`: per thread, as PyTorch's.
+    static CURRENT_CUDA: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+pub fn current_cuda_device() -> usize {
+    CURRENT_CUDA.with(|c| c.get())
+}
+
+#[pyfunction]
+pub fn _cuda_device_count() -> usize {
+    ferrotorch::cuda::device_count()
+}
+#[pyfunction]
+pub fn _cuda_current_device() -> PyResult<usize> {
+    let i = current_cuda_device();
+    ferrotorch::cuda::check_ordinal(i).py()?;
+    Ok(i)
+}
+#[pyfunction]
+pub fn _cuda_set_device(i: usize) -> PyResult<()> {
+    ferrotorch::cuda::check_ordinal(i).py()?;
+    CURRENT_CUDA.with(|c| c.set(i));
+    Ok(())
+}
+#[pyfunction]
+pub fn _cuda_device_name(i: usize) -> PyResult<String> {
+    ferrotorch::cuda::device_name(i).py()
+}
+#[pyfunction]
+pub fn _cuda_capability(i: usize) -> PyResult<(i32, i32)> {
+    ferrotorch::cuda::capability(i).py()
+}
+#[pyfunction]
+pub fn _cuda_synchronize(py: Python<'_>, i: usize) -> PyResult<()> {
+    py.detach(|| ferrotorch::cuda::synchronize(i)).py()
+}
+#[pyfunction]
+pub fn _cuda_memory_stats(i: usize) -> (usize, usize, usize) {
+    (ferrotorch::cuda::memory_allocated(i), ferrotorch::cuda::max_memory_allocated(i), ferrotorch::cuda::memory_reserved(i))
+}
+#[pyfunction]
+pub fn _cuda_reset_peak_memory_stats(i: usize) {
+    ferrotorch::cuda::reset_peak_memory_stats(i)
+}
+#[pyfunction]
+pub fn _cuda_empty_cache() {
+    ferrotorch::cuda::empty_cache()
+}
+#[pyfunction]
+pub fn _cuda_set_allow_tf32(v: bool) {
+    ferrotorch::cuda::set_allow_tf32(v)
+}
+#[pyfunction]
+pub fn _cuda_allow_tf32() -> bool {
+    ferrotorch::cuda::allow_tf32()
 }

@@ -23,6 +23,17 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add(d.name(), convert::dtype_obj(py, d))?;
     }
     m.add_function(wrap_pyfunction!(functions::tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_device_count, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_current_device, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_set_device, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_device_name, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_capability, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_synchronize, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_memory_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_reset_peak_memory_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_empty_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_set_allow_tf32, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::_cuda_allow_tf32, m)?)?;
     m.add_function(wrap_pyfunction!(functions::as_tensor, m)?)?;
     m.add_function(wrap_pyfunction!(functions::from_numpy, m)?)?;
     m.add_function(wrap_pyfunction!(functions::zeros, m)?)?;

@@ -539,7 +539,9 @@ tensor_class! {
         Ok(py.import("ferrotorch._tensor_str")?.call_method1("_repr", (slf,))?.extract()?)
     }
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, String, bool))> {
-        let t = self.t.detach();
+        // CUDA tensors pickle through host memory and unpickle on the CPU (deviation:
+        // PyTorch restores them on their device).
+        let t = self.t.detach().to_device(Device::Cpu).py()?;
         let (arr, name) = if t.dtype() == DType::BF16 {
             (data::to_numpy(py, &t.to_dtype(DType::F32).py()?)?.call_method0("copy")?, "bfloat16".to_string())
         } else {
@@ -566,22 +568,21 @@ tensor_class! {
                 dev = to_device(Some(&a))?;
             }
         }
-        if let Some(d) = dev {
-            if d != Device::Cpu {
-                ferrotorch::Tensor::empty(&[0], DType::F32, d).py()?;
-            }
-        }
-        let me = &slf.get().t;
+        let me = slf.get().t.clone();
         let py = slf.py();
-        match dt {
-            Some(d) if d != me.dtype() => Ok(PyTensor::new(me.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind()),
-            _ => {
-                if copy {
-                    Ok(PyTensor::new(me.clone_tensor().py()?).into_pyobject(py)?.into_any().unbind())
-                } else {
-                    Ok(slf.into_any().unbind())
-                }
-            }
+        let moved = match dev {
+            Some(d) if d != me.device() => Some(heavy(py, me.numel(), || me.to_device(d)).py()?),
+            _ => None,
+        };
+        let cur = moved.clone().unwrap_or_else(|| me.clone());
+        let out = match dt {
+            Some(d) if d != cur.dtype() => Some(cur.to_dtype(d).py()?),
+            _ => moved,
+        };
+        match out {
+            Some(t) => Ok(PyTensor::new(t).into_pyobject(py)?.into_any().unbind()),
+            None if copy => Ok(PyTensor::new(me.clone_tensor().py()?).into_pyobject(py)?.into_any().unbind()),
+            None => Ok(slf.into_any().unbind()),
         }
     }
     #[pyo3(signature = (dtype=None, non_blocking=false))]
@@ -650,14 +651,33 @@ tensor_class! {
         heavy(slf.py(), t.numel(), || t.copy_(&s)).py()?;
         Ok(slf)
     }
-    fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    #[pyo3(signature = (memory_format=None))]
+    fn cpu<'py>(slf: Bound<'py, Self>, memory_format: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = memory_format;
+        let t = slf.get().t.clone();
+        if !t.device().is_cuda() {
+            return Ok(slf.into_any().unbind());
+        }
+        let py = slf.py();
+        Ok(PyTensor::new(t.to_device(Device::Cpu).py()?).into_pyobject(py)?.into_any().unbind())
     }
-    #[pyo3(signature = (device=None, non_blocking=false))]
-    fn cuda(&self, device: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<TensorObj> {
-        let _ = (device, non_blocking);
-        Tensor::empty(&[0], DType::F32, Device::Cuda(0)).py()?;
-        Ok(PyTensor::new(self.t.clone()))
+    #[pyo3(signature = (device=None, non_blocking=false, memory_format=None))]
+    fn cuda<'py>(slf: Bound<'py, Self>, device: Option<&Bound<'py, PyAny>>, non_blocking: bool, memory_format: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = (non_blocking, memory_format);
+        let target = match device {
+            None => Device::Cuda(crate::functions::current_cuda_device()),
+            Some(d) if d.extract::<i64>().is_ok() => Device::Cuda(d.extract::<i64>()?.max(0) as usize),
+            Some(d) => match to_device(Some(d))? {
+                Some(Device::Cuda(i)) => Device::Cuda(i),
+                _ => return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("Invalid device, must be cuda device, got {}", d.str()?))),
+            },
+        };
+        let t = slf.get().t.clone();
+        if t.device() == target {
+            return Ok(slf.into_any().unbind());
+        }
+        let py = slf.py();
+        Ok(PyTensor::new(heavy(py, t.numel(), || t.to_device(target)).py()?).into_pyobject(py)?.into_any().unbind())
     }
 
     // ---- arithmetic with alpha / rounding modes ---------------------------------------

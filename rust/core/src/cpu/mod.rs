@@ -291,6 +291,14 @@ pub unsafe fn cast_copy<S: Element, D: Element>(src: *const S, ls: &Layout, dst:
     map1::<S, D, _>(src, ls, dst, ld, |x| x.cast::<D>())
 }
 
+/// `cast_copy` on two CPU tensors' data (same shape; dtypes from the data).
+pub fn cast_copy_data(src: &crate::tensor::TensorData, dst: &crate::tensor::TensorData) {
+    crate::dispatch!(src.dtype, S => crate::dispatch!(dst.dtype, D => {
+        // SAFETY: the pointers match the dtypes; both layouts address their (CPU) storages.
+        unsafe { cast_copy::<S, D>(src.ptr::<S>(), &src.layout, dst.ptr::<D>(), &dst.layout) }
+    }))
+}
+
 /// Tiled path for copies whose input is transposed relative to the output (the inner
 /// dim is contiguous in one operand and strided in the other, e.g. `x.t().contiguous()`):
 /// walking either operand's order makes the other miss cache on every element, so

@@ -7,9 +7,20 @@ use crate::random::{default_generator, Generator};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
+/// Factories build on the CPU and upload: the values (random ones included) are then the
+/// same on every device for one seed. Rejected for now: the Philox kernels in
+/// `cuda/index.cu` (same stream, generated on the device), which save the upload but
+/// need the generator's offset bookkeeping shared with the CPU path.
+fn on_device(t: Result<Tensor>, device: Device) -> Result<Tensor> {
+    t?.to_device_raw(device)
+}
+
 impl Tensor {
     /// `arange(start, end, step)` in `dtype`; the length is ceil((end - start) / step).
     pub fn arange(start: f64, end: f64, step: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::arange(start, end, step, dtype, Device::Cpu), device);
+        }
         if step == 0.0 {
             bail!(Runtime, "step must be nonzero");
         }
@@ -44,6 +55,9 @@ impl Tensor {
     }
 
     pub fn linspace(start: f64, end: f64, steps: i64, dtype: DType, device: Device) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::linspace(start, end, steps, dtype, Device::Cpu), device);
+        }
         if steps < 0 {
             bail!(Runtime, "number of steps must be non-negative");
         }
@@ -60,6 +74,9 @@ impl Tensor {
     }
 
     pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::logspace(start, end, steps, base, dtype, Device::Cpu), device);
+        }
         let l = Tensor::linspace(start, end, steps, DType::F64, device)?;
         let v: Vec<f64> = l.to_vec::<f64>()?.into_iter().map(|e| base.powf(e)).collect();
         let n = v.len();
@@ -67,6 +84,9 @@ impl Tensor {
     }
 
     pub fn eye(n: usize, m: Option<usize>, dtype: DType, device: Device) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::eye(n, m, dtype, Device::Cpu), device);
+        }
         let m = m.unwrap_or(n);
         let t = Tensor::zeros(&[n, m], dtype, device)?;
         {
@@ -89,6 +109,9 @@ impl Tensor {
 
     /// Uniform [0, 1) (`rand`).
     pub fn rand(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::rand(shape, dtype, Device::Cpu, g), device);
+        }
         if !dtype.is_float() {
             bail!(Runtime, "\"check_uniform_bounds\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
         }
@@ -102,6 +125,9 @@ impl Tensor {
     }
 
     pub fn randn(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::randn(shape, dtype, Device::Cpu, g), device);
+        }
         if !dtype.is_float() {
             bail!(Runtime, "\"normal_kernel_cpu\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
         }
@@ -111,6 +137,9 @@ impl Tensor {
     }
 
     pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::randint(low, high, shape, dtype, Device::Cpu, g), device);
+        }
         if high <= low {
             bail!(Runtime, "random_ expects 'from' to be less than 'to', but got from={} >= to={}", low, high);
         }
@@ -121,6 +150,9 @@ impl Tensor {
     }
 
     pub fn randperm(n: usize, dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if device.is_cuda() {
+            return on_device(Tensor::randperm(n, dtype, Device::Cpu, g), device);
+        }
         let g = g.cloned().unwrap_or_else(default_generator);
         crate::tensor::check_device(device)?;
         Tensor::from_vec(g.randperm(n), &[n])?.to_dtype_raw(dtype)

@@ -54,6 +54,8 @@ type UnaryBackward = fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor>;
 
 struct UnarySpec {
     grad_name: &'static str,
+    /// CUDA kernel base name (`ft_<cuda>_<dtype>`).
+    cuda: &'static str,
     /// Integer inputs are promoted to the default float dtype (exp, sin, ...).
     promote_int: bool,
     /// Bool inputs are rejected (neg, sign of bool in PyTorch).
@@ -64,7 +66,6 @@ struct UnarySpec {
 }
 
 fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
-    crate::tensor::check_device(x.device())?;
     let src = x.data().clone();
     let (input, out_dtype) = if src.dtype.is_float() {
         (src, x.dtype())
@@ -84,8 +85,17 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
             None => (src, x.dtype()),
         }
     };
-    let out = Tensor::empty(&input.layout.shape, out_dtype, x.device())?;
-    (spec.kernel)(&input, &out.data());
+    let out = Tensor::empty_on(&input.layout.shape, out_dtype, x.device())?;
+    if x.device().is_cuda() {
+        if !input.dtype.is_float() && matches!(op, "floor" | "ceil" | "round" | "trunc") {
+            // Rounding is the identity on integers (no integer kernels for it).
+            super::copy_data(&input, &out.data())?;
+        } else {
+            crate::cuda::kernels::unary(spec.cuda, &input, &out.data())?;
+        }
+    } else {
+        (spec.kernel)(&input, &out.data());
+    }
     if needs_grad(&[x]) {
         let sx = spec.save_x.then(|| SavedTensor::input(x));
         let sy = spec.save_y.then(|| SavedTensor::output(&out, 0));
@@ -147,10 +157,7 @@ pub fn inplace_via(x: &Tensor, saves_self: bool, f: impl FnOnce(&Tensor) -> Resu
     }
     {
         let (yd, xd) = (y.data(), x.data());
-        dispatch!(yd.dtype, S => dispatch!(xd.dtype, D => {
-            // SAFETY: dtypes match pointers; same shapes.
-            unsafe { crate::cpu::cast_copy::<S, D>(yd.ptr::<S>(), &yd.layout, xd.ptr::<D>(), &xd.layout) }
-        }));
+        super::copy_data(&yd, &xd)?;
         xd.storage.bump_version();
     }
     crate::autograd::rebase_history(x, &y)
@@ -206,7 +213,7 @@ macro_rules! unary_float_ops {
                 }
                 #[allow(unused_variables)]
                 fn backward($x: &Tensor, $y: &Tensor, $g: &Tensor) -> Result<Tensor> { $bw }
-                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, promote_int: true, save_x: $sx, save_y: $sy, kernel, backward };
+                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, cuda: $cuda, promote_int: true, save_x: $sx, save_y: $sy, kernel, backward };
                 unary(self, stringify!($name), &SPEC)
             }
             pub fn $name_(&self) -> Result<()> {
@@ -260,7 +267,7 @@ macro_rules! unary_num_ops {
                 }
                 #[allow(unused_variables)]
                 fn backward($x: &Tensor, $y: &Tensor, $g: &Tensor) -> Result<Tensor> { $bw }
-                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, promote_int: false, save_x: $sx, save_y: $sy, kernel, backward };
+                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, cuda: $cuda, promote_int: false, save_x: $sx, save_y: $sy, kernel, backward };
                 unary(self, stringify!($name), &SPEC)
             }
             pub fn $name_(&self) -> Result<()> {
@@ -401,6 +408,8 @@ impl Keep {
 
 pub struct BinarySpec {
     pub name: &'static str,
+    /// CUDA kernel base name; empty: no CUDA kernel.
+    pub cuda: &'static str,
     pub grad_name: &'static str,
     pub kind: Kind,
     /// When the inputs are saved for backward; whether the output is.
@@ -477,16 +486,23 @@ fn check_int_zero_divisor(spec: &BinarySpec, compute: DType, b: &TensorData) -> 
 
 /// Out-of-place binary op with broadcasting, promotion and autograd.
 pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
-    check_same_device(&[a, b])?;
+    let dev = check_same_device(&[a, b])?;
     let (compute, out_dtype) = binary_dtypes(spec, &a, &b)?;
-    let (ad, bd) = (a.data_as(compute)?, b.data_as(compute)?);
+    let (ad, bd) = (a.data_on(compute, dev)?, b.data_on(compute, dev)?);
     check_int_zero_divisor(spec, compute, &bd)?;
     let shape = broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?;
     let (la, lb) = (ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
-    let out = Tensor::empty(&shape, out_dtype, crate::device::Device::Cpu)?;
+    let out = Tensor::empty_on(&shape, out_dtype, dev)?;
     {
         let od = out.data();
-        (spec.kernel)(compute, &ad, &la, &bd, &lb, &od, &od.layout);
+        if dev.is_cuda() {
+            if spec.cuda.is_empty() {
+                bail!(NotImplemented, "\"{}\" has no CUDA kernel in ferrotorch yet", spec.name);
+            }
+            crate::cuda::kernels::binary(spec.cuda, &ad, &la, &bd, &lb, &od)?;
+        } else {
+            (spec.kernel)(compute, &ad, &la, &bd, &lb, &od, &od.layout);
+        }
     }
     if let Some(bw) = spec.backward {
         // No Vec of inputs here: this runs on every binary op, grad or not.
@@ -546,11 +562,18 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
     Ok(())
 }
 
-pub(crate) fn check_same_device(args: &[Arg]) -> Result<()> {
-    let mut dev = None;
+/// The device an op on `args` runs on: that of its tensors, which must agree, except that
+/// a 0-d CPU tensor may join CUDA tensors (it is a scalar, as in PyTorch).
+pub(crate) fn check_same_device(args: &[Arg]) -> Result<crate::device::Device> {
+    let mut dev: Option<crate::device::Device> = None;
+    let mut cpu_scalar = false;
     for a in args {
         if let Arg::T(t) = a {
             let d = t.device();
+            if d == crate::device::Device::Cpu && t.ndim() == 0 {
+                cpu_scalar = true;
+                continue;
+            }
             match dev {
                 None => dev = Some(d),
                 Some(p) if p != d => bail!(
@@ -563,7 +586,8 @@ pub(crate) fn check_same_device(args: &[Arg]) -> Result<()> {
             }
         }
     }
-    Ok(())
+    let _ = cpu_scalar;
+    Ok(dev.unwrap_or(crate::device::Device::Cpu))
 }
 
 /// In-place binary op `a op= b`. Fast path writes straight into `a` when no graph is
@@ -575,7 +599,8 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
         check_no_internal_overlap(a)?;
         let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(a), &b)?;
         let adt = a.dtype();
-        if compute == adt && out_dtype == adt {
+        // CUDA kernels write contiguous outputs: in place there goes out of place + copy.
+        if compute == adt && out_dtype == adt && !a.device().is_cuda() {
             check_same_device(&[Arg::T(a), b])?;
             let bd = b.data_as(compute)?;
             check_int_zero_divisor(spec, compute, &bd)?;
@@ -614,6 +639,7 @@ macro_rules! binary_ops {
             #[allow(non_upper_case_globals)]
             pub static $name: BinarySpec = BinarySpec {
                 name: stringify!($name),
+                cuda: $cuda,
                 grad_name: $grad,
                 kind: Kind::$kind,
                 save_a: Keep::$save_a,
@@ -740,7 +766,7 @@ binary_ops! {
     (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(ForOther, Always, false), Some(bw_fmod)),
     (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(ForOther, Always, false), Some(bw_remainder)),
     (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(Never, Never, false), None),
-    (div_trunc, div_trunc_, "DivBackward2", "div_trunc", IntDiv, |x, y| x.trunc_div(y), same, save(Never, Never, false), None),
+    (div_trunc, div_trunc_, "DivBackward2", "div", IntDiv, |x, y| x.trunc_div(y), same, save(Never, Never, false), None),
     (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(Never, Never, false), None),
     (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(Never, Never, false), None),
     (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(Never, Never, false), None),
@@ -753,8 +779,8 @@ binary_ops! {
     (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(Never, Never, false), None),
     (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(Never, Never, false), None),
     (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(Never, Never, false), None),
-    (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None),
-    (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None),
+    (bitwise_left_shift, bitwise_left_shift_, "", "", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None),
+    (bitwise_right_shift, bitwise_right_shift_, "", "", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None),
 }
 
 impl Tensor {
@@ -901,18 +927,20 @@ fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
 
 /// `torch.where(cond, a, b)` with scalar or tensor branches.
 pub fn where_args(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
-    check_same_device(&[Arg::T(cond), a, b])?;
+    let dev = check_same_device(&[Arg::T(cond), a, b])?;
     let cd = if cond.dtype() == DType::Bool {
-        cond.data().clone()
+        Arg::T(cond).data_on(DType::Bool, dev)?
     } else {
         bail!(Runtime, "where expected condition to be a boolean tensor, but got a tensor with dtype {}", super::pretty_dtype(cond.dtype()))
     };
     let dt = result_dtype(&[a, b]);
-    let (ad, bd) = (a.data_as(dt)?, b.data_as(dt)?);
+    let (ad, bd) = (a.data_on(dt, dev)?, b.data_on(dt, dev)?);
     let shape = broadcast_shapes(&cd.layout.shape, &broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?)?;
     let (lc, la, lb) = (cd.layout.broadcast_to(&shape)?, ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
-    let out = Tensor::empty(&shape, dt, crate::device::Device::Cpu)?;
-    {
+    let out = Tensor::empty_on(&shape, dt, dev)?;
+    if dev.is_cuda() {
+        crate::cuda::kernels::where_(&cd, &lc, &ad, &la, &bd, &lb, &out.data())?;
+    } else {
         let o = out.data();
         dispatch!(dt, T => {
             // SAFETY: cond holds bool, a/b/out hold T.

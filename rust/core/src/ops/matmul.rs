@@ -23,7 +23,43 @@ fn check_dtypes(a: &Tensor, b: &Tensor) -> Result<()> {
         );
     }
     crate::ops::elementwise::check_same_device(&[a.into(), b.into()])?;
-    crate::tensor::check_device(a.device())
+    Ok(())
+}
+
+/// `bmm_general` on CUDA: one cuBLAS strided-batched gemm. An operand whose batch dims
+/// do not collapse to one stride, or whose matrix has no unit stride, is copied to
+/// contiguous first.
+fn bmm_cuda(ad: &crate::tensor::TensorData, bd: &crate::tensor::TensorData, out: &crate::tensor::TensorData, m: usize, k: usize, n: usize, nb: usize) -> Result<()> {
+    use crate::cuda::{gemm_operand_ok, GemmOperand};
+    let operand = |d: &crate::tensor::TensorData, rows: usize, cols: usize| -> Result<(GemmOperand, Option<Tensor>)> {
+        let l = &d.layout;
+        let nd = l.ndim();
+        let batch = Layout { shape: Dims::from_slice(&l.shape[..nd - 2]), strides: l.strides[..nd - 2].into(), offset: 0 };
+        let kb = crate::cuda::KLayout::new(&batch)?;
+        let bstride = if nb <= 1 { Some(0) } else if kb.ndim <= 1 { Some(if kb.ndim == 0 { 0 } else { kb.strides[0] }) } else { None };
+        let esz = d.dtype.size() as u64;
+        let make = |d: &crate::tensor::TensorData, bs: i64| GemmOperand {
+            ptr: d.storage.ptr() as u64 + d.layout.offset as u64 * esz,
+            rs: d.layout.strides[nd - 2] as i64,
+            cs: d.layout.strides[nd - 1] as i64,
+            batch_stride: bs,
+        };
+        if let Some(bs) = bstride {
+            let o = make(d, bs);
+            if gemm_operand_ok(&o, rows, cols) {
+                return Ok((o, None));
+            }
+        }
+        let c = Tensor::from_data(d.clone()).contiguous_copy()?;
+        let o = make(&c.data(), (rows * cols) as i64);
+        Ok((o, Some(c)))
+    };
+    // The copies (if any) stay alive in `_keep` until the gemm is queued.
+    let (la, _keep_a) = operand(ad, m, k)?;
+    let (lb, _keep_b) = operand(bd, k, n)?;
+    let ordinal = crate::cuda::kernels::ordinal(out)?;
+    let dst = out.storage.ptr() as u64 + (out.layout.offset * out.dtype.size()) as u64;
+    crate::cuda::gemm_strided_batched(ordinal, out.dtype, nb, m, n, k, la, lb, dst)
 }
 
 fn c_name(d: crate::dtype::DType) -> &'static str {
@@ -52,8 +88,16 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let nb: usize = batch.iter().product();
     let mut out_shape = batch.clone();
     out_shape.extend([m, n]);
-    let out = Tensor::empty(&out_shape, ad.dtype, a.device())?;
-    {
+    let out = Tensor::empty_on(&out_shape, ad.dtype, a.device())?;
+    if a.device().is_cuda() {
+        if m * n > 0 {
+            if k == 0 {
+                out.fill_raw(Scalar::Int(0))?;
+            } else {
+                bmm_cuda(&ad, &bd, &out.data(), m, k, n, nb)?;
+            }
+        }
+    } else {
         let od = out.data();
         let ba = Layout { shape: Dims::from_slice(&batch), strides: la.strides[..nd - 2].into(), offset: la.offset };
         let bb = Layout { shape: Dims::from_slice(&batch), strides: lb.strides[..nd - 2].into(), offset: lb.offset };

@@ -13,7 +13,6 @@ use crate::dtype::{default_dtype, DType, Operand as TypeOperand, Scalar};
 use crate::error::Result;
 use crate::shape::Layout;
 use crate::tensor::{Tensor, TensorData};
-use crate::dispatch;
 
 /// An operand of an elementwise op: a tensor or a Python scalar (weakly typed).
 #[derive(Clone, Copy)]
@@ -57,11 +56,19 @@ impl Arg<'_> {
             Arg::S(s) => TypeOperand::Scalar(s.kind()),
         }
     }
+    /// The operand's data converted to `dtype` and moved to `device` (no copy when both
+    /// already match): scalars and 0-d CPU tensors meeting CUDA tensors are uploaded.
+    pub(crate) fn data_on(&self, dtype: DType, device: crate::Device) -> Result<TensorData> {
+        let d = self.data_as(dtype)?;
+        if d.storage.device() == device {
+            return Ok(d);
+        }
+        Ok(Tensor::from_data(d).to_device_raw(device)?.data().clone())
+    }
     /// The operand's data converted to `dtype` (no copy when it already matches).
     pub(crate) fn data_as(&self, dtype: DType) -> Result<TensorData> {
         match self {
             Arg::T(t) => {
-                crate::tensor::check_device(t.device())?;
                 let d = t.data();
                 if d.dtype == dtype {
                     Ok(d.clone())
@@ -89,14 +96,8 @@ impl Tensor {
     /// Copy into a new tensor of `dtype` without recording autograd (kernels' helper).
     pub(crate) fn to_dtype_raw(&self, dtype: DType) -> Result<Tensor> {
         let d = self.data();
-        let out = Tensor::empty(&d.layout.shape, dtype, d.storage.device())?;
-        {
-            let o = out.data();
-            dispatch!(d.dtype, S => dispatch!(dtype, D => {
-                // SAFETY: dtypes match the pointers; out is a fresh contiguous buffer.
-                unsafe { crate::cpu::cast_copy::<S, D>(d.ptr::<S>(), &d.layout, o.ptr::<D>(), &o.layout) }
-            }));
-        }
+        let out = Tensor::empty_on(&d.layout.shape, dtype, d.storage.device())?;
+        copy_data(&d, &out.data())?;
         Ok(out)
     }
 
@@ -153,14 +154,7 @@ impl Tensor {
         }
         let strides = preserve_format_strides(&d.layout);
         let out = Tensor::empty_strided(&d.layout.shape, &strides, d.dtype, d.storage.device())?;
-        {
-            let o = out.data();
-            dispatch!(d.dtype, T => {
-                // SAFETY: same dtype on both sides; `out` is a fresh buffer covering every
-                // element its (dense) layout addresses.
-                unsafe { crate::cpu::cast_copy::<T, T>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout) }
-            });
-        }
+        copy_data(&d, &out.data())?;
         drop(d);
         self.record_clone(out)
     }
@@ -176,7 +170,6 @@ impl Tensor {
                 crate::shape::fmt_shape(shape)
             );
         }
-        crate::tensor::check_device(device)?;
         crate::shape::checked_numel(shape)?;
         let layout = Layout { shape: crate::shape::Dims::from_slice(shape), strides: crate::shape::Dims::from_slice(strides), offset: 0 };
         let len = shape.iter().zip(strides).try_fold(1usize, |acc, (&n, &st)| {
@@ -190,7 +183,7 @@ impl Tensor {
         let nbytes = len.checked_mul(dtype.size()).ok_or_else(|| {
             crate::err!(Runtime, "Storage size calculation overflowed with sizes={} and strides={:?}", crate::shape::fmt_shape(shape), strides)
         })?;
-        let storage = crate::storage::Storage::cpu_uninit(nbytes)?;
+        let storage = crate::storage::Storage::uninit(device, nbytes)?;
         Ok(Tensor::from_parts(storage, layout, dtype))
     }
 
@@ -216,10 +209,7 @@ impl Tensor {
         let ls = if sd.layout.shape == ls.shape { sd.layout.clone() } else { Layout { offset: sd.layout.offset, ..ls } };
         {
             let d = self.data();
-            dispatch!(sd.dtype, S => dispatch!(d.dtype, D => {
-                // SAFETY: dtypes match; both layouts address their storages.
-                unsafe { crate::cpu::cast_copy::<S, D>(sd.ptr::<S>(), &ls, d.ptr::<D>(), &d.layout) }
-            }));
+            copy_data(&TensorData { layout: ls, ..sd.clone() }, &d)?;
             d.storage.bump_version();
         }
         if crate::autograd::is_grad_enabled() && (self.requires_grad() || src.requires_grad()) {
@@ -255,7 +245,7 @@ impl Tensor {
     /// Fill in place with a scalar (`fill_`).
     pub fn fill_(&self, v: Scalar) -> Result<()> {
         crate::autograd::check_inplace(self)?;
-        self.fill_raw(v);
+        self.fill_raw(v)?;
         self.data().storage.bump_version();
         if crate::autograd::needs_grad(&[self]) {
             let carrier = self.alias();
@@ -276,6 +266,19 @@ impl Tensor {
         }
         let v = self.to_vec::<f64>()?;
         Ok(v.iter().any(|x| x.is_nan()))
+    }
+}
+
+/// Copy `src` into `dst` (same shape, any layouts and dtypes, any devices): the one copy
+/// every conversion, clone, `copy_` and in-place write goes through.
+pub(crate) fn copy_data(src: &TensorData, dst: &TensorData) -> Result<()> {
+    match (src.storage.device(), dst.storage.device()) {
+        (crate::Device::Cpu, crate::Device::Cpu) => {
+            crate::cpu::cast_copy_data(src, dst);
+            Ok(())
+        }
+        (a, b) if a == b => crate::cuda::kernels::cast_copy(src, dst),
+        _ => crate::cuda::kernels::copy_across(src, dst),
     }
 }
 

@@ -66,7 +66,9 @@ enum RedKind {
 
 /// Run a reduction kernel over `dims`, producing a contiguous tensor of `out_shape`.
 fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, out_dtype: DType) -> Result<Tensor> {
-    crate::tensor::check_device(x.device())?;
+    if x.device().is_cuda() {
+        return run_reduce_cuda(x, dims, out_shape, kind, out_dtype);
+    }
     let d = x.data().clone();
     let out = Tensor::empty(out_shape, out_dtype, x.device())?;
     let o = out.data().clone();
@@ -141,6 +143,49 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, ou
             }
         }
     });
+    Ok(out)
+}
+
+/// `run_reduce` on CUDA. The kernels' output dtypes are fixed (sums of integers are
+/// int64); another requested dtype is a cast afterwards. all/any are min/max over bool.
+fn run_reduce_cuda(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, out_dtype: DType) -> Result<Tensor> {
+    let dt = x.dtype();
+    let (op, src, kdt) = match kind {
+        RedKind::Sum | RedKind::Prod => {
+            let op = if matches!(kind, RedKind::Sum) { "sum" } else { "prod" };
+            (op, x.clone(), if dt.is_float() { dt } else { DType::I64 })
+        }
+        RedKind::Max => ("max", x.clone(), dt),
+        RedKind::Min => ("min", x.clone(), dt),
+        RedKind::All => ("min", x.to_dtype_raw(DType::Bool)?, DType::Bool),
+        RedKind::Any => ("max", x.to_dtype_raw(DType::Bool)?, DType::Bool),
+    };
+    let out = Tensor::empty_on(out_shape, kdt, x.device())?;
+    crate::cuda::kernels::reduce(op, &src.data(), dims, &out.data(), 0.0)?;
+    if kdt == out_dtype { Ok(out) } else { out.to_dtype_raw(out_dtype) }
+}
+
+/// Run a row-wise CUDA kernel along `dim` of `x` (cumsum, softmax, ...) into a new
+/// contiguous tensor of x's shape and `out_dtype`: the kernel writes [outer, inner] with
+/// `dim` last, which is then copied back into place.
+pub(crate) fn along_dim_cuda(op: &str, x: &crate::tensor::TensorData, dim: usize, out_dtype: DType) -> Result<Tensor> {
+    let nd = x.layout.ndim();
+    let x = if nd == 0 { crate::tensor::TensorData { layout: x.layout.unsqueeze(0), ..x.clone() } } else { x.clone() };
+    let nd = nd.max(1);
+    let perm: Vec<usize> = (0..nd).filter(|&i| i != dim).chain(std::iter::once(dim)).collect();
+    let pshape: Vec<usize> = perm.iter().map(|&i| x.layout.shape[i]).collect();
+    let dev = x.storage.device();
+    let tmp = Tensor::empty_on(&pshape, out_dtype, dev)?;
+    crate::cuda::kernels::along_dim(op, &x, dim, &tmp.data())?;
+    // Undo the permutation: view tmp with dims back in place, then copy.
+    let mut inv = vec![0usize; nd];
+    for (k, &p) in perm.iter().enumerate() {
+        inv[p] = k;
+    }
+    let back = tmp.data().layout.permute(&inv);
+    let shape: Vec<usize> = x.layout.shape.iter().copied().collect();
+    let out = Tensor::empty_on(&shape, out_dtype, dev)?;
+    super::copy_data(&crate::tensor::TensorData { layout: back, ..tmp.data().clone() }, &out.data())?;
     Ok(out)
 }
 
@@ -433,7 +478,6 @@ impl Tensor {
         self.minmax_dim(dim, keepdim, false)
     }
     fn minmax_dim(&self, dim: i64, keepdim: bool, is_max: bool) -> Result<(Tensor, Tensor)> {
-        crate::tensor::check_device(self.device())?;
         let shape = self.shape();
         let d = wrap_dim(dim, shape.len())?;
         let len = shape.get(d).copied().unwrap_or(1);
@@ -447,9 +491,14 @@ impl Tensor {
         }
         let (_, out_shape) = reduce_shape(&shape, Some(&[d as i64]), keepdim)?;
         let data = self.data().clone();
-        let vals = Tensor::empty(&out_shape, data.dtype, self.device())?;
-        let idx = Tensor::empty(&out_shape, DType::I64, self.device())?;
-        {
+        let vals = Tensor::empty_on(&out_shape, data.dtype, self.device())?;
+        let idx = Tensor::empty_on(&out_shape, DType::I64, self.device())?;
+        if self.device().is_cuda() {
+            let dims: Vec<usize> = if shape.is_empty() { vec![] } else { vec![d] };
+            let (v, a) = if is_max { ("max", "argmax") } else { ("min", "argmin") };
+            crate::cuda::kernels::reduce(v, &data, &dims, &vals.data(), 0.0)?;
+            crate::cuda::kernels::reduce(a, &data, &dims, &idx.data(), 0.0)?;
+        } else {
             let (vd, id) = (vals.data(), idx.data());
             dispatch!(data.dtype, T => {
                 let p = SendPtr(data.storage.ptr() as *mut T);
@@ -513,7 +562,6 @@ impl Tensor {
 
     /// cumsum / cumprod along `dim` (integers accumulate to int64).
     fn scan(&self, dim: i64, dtype: Option<DType>, is_sum: bool) -> Result<Tensor> {
-        crate::tensor::check_device(self.device())?;
         let src = match dtype {
             Some(dt) if dt != self.dtype() => self.to_dtype(dt)?,
             _ => {
@@ -523,8 +571,13 @@ impl Tensor {
         let shape = src.shape();
         let d = wrap_dim(dim, shape.len())?;
         let data = src.data().clone();
-        let out = Tensor::empty(&shape, data.dtype, src.device())?;
-        {
+        let out = if src.device().is_cuda() {
+            let o = along_dim_cuda(if is_sum { "cumsum" } else { "cumprod" }, &data, d, data.dtype)?;
+            o.reshape_usize(&shape)?
+        } else {
+            Tensor::empty(&shape, data.dtype, src.device())?
+        };
+        if !src.device().is_cuda() {
             let od = out.data();
             let ol = od.layout.clone();
             let layout = if data.layout.ndim() == 0 { data.layout.unsqueeze(0) } else { data.layout.clone() };

@@ -27,7 +27,6 @@ impl Tensor {
     }
 
     fn softmax_impl(&self, dim: i64, dtype: Option<DType>, log: bool) -> Result<Tensor> {
-        crate::tensor::check_device(self.device())?;
         let src = match dtype {
             Some(dt) if dt != self.dtype() => self.to_dtype(dt)?,
             _ => self.clone(),
@@ -38,8 +37,13 @@ impl Tensor {
         }
         let shape = src.shape();
         let d = wrap_dim(dim, shape.len())?;
-        let out = Tensor::empty(&shape, src.dtype(), src.device())?;
-        if out.numel() > 0 {
+        let cuda = src.device().is_cuda();
+        let out = if cuda && src.numel() > 0 {
+            crate::ops::reduce::along_dim_cuda(name, &src.data(), d, src.dtype())?.reshape_usize(&shape)?
+        } else {
+            Tensor::empty_on(&shape, src.dtype(), src.device())?
+        };
+        if out.numel() > 0 && !cuda {
             let data = src.data().clone();
             let od = out.data().clone();
             // 0-d tensors are one lane of length 1.

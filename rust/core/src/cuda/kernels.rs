@@ -1,0 +1,317 @@
+//! Launchers for the kernels in `cuda/`, on `TensorData` (the CUDA counterpart of `cpu/`).
+//! One generic launcher (`go`), grid sizes from cuda/README.md, layouts through
+//! `KLayout::new`. Callers (the op drivers in `ops/`) have already checked shapes, dtypes
+//! and devices; these functions only check what a launch needs.
+
+use super::{dtype_suffix, launch, Arg, KLayout, Src};
+use crate::device::Device;
+use crate::dtype::{DType, Scalar};
+use crate::error::Result;
+use crate::shape::Layout;
+use crate::tensor::TensorData;
+use crate::{bail, dispatch};
+
+const BLOCK: u32 = 256;
+
+fn grid_for(work: usize) -> u32 {
+    work.div_ceil(BLOCK as usize).clamp(1, 65535 * 8) as u32
+}
+
+/// Device ordinal of a CUDA tensor's data.
+pub fn ordinal(d: &TensorData) -> Result<usize> {
+    match d.storage.device() {
+        Device::Cuda(i) => Ok(i),
+        Device::Cpu => bail!(Runtime, "internal: a CPU tensor reached a CUDA kernel"),
+    }
+}
+
+/// Base address of the storage: kernels add the layout's offset themselves.
+fn base(d: &TensorData) -> u64 {
+    d.storage.ptr() as u64
+}
+
+/// Address of the view's first element (for outputs passed without a layout).
+fn first(d: &TensorData) -> u64 {
+    base(d) + (d.layout.offset * d.dtype.size()) as u64
+}
+
+fn go(d: &TensorData, src: Src, dtype: DType, name: &str, grid: u32, args: &[Arg]) -> Result<()> {
+    launch(ordinal(d)?, src, dtype, name, grid, BLOCK, args)
+}
+
+/// out (contiguous, fresh) = op(x) elementwise; `x` has out's shape and dtype (or, for
+/// the predicates, out is bool). Kernel `ft_<op>_<dt(x)>`.
+pub fn unary(op: &str, x: &TensorData, out: &TensorData) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_{}_{}", op, dtype_suffix(x.dtype));
+    go(out, Src::Elementwise, x.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(x)), Arg::Layout(KLayout::new(&x.layout)?), Arg::Ptr(first(out)), Arg::I64(n as i64),
+    ])
+}
+
+/// out (contiguous) = op(a, b) with a, b of one dtype, their layouts broadcast to out's
+/// shape (`la`, `lb`).
+pub fn binary(op: &str, a: &TensorData, la: &Layout, b: &TensorData, lb: &Layout, out: &TensorData) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_{}_{}", op, dtype_suffix(a.dtype));
+    go(out, Src::Elementwise, a.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(a)), Arg::Layout(KLayout::new(la)?),
+        Arg::Ptr(base(b)), Arg::Layout(KLayout::new(lb)?),
+        Arg::Ptr(first(out)), Arg::I64(n as i64),
+    ])
+}
+
+/// out = cond ? a : b (cond bool; a, b of out's dtype; layouts broadcast to out's shape).
+#[allow(clippy::too_many_arguments)]
+pub fn where_(c: &TensorData, lc: &Layout, a: &TensorData, la: &Layout, b: &TensorData, lb: &Layout, out: &TensorData) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_where_{}", dtype_suffix(out.dtype));
+    go(out, Src::Elementwise, out.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(c)), Arg::Layout(KLayout::new(lc)?),
+        Arg::Ptr(base(a)), Arg::Layout(KLayout::new(la)?),
+        Arg::Ptr(base(b)), Arg::Layout(KLayout::new(lb)?),
+        Arg::Ptr(first(out)), Arg::I64(n as i64),
+    ])
+}
+
+/// Copy `src` into `dst` (same shape, any layouts, any dtypes, both on one device).
+pub fn cast_copy(src: &TensorData, dst: &TensorData) -> Result<()> {
+    let n = dst.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    if dst.layout.is_contiguous() {
+        let name = format!("ft_cast_{}_{}", dtype_suffix(src.dtype), dtype_suffix(dst.dtype));
+        return go(dst, Src::Elementwise, src.dtype, &name, grid_for(n), &[
+            Arg::Ptr(base(src)), Arg::Layout(KLayout::new(&src.layout)?), Arg::Ptr(first(dst)), Arg::I64(n as i64),
+        ]);
+    }
+    let src = if src.dtype == dst.dtype {
+        src.clone()
+    } else {
+        // Cast into a contiguous temporary, then scatter it into dst's layout.
+        let tmp = TensorData {
+            storage: crate::storage::Storage::uninit(dst.storage.device(), n * dst.dtype.size())?,
+            layout: Layout::contiguous(&dst.layout.shape),
+            dtype: dst.dtype,
+        };
+        cast_copy(src, &tmp)?;
+        tmp
+    };
+    let name = format!("ft_copy_{}", dtype_suffix(dst.dtype));
+    go(dst, Src::Elementwise, dst.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(&src)), Arg::Layout(KLayout::new(&src.layout)?),
+        Arg::Ptr(base(dst)), Arg::Layout(KLayout::new(&dst.layout)?), Arg::I64(n as i64),
+    ])
+}
+
+/// A scalar as the by-value kernel argument of `dtype` (f16/bf16 as their bits).
+fn scalar_arg(v: Scalar, dtype: DType) -> Arg {
+    dispatch!(dtype, T => {
+        let x: T = v.to_elem();
+        match dtype {
+            DType::Bool | DType::U8 | DType::I8 => {
+                // SAFETY: T is one byte wide for these dtypes.
+                Arg::U8(unsafe { std::mem::transmute_copy::<T, u8>(&x) })
+            }
+            DType::I16 | DType::F16 | DType::BF16 => {
+                // SAFETY: T is two bytes wide for these dtypes.
+                Arg::U16(unsafe { std::mem::transmute_copy::<T, u16>(&x) })
+            }
+            DType::I32 => Arg::I32(v.to_elem::<i32>()),
+            DType::I64 => Arg::I64(v.to_elem::<i64>()),
+            DType::F32 => Arg::F32(v.to_elem::<f32>()),
+            DType::F64 => Arg::F64(v.to_elem::<f64>()),
+        }
+    })
+}
+
+/// Set every element of `dst` (any layout) to `v`.
+pub fn fill(dst: &TensorData, v: Scalar) -> Result<()> {
+    let n = dst.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_fill_{}", dtype_suffix(dst.dtype));
+    go(dst, Src::Elementwise, dst.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(dst)), Arg::Layout(KLayout::new(&dst.layout)?), scalar_arg(v, dst.dtype), Arg::I64(n as i64),
+    ])
+}
+
+/// `x` with the dims in `dims` moved last (in order), as the reduction kernels read it:
+/// row r, element j is linear index r * inner + j. Returns (layout, outer, inner).
+fn rows_layout(x: &Layout, dims: &[usize]) -> (Layout, usize, usize) {
+    let keep: Vec<usize> = (0..x.ndim()).filter(|d| !dims.contains(d)).collect();
+    let perm: Vec<usize> = keep.iter().copied().chain(dims.iter().copied()).collect();
+    let inner: usize = dims.iter().map(|&d| x.shape[d]).product();
+    let outer: usize = keep.iter().map(|&d| x.shape[d]).product();
+    (x.permute(&perm), outer, inner)
+}
+
+/// Reduce `x` over `dims` into `out` (contiguous, `outer` elements in kept-dims order).
+/// `op`: sum prod max min argmax argmin mean var std; `correction` for var/std.
+pub fn reduce(op: &str, x: &TensorData, dims: &[usize], out: &TensorData, correction: f64) -> Result<()> {
+    let (l, outer, inner) = rows_layout(&x.layout, dims);
+    if outer == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_{}_{}", op, dtype_suffix(x.dtype));
+    let grid = if inner <= 512 { outer.div_ceil(8) } else { outer }.clamp(1, 65535) as u32;
+    let mut args = vec![
+        Arg::Ptr(base(x)), Arg::Layout(KLayout::new(&l)?), Arg::Ptr(first(out)), Arg::I64(outer as i64), Arg::I64(inner as i64),
+    ];
+    if op == "var" || op == "std" {
+        args.push(Arg::F64(correction));
+    }
+    go(out, Src::Reduce, x.dtype, &name, grid, &args)
+}
+
+/// Row-wise ops along `dim` (cumsum, cumprod, softmax, log_softmax): out is contiguous
+/// [outer, inner] with `dim` moved last; the caller permutes it back.
+pub fn along_dim(op: &str, x: &TensorData, dim: usize, out: &TensorData) -> Result<()> {
+    let (l, outer, inner) = rows_layout(&x.layout, &[dim]);
+    if outer == 0 || inner == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_{}_{}", op, dtype_suffix(x.dtype));
+    let warp_rows = op.ends_with("softmax") && inner <= 512;
+    let grid = if warp_rows { outer.div_ceil(8) } else { outer }.clamp(1, 65535) as u32;
+    go(out, Src::Reduce, x.dtype, &name, grid, &[
+        Arg::Ptr(base(x)), Arg::Layout(KLayout::new(&l)?), Arg::Ptr(first(out)), Arg::I64(outer as i64), Arg::I64(inner as i64),
+    ])
+}
+
+/// out (contiguous, x's shape with `shape[dim] = nidx`) = x.index_select(dim, idx);
+/// `idx` is a contiguous i64 device tensor whose values the caller has bounds-checked.
+pub fn index_select(x: &TensorData, dim: usize, idx: &TensorData, out: &TensorData) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_index_select_{}", dtype_suffix(x.dtype));
+    go(out, Src::Index, x.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(x)), Arg::Layout(KLayout::raw(&x.layout)?), Arg::Ptr(first(idx)), Arg::I64(idx.layout.numel() as i64),
+        Arg::Ptr(first(out)), Arg::I64(n as i64), Arg::I32(dim as i32),
+    ])
+}
+
+/// out (contiguous, idx's shape) = x.gather(dim, idx); idx values bounds-checked by the caller.
+pub fn gather(x: &TensorData, dim: usize, idx: &TensorData, out: &TensorData) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_gather_{}", dtype_suffix(x.dtype));
+    go(out, Src::Index, x.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(x)), Arg::Layout(KLayout::raw(&x.layout)?), Arg::Ptr(base(idx)), Arg::Layout(KLayout::raw(&idx.layout)?),
+        Arg::Ptr(first(out)), Arg::I64(n as i64), Arg::I32(dim as i32),
+    ])
+}
+
+/// out[...] = src / += src at idx along `dim` (`add`: scatter_add), in place.
+pub fn scatter(out: &TensorData, dim: usize, idx: &TensorData, src: &TensorData, add: bool) -> Result<()> {
+    let n = idx.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_{}_{}", if add { "scatter_add" } else { "scatter" }, dtype_suffix(out.dtype));
+    go(out, Src::Index, out.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(out)), Arg::Layout(KLayout::raw(&out.layout)?), Arg::Ptr(base(idx)), Arg::Layout(KLayout::raw(&idx.layout)?),
+        Arg::Ptr(base(src)), Arg::Layout(KLayout::raw(&src.layout)?), Arg::I64(n as i64), Arg::I32(dim as i32),
+    ])
+}
+
+/// out[mask] = v in place (mask broadcast to out's shape as `lmask`).
+pub fn masked_fill(out: &TensorData, mask: &TensorData, lmask: &Layout, v: Scalar) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_masked_fill_{}", dtype_suffix(out.dtype));
+    go(out, Src::Index, out.dtype, &name, grid_for(n), &[
+        Arg::Ptr(base(out)), Arg::Layout(KLayout::new(&out.layout)?), Arg::Ptr(base(mask)), Arg::Layout(KLayout::new(lmask)?),
+        scalar_arg(v, out.dtype), Arg::I64(n as i64),
+    ])
+}
+
+impl KLayout {
+    /// The layout as it is, without merging dims: for the index kernels, whose `dim`
+    /// argument names a dim of the tensor.
+    pub fn raw(l: &Layout) -> Result<KLayout> {
+        if l.ndim() > 8 {
+            bail!(NotImplemented, "CUDA index kernels take at most 8 dims, got shape {}", crate::shape::fmt_shape(&l.shape));
+        }
+        let mut k = KLayout { ndim: l.ndim() as i32, shape: [1; 8], strides: [0; 8], offset: l.offset as i64 };
+        for i in 0..l.ndim() {
+            k.shape[i] = l.shape[i] as i64;
+            k.strides[i] = l.strides[i] as i64;
+        }
+        Ok(k)
+    }
+}
+
+// ---- host <-> device -------------------------------------------------------------
+
+/// Copy between devices: `src` and `dst` have the same shape; dtypes may differ.
+/// Device-side work (casts, strided scatter) happens on the CUDA side, the host side uses
+/// the CPU kernels; the bytes cross once, contiguous.
+pub fn copy_across(src: &TensorData, dst: &TensorData) -> Result<()> {
+    let n = dst.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let contiguous = |dev: Device, dtype: DType| -> Result<TensorData> {
+        Ok(TensorData { storage: crate::storage::Storage::uninit(dev, n * dtype.size())?, layout: Layout::contiguous(&dst.layout.shape), dtype })
+    };
+    match (src.storage.device(), dst.storage.device()) {
+        (Device::Cpu, Device::Cuda(i)) => {
+            // Host: contiguous copy in dst's dtype; then one upload.
+            let host = contiguous(Device::Cpu, dst.dtype)?;
+            crate::cpu::cast_copy_data(src, &host);
+            if dst.layout.is_contiguous() {
+                // SAFETY: host holds n elements; dst's contiguous view holds n elements.
+                unsafe { super::htod(i, first(dst), host.storage.ptr(), n * dst.dtype.size()) }
+            } else {
+                let dev = contiguous(dst.storage.device(), dst.dtype)?;
+                // SAFETY: as above, into the fresh contiguous device buffer.
+                unsafe { super::htod(i, first(&dev), host.storage.ptr(), n * dst.dtype.size())? };
+                cast_copy(&dev, dst)
+            }
+        }
+        (Device::Cuda(i), Device::Cpu) => {
+            let dev = if src.layout.is_contiguous() && src.dtype == dst.dtype {
+                src.clone()
+            } else {
+                let t = contiguous(src.storage.device(), dst.dtype)?;
+                cast_copy(src, &t)?;
+                t
+            };
+            if dst.layout.is_contiguous() {
+                // SAFETY: dst's contiguous view holds n elements; dev holds n on the device.
+                unsafe { super::dtoh(i, dst.storage.ptr().add(dst.layout.offset * dst.dtype.size()), first(&dev), n * dst.dtype.size()) }
+            } else {
+                let host = contiguous(Device::Cpu, dst.dtype)?;
+                // SAFETY: host holds n elements.
+                unsafe { super::dtoh(i, host.storage.ptr(), first(&dev), n * dst.dtype.size())? };
+                crate::cpu::cast_copy_data(&host, dst);
+                Ok(())
+            }
+        }
+        (Device::Cuda(a), Device::Cuda(b)) if a != b => {
+            // Through the host: peer copies need peer access set up; rare enough.
+            let host = contiguous(Device::Cpu, dst.dtype)?;
+            copy_across(src, &host)?;
+            copy_across(&host, dst)
+        }
+        _ => bail!(Runtime, "internal: copy_across between {} and {}", src.storage.device(), dst.storage.device()),
+    }
+}

@@ -1,0 +1,247 @@
+"""The same tests on every device: `device` is "cpu" and "cuda" (the cuda half skips
+where no CUDA device exists; `scripts/test.sh` also runs this file against the mock CUDA
+driver of tests/cuda_mock, which executes the real kernels on the CPU).
+
+Every result is checked against NumPy in float64 (or exact integer arithmetic), so the
+CPU and CUDA paths are held to the same independent reference.
+"""
+import numpy as np
+import pytest
+
+import ferrotorch as torch
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    return request.param
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def to(dev, a, requires_grad=False):
+    t = torch.tensor(a, device=dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def close(t, ref, tol=1e-5):
+    assert t.device.type in ("cpu", "cuda")
+    got = t.detach().cpu().numpy().astype(np.float64)
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
+
+
+# ---- placement and transfers ------------------------------------------------------
+
+
+def test_creation_and_round_trip(device):
+    a = rng().standard_normal((3, 4)).astype(np.float32)
+    t = to(device, a)
+    assert t.device.type == device and t.is_cuda == (device == "cuda")
+    np.testing.assert_array_equal(t.cpu().numpy(), a)
+    z = torch.zeros(2, 3, device=device)
+    o = torch.ones(2, 3, dtype=torch.int64, device=device)
+    f = torch.full((2, 2), 7.5, device=device)
+    assert z.device.type == device and o.device.type == device
+    np.testing.assert_array_equal(z.cpu().numpy(), np.zeros((2, 3), np.float32))
+    np.testing.assert_array_equal(o.cpu().numpy(), np.ones((2, 3), np.int64))
+    np.testing.assert_array_equal(f.cpu().numpy(), np.full((2, 2), 7.5, np.float32))
+    ar = torch.arange(0, 10, 3, device=device)
+    assert ar.tolist() == [0, 3, 6, 9]
+    assert torch.eye(3, device=device).sum().item() == 3.0
+
+
+def test_to_with_dtype_and_back(device):
+    a = np.array([[1.5, -2.25], [3.0, 4.75]], np.float64)
+    t = torch.tensor(a).to(device)
+    u = t.to(torch.float32).to(torch.int32)
+    assert u.dtype == torch.int32 and u.device.type == device
+    assert u.tolist() == [[1, -2], [3, 4]]
+    back = t.t().contiguous().cpu()
+    np.testing.assert_array_equal(back.numpy(), a.T)
+
+
+def test_noncontiguous_copy_to_device(device):
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    src = torch.tensor(a).permute(2, 0, 1)[:, :, ::2]  # strided CPU view
+    t = src.to(device)
+    np.testing.assert_array_equal(t.cpu().numpy(), a.transpose(2, 0, 1)[:, :, ::2])
+    dst = torch.zeros(4, 2, 2, device=device)
+    dst.copy_(src)
+    np.testing.assert_array_equal(dst.cpu().numpy(), a.transpose(2, 0, 1)[:, :, ::2])
+
+
+def test_item_and_print(device):
+    t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    assert t[1, 0].item() == 3.0
+    s = repr(t)
+    assert "3." in s
+    assert ("device='cuda:0'" in s) == (device == "cuda")
+
+
+# ---- elementwise --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op,ref", [
+    ("exp", np.exp), ("sin", np.sin), ("tanh", np.tanh), ("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
+    ("abs", np.abs), ("neg", np.negative), ("relu", lambda x: np.maximum(x, 0)), ("floor", np.floor),
+])
+def test_unary_on_strided_input(device, op, ref):
+    a = rng(1).standard_normal((5, 6))
+    t = to(device, a.astype(np.float32)).t()[::2]
+    close(getattr(t, op)(), ref(a.astype(np.float32).astype(np.float64).T[::2]), tol=1e-5)
+
+
+@pytest.mark.parametrize("op,ref", [
+    ("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("div", np.divide),
+    ("maximum", np.maximum), ("atan2", np.arctan2),
+])
+def test_binary_broadcasting(device, op, ref):
+    a = rng(2).standard_normal((4, 1, 3)).astype(np.float32)
+    b = rng(3).standard_normal((5, 1)).astype(np.float32) + 3.0
+    close(getattr(torch, op)(to(device, a), to(device, b)), ref(a.astype(np.float64), b.astype(np.float64)), tol=1e-5)
+
+
+def test_scalars_promotion_and_comparisons(device):
+    x = torch.tensor([1, 2, 3, 4], device=device)
+    y = x * 2.5  # int tensor * Python float -> float32
+    assert y.dtype == torch.float32 and y.device.type == device
+    assert y.tolist() == [2.5, 5.0, 7.5, 10.0]
+    assert (x > 2).tolist() == [False, False, True, True]
+    assert (x // 3).tolist() == [0, 0, 1, 1]
+    z = x + torch.tensor(10)  # a 0-d CPU tensor joins tensors of any device
+    assert z.device.type == device and z.tolist() == [11, 12, 13, 14]
+
+
+def test_where_and_inplace(device):
+    a = rng(4).standard_normal((3, 4)).astype(np.float32)
+    t = to(device, a)
+    w = torch.where(t > 0, t, torch.zeros_like(t))
+    close(w, np.where(a > 0, a, 0).astype(np.float64))
+    t.mul_(2).add_(1)
+    close(t, a.astype(np.float64) * 2 + 1)
+
+
+# ---- reductions and row ops ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("dims", [None, 0, 1, (0, 2)])
+def test_sum_mean(device, dims):
+    a = rng(5).standard_normal((3, 700, 2)).astype(np.float32)  # long rows use the block path
+    t = to(device, a)
+    if dims is None:
+        close(t.sum(), a.astype(np.float64).sum(), tol=1e-4)
+        close(t.mean(), a.astype(np.float64).mean(), tol=1e-5)
+    else:
+        close(t.sum(dims), a.astype(np.float64).sum(axis=dims), tol=1e-4)
+        close(t.mean(dims, keepdim=True), a.astype(np.float64).mean(axis=dims, keepdims=True), tol=1e-5)
+
+
+def test_max_argmax_var_int_sum(device):
+    a = rng(6).standard_normal((4, 9)).astype(np.float32)
+    t = to(device, a)
+    v, i = t.max(1)
+    np.testing.assert_array_equal(i.cpu().numpy(), a.argmax(1))
+    close(v, a.max(1).astype(np.float64))
+    assert t.argmin().item() == int(a.argmin())
+    close(t.var(1), a.astype(np.float64).var(1, ddof=1), tol=1e-5)
+    close(t.std(0, unbiased=False), a.astype(np.float64).std(0), tol=1e-5)
+    it = torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.int32, device=device)
+    s = it.sum(0)
+    assert s.dtype == torch.int64 and s.tolist() == [5, 7, 9]
+    assert bool((t > -10).all()) and not bool((t > 10).any())
+
+
+def test_softmax_and_cumsum(device):
+    a = rng(7).standard_normal((3, 5)).astype(np.float32)
+    t = to(device, a)
+    e = np.exp(a.astype(np.float64) - a.max(0, keepdims=True))
+    close(t.softmax(0), e / e.sum(0, keepdims=True))
+    close(torch.log_softmax(t, dim=1), a - a.max(1, keepdims=True) - np.log(np.exp(a - a.max(1, keepdims=True)).sum(1, keepdims=True)), tol=1e-5)
+    close(t.cumsum(1), np.cumsum(a.astype(np.float64), 1), tol=1e-5)
+
+
+# ---- matmul -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_mm_transposed_operands(device, ta, tb):
+    a = rng(8).standard_normal((5, 7)).astype(np.float32)
+    b = rng(9).standard_normal((7, 3)).astype(np.float32)
+    A = to(device, a.T.copy()).t() if ta else to(device, a)
+    B = to(device, b.T.copy()).t() if tb else to(device, b)
+    close(A @ B, a.astype(np.float64) @ b.astype(np.float64), tol=1e-4)
+
+
+def test_bmm_and_broadcast_matmul(device):
+    a = rng(10).standard_normal((2, 4, 3))
+    b = rng(11).standard_normal((3, 5))
+    close(to(device, a) @ to(device, b), a @ b, tol=1e-10)  # float64
+    c = rng(12).standard_normal((2, 3, 6))
+    close(torch.bmm(to(device, a), to(device, c)), a @ c, tol=1e-10)
+
+
+# ---- autograd -----------------------------------------------------------------------
+
+
+def test_mlp_gradients_match_numpy(device):
+    r = rng(13)
+    x = r.standard_normal((6, 4))
+    w1 = r.standard_normal((4, 5))
+    w2 = r.standard_normal((5, 3))
+    tgt = np.array([0, 2, 1, 1, 0, 2])
+    X, W1, W2 = to(device, x), to(device, w1, True), to(device, w2, True)
+    h = (X @ W1).relu()
+    loss = torch.nn.functional.cross_entropy(h @ W2, torch.tensor(tgt, device=device))
+    loss.backward()
+    # NumPy float64 reference of the same forward and backward.
+    hp = x @ w1
+    hr = np.maximum(hp, 0)
+    z = hr @ w2
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    ref_loss = -np.log(p[np.arange(6), tgt]).mean()
+    dz = p.copy()
+    dz[np.arange(6), tgt] -= 1
+    dz /= 6
+    dw2 = hr.T @ dz
+    dh = dz @ w2.T * (hp > 0)
+    dw1 = x.T @ dh
+    close(loss, ref_loss, tol=1e-10)
+    assert W1.grad.device.type == device
+    close(W1.grad, dw1, tol=1e-10)
+    close(W2.grad, dw2, tol=1e-10)
+
+
+def test_gradient_flows_across_devices(device):
+    x = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    y = (x.to(device) * 3).sum()
+    y.backward()
+    assert x.grad.device.type == "cpu"
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+# ---- errors -------------------------------------------------------------------------
+
+
+def test_cuda_errors_without_moving_data(device):
+    if device == "cpu":
+        if torch.cuda.is_available():
+            pytest.skip("checks the no-device behaviour")
+        with pytest.raises(RuntimeError):
+            torch.zeros(2, device="cuda")
+        with pytest.raises(RuntimeError):
+            torch.ones(2).cuda()
+        return
+    a = torch.ones(3, device="cuda")
+    b = torch.ones(3)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        a + b
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        a.numpy()
+    assert a.tolist() == [1.0, 1.0, 1.0] and b.tolist() == [1.0, 1.0, 1.0]
+    assert torch.cuda.memory_allocated() > 0
