@@ -54,9 +54,21 @@ def np_index(idx):
     return tuple(step1), tuple(step2)
 
 
+def _expand_ellipsis(s2, ndim):
+    """s2 with its Ellipsis written out as slices: NumPy treats advanced indices around an
+    Ellipsis as separated even when it covers no dim, PyTorch (the spec) as adjacent."""
+    ks = [i for i, x in enumerate(s2) if x is Ellipsis]  # identity: `in` would compare arrays
+    if not ks:
+        return s2
+    used = sum(_consumes(x) for x in s2 if x is not Ellipsis)
+    k = ks[0]
+    return s2[:k] + (slice(None),) * (ndim - used) + s2[k + 1:]
+
+
 def ref_get(a, idx):
     s1, s2 = np_index(idx)
-    return a[s1][s2]
+    v = a[s1]
+    return v[_expand_ellipsis(s2, np.ndim(v))]
 
 
 def ref_set(a, idx, v):
@@ -66,7 +78,7 @@ def ref_set(a, idx, v):
     if view.ndim == 0:
         out[s1] = v
     else:
-        view[s2] = v
+        view[_expand_ellipsis(s2, view.ndim)] = v
     return out
 
 

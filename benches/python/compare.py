@@ -19,7 +19,9 @@ import timeit
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and few rounds (smoke run)")
-    ap.add_argument("--device", default="cpu", choices=["cpu"], help="only cpu for now")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="where ferrotorch and torch run the workloads (numpy stays on the CPU; "
+                         "CUDA timings synchronize after every call)")
     ap.add_argument("--repeat", type=int, default=None, help="rounds per measurement (best is kept)")
     ap.add_argument("--threads", type=int, default=None,
                     help="worker threads for every library (sets OMP/OpenBLAS/MKL/RAYON_NUM_THREADS "
@@ -102,6 +104,23 @@ class Workload:
         return self
 
 
+def dev_sync(lib):
+    """The library's device synchronisation for the chosen device (None on the CPU)."""
+    return lib.cuda.synchronize if ARGS.device == "cuda" else None
+
+
+def synced(lib, fn):
+    """fn, then wait for the device: a CUDA call only queues work."""
+    sync = dev_sync(lib)
+    if sync is None:
+        return fn
+
+    def run():
+        fn()
+        sync()
+    return run
+
+
 def small_graph_step(x):
     def step():
         x.grad = None
@@ -113,14 +132,14 @@ def small_graph_step(x):
 def mlp_fwd_bwd(lib, xs, ys):
     """2-layer MLP forward + backward (no optimizer)."""
     lib.manual_seed(0)
-    model = lib.nn.Sequential(lib.nn.Linear(784, 512), lib.nn.ReLU(), lib.nn.Linear(512, 10))
-    x, y = lib.from_numpy(xs), lib.from_numpy(ys)
+    model = lib.nn.Sequential(lib.nn.Linear(784, 512), lib.nn.ReLU(), lib.nn.Linear(512, 10)).to(ARGS.device)
+    x, y = lib.from_numpy(xs).to(ARGS.device), lib.from_numpy(ys).to(ARGS.device)
     loss_fn = lib.nn.CrossEntropyLoss()
 
     def step():
         model.zero_grad()
         loss_fn(model(x), y).backward()
-    return step
+    return synced(lib, step)
 
 
 def mlp_train_step(lib, xs, ys):
@@ -128,15 +147,16 @@ def mlp_train_step(lib, xs, ys):
     lib.manual_seed(0)
     nn = lib.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    model.to(ARGS.device)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    x, y = lib.from_numpy(xs), lib.from_numpy(ys)
+    x, y = lib.from_numpy(xs).to(ARGS.device), lib.from_numpy(ys).to(ARGS.device)
     loss_fn = nn.CrossEntropyLoss()
 
     def step():
         opt.zero_grad()
         loss_fn(model(x), y).backward()
         opt.step()
-    return step
+    return synced(lib, step)
 
 
 def loader_epoch(lib, xs, ys):
@@ -155,7 +175,8 @@ def build_workloads(q):
     rng = np.random.default_rng(0)
     f32 = lambda *shape: rng.standard_normal(shape, dtype=np.float32)
     libs = {"ferrotorch": ft, "torch": torch}
-    tensor = {name: (lambda lib: (lambda arr: lib.from_numpy(arr)))(lib) for name, lib in libs.items() if lib}
+    dev = ARGS.device
+    tensor = {name: (lambda lib: (lambda arr: lib.from_numpy(arr).to(dev)))(lib) for name, lib in libs.items() if lib}
     W = []
 
     # 1-element a + b: Python overhead of one op.
@@ -163,7 +184,10 @@ def build_workloads(q):
     one_a, one_b = np.ones(1, np.float32), np.ones(1, np.float32)
     w.on("numpy", lambda: ("a + b", {"a": one_a, "b": one_b}))
     for name in tensor:
-        w.on(name, (lambda lib: lambda: ("a + b", {"a": lib.ones(1), "b": lib.ones(1)}))(libs[name]))
+        # On CUDA the statement waits for the device too (`s` is its synchronize).
+        w.on(name, (lambda lib: lambda: ("a + b" if dev == "cpu" else "a + b; s()",
+                                         {"a": lib.ones(1, device=dev), "b": lib.ones(1, device=dev),
+                                          "s": dev_sync(lib)}))(libs[name]))
     W.append(w)
 
     # f32 matmul.
@@ -173,7 +197,7 @@ def build_workloads(q):
         w.on("numpy", (lambda a, b: lambda: (lambda: a @ b))(a, b))
         for name, mk in tensor.items():
             # a and b are bound now: the elementwise cases below rebind those names.
-            w.on(name, (lambda mk, a, b: lambda: (lambda x, y: lambda: x @ y)(mk(a), mk(b)))(mk, a, b))
+            w.on(name, (lambda mk, a, b, lib: lambda: (lambda x, y: synced(lib, lambda: x @ y))(mk(a), mk(b)))(mk, a, b, libs[name]))
         W.append(w)
 
     # 16M elementwise with a fresh output, and a full reduction.
@@ -189,7 +213,7 @@ def build_workloads(q):
         w = Workload(title, goal=goal)
         w.on("numpy", (lambda nfn: lambda: (lambda: nfn(a, b)))(nfn))
         for name, mk in tensor.items():
-            w.on(name, (lambda mk, tfn: lambda: (lambda x, y: lambda: tfn(x, y))(mk(a), mk(b)))(mk, tfn))
+            w.on(name, (lambda mk, tfn, lib: lambda: (lambda x, y: synced(lib, lambda: tfn(x, y)))(mk(a), mk(b)))(mk, tfn, libs[name]))
         W.append(w)
 
     # Transposed copy.
@@ -198,7 +222,7 @@ def build_workloads(q):
     w = Workload(f"transposed copy {n}x{n}")
     w.on("numpy", lambda: (lambda: np.ascontiguousarray(x.T)))
     for name, mk in tensor.items():
-        w.on(name, (lambda mk: lambda: (lambda t: lambda: t.t().contiguous())(mk(x)))(mk))
+        w.on(name, (lambda mk, lib: lambda: (lambda t: synced(lib, lambda: t.t().contiguous()))(mk(x)))(mk, libs[name]))
     W.append(w)
 
     # Training workloads (issues 3 and 4): each library's own nn / optim / DataLoader.
@@ -216,14 +240,15 @@ def build_workloads(q):
     lx, ly = f32(rows_n, 784), rng.integers(0, 10, rows_n)
     w = Workload(f"DataLoader epoch ({rows_n // 1000}k rows, b128, shuffle)", goal=(1.0, "<= 1.0x torch time"))
     for name in tensor:
-        w.on(name, (lambda lib: lambda: loader_epoch(lib, lx, ly))(libs[name]))
+        if dev == "cpu":  # host-side work: not a device workload
+            w.on(name, (lambda lib: lambda: loader_epoch(lib, lx, ly))(libs[name]))
     W.append(w)
 
     # Small graph forward + backward (no NumPy equivalent).
     w = Workload("small graph fwd+bwd (4 ops, 16)", goal=(0.3, "<= 0.3x torch"))
     for name in tensor:
         lib = libs[name]
-        w.on(name, (lambda lib: lambda: small_graph_step(lib.randn(16, requires_grad=True)))(lib))
+        w.on(name, (lambda lib: lambda: synced(lib, small_graph_step(lib.randn(16, requires_grad=True, device=dev))))(lib))
     W.append(w)
     return W
 
@@ -238,6 +263,12 @@ def main():
         q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000,
              "mlp_batch": 256, "loader_rows": 20_000}
     repeat = args.repeat or q["repeat"]
+    if args.device == "cuda":
+        if not ft.cuda.is_available():
+            sys.exit("compare.py --device cuda: ferrotorch finds no CUDA device on this machine")
+        if torch is not None and not torch.cuda.is_available():
+            print("torch has no CUDA device here: its column is left out")
+            globals()["torch"] = None
 
     same = torch is not None and ft is torch
     print(f"python {platform.python_version()} | {os.cpu_count()} CPUs | numpy {np.__version__} | "

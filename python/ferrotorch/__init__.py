@@ -198,6 +198,7 @@ BoolTensor = _legacy("BoolTensor", bool)
 
 from . import autograd  # noqa: E402
 from . import cuda  # noqa: E402
+from . import backends  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from ._utils import typename  # noqa: E402
 from . import nn, optim, utils  # noqa: E402

@@ -99,6 +99,10 @@ std::set<Handle*>& handles() {
   return *h;
 }
 
+int bad_handle(const char* fn, void* h) {
+  return fail(CUBLAS_STATUS_NOT_INITIALIZED, fn, "invalid handle %p (cublasCreate_v2?)", h);
+}
+
 Handle* get_handle(void* h) {
   std::lock_guard<std::mutex> g(g_mu);
   return handles().count((Handle*)h) ? (Handle*)h : nullptr;
@@ -241,7 +245,7 @@ struct GemmArgs {
 
 int gemm(const char* fn, void* hptr, const GemmArgs& g) {
   Handle* h = get_handle(hptr);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, fn, "invalid handle %p (cublasCreate_v2?)", hptr);
+  if (!h) return bad_handle(fn, hptr);
   if (g.transa < 0 || g.transa > 2 || g.transb < 0 || g.transb > 2)
     return fail(CUBLAS_STATUS_INVALID_VALUE, fn, "bad transa/transb %d/%d", g.transa, g.transb);
   if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0)
@@ -362,14 +366,14 @@ FT_API int cublasDestroy_v2(void* handle) {
 
 FT_API int cublasSetStream_v2(void* handle, void* stream) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasSetStream_v2", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasSetStream_v2", handle);
   h->stream = stream;
   return CUBLAS_STATUS_SUCCESS;
 }
 
 FT_API int cublasGetStream_v2(void* handle, void** stream) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasGetStream_v2", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasGetStream_v2", handle);
   if (!stream) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasGetStream_v2", "null pointer");
   *stream = h->stream;
   return CUBLAS_STATUS_SUCCESS;
@@ -377,16 +381,17 @@ FT_API int cublasGetStream_v2(void* handle, void** stream) {
 
 FT_API int cublasSetMathMode(void* handle, int mode) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasSetMathMode", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasSetMathMode", handle);
   const int base = mode & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION;
-  if (base < 0 || base > 3) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasSetMathMode", "bad mode %d", mode);
+  if (base < 0 || base > 3)
+    return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasSetMathMode", "bad mode %d", mode);
   h->math_mode = mode;
   return CUBLAS_STATUS_SUCCESS;
 }
 
 FT_API int cublasGetMathMode(void* handle, int* mode) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasGetMathMode", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasGetMathMode", handle);
   if (!mode) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasGetMathMode", "null pointer");
   *mode = h->math_mode;
   return CUBLAS_STATUS_SUCCESS;
@@ -394,7 +399,7 @@ FT_API int cublasGetMathMode(void* handle, int* mode) {
 
 FT_API int cublasSetPointerMode_v2(void* handle, int mode) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasSetPointerMode_v2", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasSetPointerMode_v2", handle);
   if (mode != CUBLAS_POINTER_MODE_HOST && mode != CUBLAS_POINTER_MODE_DEVICE)
     return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasSetPointerMode_v2", "bad mode %d", mode);
   h->pointer_mode = mode;
@@ -403,7 +408,7 @@ FT_API int cublasSetPointerMode_v2(void* handle, int mode) {
 
 FT_API int cublasGetPointerMode_v2(void* handle, int* mode) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasGetPointerMode_v2", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasGetPointerMode_v2", handle);
   if (!mode) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasGetPointerMode_v2", "null pointer");
   *mode = h->pointer_mode;
   return CUBLAS_STATUS_SUCCESS;
@@ -411,7 +416,7 @@ FT_API int cublasGetPointerMode_v2(void* handle, int* mode) {
 
 FT_API int cublasSetWorkspace_v2(void* handle, void* ws, size_t bytes) {
   Handle* h = get_handle(handle);
-  if (!h) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasSetWorkspace_v2", "invalid handle %p", handle);
+  if (!h) return bad_handle("cublasSetWorkspace_v2", handle);
   h->workspace = ws;
   h->workspace_bytes = bytes;
   return CUBLAS_STATUS_SUCCESS;

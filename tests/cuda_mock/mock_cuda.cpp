@@ -7,8 +7,10 @@
 // code and printing one "[mock_cuda] ..." line to stderr):
 //  * cuInit first (CUDA_ERROR_NOT_INITIALIZED), a current, live context for memory, module
 //    and launch calls (CUDA_ERROR_INVALID_CONTEXT: the per-thread binding real CUDA needs);
-//  * every memcpy/memset range lies inside one live allocation (CUDA_ERROR_INVALID_VALUE);
-//  * cuModuleGetFunction: the PTX text declares `.entry <name>` and the kernel exists
+//  * every memcpy/memset range lies inside one live allocation, and the host side of
+//    HtoD/DtoH is not device memory (CUDA_ERROR_INVALID_VALUE);
+//  * cuModuleLoadData: PTX text (.version/.target) for at most sm_90;
+//    cuModuleGetFunction: the PTX text declares `.entry <name>` and the kernel exists
 //    (CUDA_ERROR_NOT_FOUND);
 //  * cuLaunchKernel: 1-D launch, 1 <= block <= 1024, no `extra`; every pointer parameter is
 //    null or inside a live allocation of the launching device (CUDA_ERROR_ILLEGAL_ADDRESS) and
@@ -16,11 +18,13 @@
 //    around every allocation are verified, so a kernel writing out of bounds is reported as
 //    CUDA_ERROR_ILLEGAL_ADDRESS.
 // Fresh allocations are filled with 0xFF bytes (NaN for floats, -1 for ints): real device
-// memory is not zeroed either. Kernels run synchronously, one launch at a time.
+// memory is not zeroed either. Releasing a primary context's last reference frees its memory
+// and modules. Kernels run synchronously, one launch at a time (see "kernel runners").
 //
 // Environment: FT_MOCK_CUDA_DEVICES (0..4, default 1; 0 makes cuInit fail with
 // CUDA_ERROR_NO_DEVICE like a driver without a GPU), FT_MOCK_CUDA_TRACE=1 (one stderr line per
-// launch).
+// launch), FT_MOCK_CUDA_EXEC=emu (every launch through ft_emu::run, one std::thread per CUDA
+// thread: slow, for cross-checking the faster default runners).
 //
 // This file has two parts. The first (kernel registry interface) is also included by the
 // registry translation units that build_mock.py generates, with FT_MOCK_REGISTRY_ONLY defined:
@@ -76,12 +80,24 @@ template <class... A> struct Invoke<void (*)(A...)> {
    ::ft_mock::Invoke<decltype(&k)>::size}
 
 // One table per generated registry TU; build_mock.py generates ft_mock_all_tables().
+// `sync_free`: no kernel of the file can reach a barrier or warp shuffle (build_mock.py knows
+// from the compiled object: the TU's sync hooks below are never referenced), so its launches
+// may run the CUDA threads one after another on the calling thread.
 struct FtMockTable {
   const ft_mock::KernelEntry* entries;
   size_t count;
   const char* file;
+  int sync_free;
 };
 const FtMockTable* ft_mock_all_tables(size_t* ntables);
+
+namespace ft_mock {
+// Called by every __syncthreads / __syncwarp / __shfl_*_sync in the kernel files (the registry
+// TUs wrap them with macros). Throws when the launch runs sequentially: that would mean the
+// sync-free classification is wrong, which must fail loudly (CUDA_ERROR_LAUNCH_FAILED), not
+// deadlock.
+void on_sync(const char* what);
+}  // namespace ft_mock
 
 #endif  // FT_MOCK_REGISTRY_H
 
@@ -89,14 +105,19 @@ const FtMockTable* ft_mock_all_tables(size_t* ntables);
 #ifndef FT_MOCK_REGISTRY_ONLY
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <atomic>
 #include <exception>
 #include <map>
+#include <semaphore>
+#include <stdexcept>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -150,7 +171,8 @@ const ErrInfo kErrors[] = {
     {201, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
     {209, "CUDA_ERROR_NO_BINARY_FOR_GPU", "no kernel image is available for execution on the device"},
     {218, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
-    {222, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION", "the provided PTX was compiled with an unsupported toolchain."},
+    {222, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+     "the provided PTX was compiled with an unsupported toolchain."},
     {400, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
     {500, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {700, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
@@ -166,7 +188,8 @@ const ErrInfo* find_error(int code) {
 }
 
 // Print "[mock_cuda] <fn>: <why> (<ERROR_NAME>)" and return the code.
-CUresult fail(CUresult code, const char* fn, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+CUresult fail(CUresult code, const char* fn, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 CUresult fail(CUresult code, const char* fn, const char* fmt, ...) {
   char msg[768];
   va_list ap;
@@ -188,6 +211,7 @@ constexpr unsigned char kFreshByte = 0xFF;
 constexpr int kDeviceCC = 90;  // compute capability 9.0
 
 struct Module;
+class Pool;
 
 struct Context {
   int device;
@@ -218,6 +242,11 @@ struct Stream {
   Context* ctx;
 };
 
+struct Event {
+  Context* ctx;
+  bool recorded = false;
+};
+
 struct State {
   std::mutex mu;
   bool initialized = false;
@@ -228,7 +257,11 @@ struct State {
   std::map<Module*, std::unique_ptr<Module>> modules;
   std::set<Function*> functions;
   std::map<Stream*, std::unique_ptr<Stream>> streams;
+  std::map<Event*, std::unique_ptr<Event>> events;
   std::unordered_map<std::string, const ft_mock::KernelEntry*> registry;
+  std::set<const ft_mock::KernelEntry*> sync_free;
+  bool exec_emu = false;  // FT_MOCK_CUDA_EXEC=emu
+  Pool* pool = nullptr;
   std::unordered_map<std::string, unsigned long long> launches;
   unsigned long long total_launches = 0;
   bool trace = false;
@@ -240,6 +273,87 @@ State& S() {
 }
 
 thread_local Context* t_current = nullptr;
+thread_local bool t_sequential = false;  // this thread runs a sync-free kernel sequentially
+
+// ---------------------------------------------------------------------------- kernel runners
+// Three ways to run a launch, all following cuda_emu.h's model (1-D, blocks one after another):
+//  * emu: ft_emu::run itself (one new std::thread per CUDA thread);
+//  * pool: the same, but the std::threads are kept and reused across blocks and launches
+//    (identical per-thread state: cur_block, cur_tid, threadIdx, blockIdx, barrier drop on exit);
+//  * sequential: for kernels that never synchronize (see FtMockTable::sync_free) the CUDA threads
+//    of a block run one after another on the calling thread, a valid schedule for them.
+// FT_MOCK_CUDA_EXEC=emu forces the first for every launch; default: sequential when sync-free,
+// else pool.
+class Pool {
+ public:
+  void run(dim3 grid, dim3 block, const std::function<void()>& body) {
+    const int nt = (int)block.x;
+    while ((int)workers_.size() < nt) spawn((int)workers_.size());
+    gridDim = grid;
+    blockDim = block;
+    body_ = &body;
+    for (unsigned b = 0; b < grid.x; ++b) {
+      ft_emu::Block blk(nt);
+      blk_ = &blk;
+      block_idx_ = b;
+      remaining_.store(nt);
+      for (int t = 0; t < nt; ++t) go_[t]->release();
+      finished_.acquire();
+    }
+  }
+
+ private:
+  void spawn(int t) {
+    go_.emplace_back(new std::binary_semaphore(0));
+    std::binary_semaphore* go = go_.back().get();
+    workers_.emplace_back([this, t, go] {
+      for (;;) {
+        go->acquire();
+        ft_emu::Block& blk = *blk_;
+        ft_emu::cur_block = &blk;
+        ft_emu::cur_tid = t;
+        threadIdx = dim3((unsigned)t);
+        blockIdx = dim3(block_idx_);
+        (*body_)();
+        blk.warps[t >> 5]->bar.arrive_and_drop();
+        blk.bar.arrive_and_drop();
+        if (remaining_.fetch_sub(1) == 1) finished_.release();
+      }
+    });
+    workers_.back().detach();
+  }
+
+  std::vector<std::thread> workers_;
+  std::vector<std::unique_ptr<std::binary_semaphore>> go_;
+  std::binary_semaphore finished_{0};
+  std::atomic<int> remaining_{0};
+  const std::function<void()>* body_ = nullptr;
+  ft_emu::Block* blk_ = nullptr;
+  unsigned block_idx_ = 0;
+};
+
+void run_sequential(dim3 grid, dim3 block, const std::function<void()>& body) {
+  gridDim = grid;
+  blockDim = block;
+  ft_emu::Block* saved_block = ft_emu::cur_block;
+  ft_emu::cur_block = nullptr;
+  t_sequential = true;
+  try {
+    for (unsigned b = 0; b < grid.x; ++b)
+      for (unsigned t = 0; t < block.x; ++t) {
+        ft_emu::cur_tid = (int)t;
+        threadIdx = dim3(t);
+        blockIdx = dim3(b);
+        body();
+      }
+  } catch (...) {
+    t_sequential = false;
+    ft_emu::cur_block = saved_block;
+    throw;
+  }
+  t_sequential = false;
+  ft_emu::cur_block = saved_block;
+}
 
 const std::unordered_map<std::string, const ft_mock::KernelEntry*>& registry_locked() {
   State& s = S();
@@ -247,8 +361,10 @@ const std::unordered_map<std::string, const ft_mock::KernelEntry*>& registry_loc
     size_t nt = 0;
     const FtMockTable* tables = ft_mock_all_tables(&nt);
     for (size_t t = 0; t < nt; ++t)
-      for (size_t i = 0; i < tables[t].count; ++i)
+      for (size_t i = 0; i < tables[t].count; ++i) {
         s.registry.emplace(tables[t].entries[i].name, &tables[t].entries[i]);
+        if (tables[t].sync_free) s.sync_free.insert(&tables[t].entries[i]);
+      }
   }
   return s.registry;
 }
@@ -315,6 +431,22 @@ CUresult check_range(const char* fn, const char* what, CUdeviceptr p, size_t n) 
               (unsigned long long)p, n, describe((uintptr_t)p).c_str());
 }
 
+// The host side of HtoD / DtoH must be host memory: on a GPU a device address there faults.
+CUresult check_host(const char* fn, const char* what, const void* p, size_t n) {
+  State& s = S();
+  const uintptr_t lo = (uintptr_t)p, hi = lo + n;
+  auto it = s.allocs.lower_bound(lo);
+  if (it != s.allocs.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + prev->second.bytes > lo) it = prev;
+  }
+  if (it != s.allocs.end() && it->first < hi)
+    return fail(CUDA_ERROR_INVALID_VALUE, fn,
+                "host %s [%p, +%zu) overlaps device allocation 0x%llx (a device pointer passed "
+                "as a host pointer?)", what, p, n, (unsigned long long)it->first);
+  return CUDA_SUCCESS;
+}
+
 bool valid_stream(void* st, Context* ctx) {
   uintptr_t v = (uintptr_t)st;
   if (v == 0 || v == 1 || v == 2) return true;  // null, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD
@@ -375,6 +507,11 @@ void destroy_ctx_locked(Context* c) {
     if (it->second->ctx == c) s.streams.erase(it);
     it = next;
   }
+  for (auto it = s.events.begin(); it != s.events.end();) {
+    auto next = std::next(it);
+    if (it->second->ctx == c) s.events.erase(it);
+    it = next;
+  }
 }
 
 bool is_ident_char(char c) {
@@ -429,7 +566,20 @@ FT_API CUresult cuGetErrorString(CUresult e, const char** str) {
   return info ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
+namespace {
+// fork(): hold the lock across it so the child's copy is consistent; the child has none of the
+// pool's worker threads, so it starts a new pool when it launches.
+void atfork_prepare() { S().mu.lock(); }
+void atfork_parent() { S().mu.unlock(); }
+void atfork_child() {
+  S().pool = nullptr;  // the parent's pool object is leaked on purpose
+  S().mu.unlock();
+}
+}  // namespace
+
 FT_API CUresult cuInit(unsigned int flags) {
+  static std::once_flag atfork_once;
+  std::call_once(atfork_once, [] { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); });
   State& s = S();
   std::lock_guard<std::mutex> g(s.mu);
   if (flags != 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuInit", "flags must be 0 (got %u)", flags);
@@ -447,6 +597,10 @@ FT_API CUresult cuInit(unsigned int flags) {
   }
   const char* tr = getenv("FT_MOCK_CUDA_TRACE");
   s.trace = tr && *tr && strcmp(tr, "0") != 0;
+  const char* ex = getenv("FT_MOCK_CUDA_EXEC");
+  s.exec_emu = ex && strcmp(ex, "emu") == 0;
+  if (ex && *ex && !s.exec_emu && strcmp(ex, "fast") != 0)
+    fprintf(stderr, "[mock_cuda] cuInit: ignoring FT_MOCK_CUDA_EXEC=%s (want emu or fast)\n", ex);
   if (n == 0) return fail(CUDA_ERROR_NO_DEVICE, "cuInit", "FT_MOCK_CUDA_DEVICES=0");
   s.ndevices = n;
   for (int d = 0; d < n; ++d) s.ctxs[d].device = d;
@@ -502,7 +656,8 @@ FT_API CUresult cuDeviceGetAttribute(int* v, int attrib, CUdevice d) {
   NEED_INIT("cuDeviceGetAttribute");
   NEED_DEVICE("cuDeviceGetAttribute", d);
   if (!v) return fail(CUDA_ERROR_INVALID_VALUE, "cuDeviceGetAttribute", "null pointer");
-  if (attrib <= 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuDeviceGetAttribute", "bad attribute %d", attrib);
+  if (attrib <= 0)
+    return fail(CUDA_ERROR_INVALID_VALUE, "cuDeviceGetAttribute", "bad attribute %d", attrib);
   switch (attrib) {
     case 1: *v = 1024; break;        // MAX_THREADS_PER_BLOCK
     case 2: *v = 1024; break;        // MAX_BLOCK_DIM_X
@@ -618,6 +773,94 @@ FT_API CUresult cuStreamSynchronize(void* st) {
   return CUDA_SUCCESS;
 }
 
+// Events (harmless extras, for cudarc's safe API): work is synchronous, so a recorded event
+// has always completed.
+FT_API CUresult cuEventCreate(void** ev, unsigned int flags) {
+  State& s = S();
+  std::lock_guard<std::mutex> g(s.mu);
+  if (CUresult r = need_ctx("cuEventCreate")) return r;
+  if (!ev) return fail(CUDA_ERROR_INVALID_VALUE, "cuEventCreate", "null pointer");
+  (void)flags;
+  auto e = std::make_unique<Event>();
+  e->ctx = t_current;
+  Event* raw = e.get();
+  s.events.emplace(raw, std::move(e));
+  *ev = raw;
+  return CUDA_SUCCESS;
+}
+
+namespace {
+Event* find_event(void* ev) {
+  auto it = S().events.find((Event*)ev);
+  return it == S().events.end() ? nullptr : it->second.get();
+}
+}  // namespace
+
+FT_API CUresult cuEventDestroy_v2(void* ev) {
+  State& s = S();
+  std::lock_guard<std::mutex> g(s.mu);
+  NEED_INIT("cuEventDestroy_v2");
+  if (!find_event(ev))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventDestroy_v2", "unknown event %p", ev);
+  s.events.erase((Event*)ev);
+  return CUDA_SUCCESS;
+}
+
+FT_API CUresult cuEventRecord(void* ev, void* st) {
+  std::lock_guard<std::mutex> g(S().mu);
+  if (CUresult r = need_ctx("cuEventRecord")) return r;
+  Event* e = find_event(ev);
+  if (!e) return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventRecord", "unknown event %p", ev);
+  if (!valid_stream(st, e->ctx))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventRecord", "unknown stream %p", st);
+  e->recorded = true;
+  return CUDA_SUCCESS;
+}
+
+FT_API CUresult cuEventQuery(void* ev) {
+  std::lock_guard<std::mutex> g(S().mu);
+  NEED_INIT("cuEventQuery");
+  if (!find_event(ev))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventQuery", "unknown event %p", ev);
+  return CUDA_SUCCESS;
+}
+
+FT_API CUresult cuEventSynchronize(void* ev) {
+  std::lock_guard<std::mutex> g(S().mu);
+  NEED_INIT("cuEventSynchronize");
+  if (!find_event(ev))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventSynchronize", "unknown event %p", ev);
+  return CUDA_SUCCESS;
+}
+
+FT_API CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) {
+  std::lock_guard<std::mutex> g(S().mu);
+  NEED_INIT("cuEventElapsedTime_v2");
+  Event* a = find_event(start);
+  Event* b = find_event(end);
+  if (!ms || !a || !b)
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventElapsedTime_v2", "unknown event / null pointer");
+  if (!a->recorded || !b->recorded)
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuEventElapsedTime_v2", "event not recorded");
+  *ms = 0.0f;  // no timing: everything already ran synchronously
+  return CUDA_SUCCESS;
+}
+
+FT_API CUresult cuEventElapsedTime(float* ms, void* start, void* end) {
+  return cuEventElapsedTime_v2(ms, start, end);
+}
+
+FT_API CUresult cuStreamWaitEvent(void* st, void* ev, unsigned int flags) {
+  std::lock_guard<std::mutex> g(S().mu);
+  if (CUresult r = need_ctx("cuStreamWaitEvent")) return r;
+  (void)flags;
+  if (!find_event(ev))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuStreamWaitEvent", "unknown event %p", ev);
+  if (!valid_stream(st, t_current))
+    return fail(CUDA_ERROR_INVALID_HANDLE, "cuStreamWaitEvent", "unknown stream %p", st);
+  return CUDA_SUCCESS;
+}
+
 FT_API CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
   State& s = S();
   std::lock_guard<std::mutex> g(s.mu);
@@ -674,6 +917,7 @@ CUresult memcpy_htod(const char* fn, CUdeviceptr dst, const void* src, size_t n)
   if (CUresult r = need_ctx(fn)) return r;
   if (n == 0) return CUDA_SUCCESS;
   if (!src) return fail(CUDA_ERROR_INVALID_VALUE, fn, "null host pointer");
+  if (CUresult r = check_host(fn, "source", src, n)) return r;
   if (CUresult r = check_range(fn, "destination", dst, n)) return r;
   memcpy((void*)(uintptr_t)dst, src, n);
   return CUDA_SUCCESS;
@@ -684,6 +928,7 @@ CUresult memcpy_dtoh(const char* fn, void* dst, CUdeviceptr src, size_t n) {
   if (CUresult r = need_ctx(fn)) return r;
   if (n == 0) return CUDA_SUCCESS;
   if (!dst) return fail(CUDA_ERROR_INVALID_VALUE, fn, "null host pointer");
+  if (CUresult r = check_host(fn, "destination", dst, n)) return r;
   if (CUresult r = check_range(fn, "source", src, n)) return r;
   memcpy(dst, (const void*)(uintptr_t)src, n);
   return CUDA_SUCCESS;
@@ -846,8 +1091,9 @@ FT_API CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, u
     return fail(CUDA_ERROR_INVALID_HANDLE, fn, "%s: its module belongs to device %d, current is %d",
                 kname, func->module->ctx->device, t_current->device);
   if (gy != 1 || gz != 1 || by != 1 || bz != 1)
-    return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: only 1-D launches are used (grid %ux%ux%u, block %ux%ux%u)",
-                kname, gx, gy, gz, bx, by, bz);
+    return fail(CUDA_ERROR_INVALID_VALUE, fn,
+                "%s: only 1-D launches are used (grid %ux%ux%u, block %ux%ux%u)", kname, gx, gy,
+                gz, bx, by, bz);
   if (gx < 1 || bx < 1 || bx > 1024)
     return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: bad launch configuration grid %u block %u", kname,
                 gx, bx);
@@ -855,12 +1101,13 @@ FT_API CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, u
     return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: %u bytes of dynamic shared memory", kname,
                 shared_bytes);
   if (extra != nullptr)
-    return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: `extra` is not supported (pass kernelParams)", kname);
+    return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: `extra` is not supported (use kernelParams)",
+                kname);
   if (!valid_stream(st, t_current))
     return fail(CUDA_ERROR_INVALID_HANDLE, fn, "%s: unknown stream %p", kname, st);
   if (e->nparams > 0 && params == nullptr)
-    return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: kernelParams is null but the kernel takes %d parameters",
-                kname, e->nparams);
+    return fail(CUDA_ERROR_INVALID_VALUE, fn,
+                "%s: kernelParams is null but the kernel takes %d parameters", kname, e->nparams);
   for (int i = 0; i < e->nparams; ++i) {
     if (params[i] == nullptr)
       return fail(CUDA_ERROR_INVALID_VALUE, fn, "%s: kernelParams[%d] is null", kname, i);
@@ -880,12 +1127,22 @@ FT_API CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, u
                   "%s: pointer parameter %d (0x%llx) is not %d-byte aligned", kname, i,
                   (unsigned long long)p, (int)e->ptr_align[i]);
   }
+  const bool sequential = !s.exec_emu && s.sync_free.count(e);
   if (s.trace) {
-    fprintf(stderr, "[mock_cuda] launch %s grid %u block %u\n", kname, gx, bx);
+    fprintf(stderr, "[mock_cuda] launch %s grid %u block %u (%s)\n", kname, gx, bx,
+            s.exec_emu ? "emu" : sequential ? "sequential" : "pool");
     fflush(stderr);
   }
   try {
-    ft_emu::run(dim3(gx), dim3(bx), [e, params] { e->call(e->fn, params); });
+    const std::function<void()> body = [e, params] { e->call(e->fn, params); };
+    if (s.exec_emu) {
+      ft_emu::run(dim3(gx), dim3(bx), body);
+    } else if (sequential) {
+      run_sequential(dim3(gx), dim3(bx), body);
+    } else {
+      if (!s.pool) s.pool = new Pool();  // never destroyed (detached workers)
+      s.pool->run(dim3(gx), dim3(bx), body);
+    }
   } catch (const std::exception& ex) {
     return fail(CUDA_ERROR_LAUNCH_FAILED, fn, "%s threw: %s", kname, ex.what());
   } catch (...) {
@@ -907,6 +1164,12 @@ FT_API CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, u
     }
   }
   return rc;
+}
+
+void ft_mock::on_sync(const char* what) {
+  if (t_sequential)
+    throw std::logic_error(std::string(what) +
+                           " called by a kernel classified as sync-free (build_mock.py bug)");
 }
 
 // ============================================================================ test helpers
@@ -933,6 +1196,15 @@ FT_API void ft_mock_cuda_live_allocations(size_t* count, size_t* bytes) {
   std::lock_guard<std::mutex> g(s.mu);
   if (count) *count = s.allocs.size();
   if (bytes) *bytes = s.live_bytes;
+}
+
+// How launches of kernel `name` run: 1 sequentially (sync-free), 0 on the thread pool,
+// -1 unknown kernel.
+FT_API int ft_mock_cuda_kernel_is_sync_free(const char* name) {
+  std::lock_guard<std::mutex> g(S().mu);
+  auto it = registry_locked().find(name ? name : "");
+  if (it == registry_locked().end()) return -1;
+  return S().sync_free.count(it->second) ? 1 : 0;
 }
 
 // Number of kernels compiled into the mock.

@@ -70,7 +70,8 @@ class Driver:
             "cuInit": [ctypes.c_uint], "cuDriverGetVersion": [vp], "cuDeviceGetCount": [vp],
             "cuDeviceGet": [vp, ctypes.c_int], "cuDeviceGetName": [vp, ctypes.c_int, ctypes.c_int],
             "cuDeviceGetAttribute": [vp, ctypes.c_int, ctypes.c_int],
-            "cuDeviceTotalMem_v2": [vp, ctypes.c_int], "cuDevicePrimaryCtxRetain": [vp, ctypes.c_int],
+            "cuDeviceTotalMem_v2": [vp, ctypes.c_int],
+            "cuDevicePrimaryCtxRetain": [vp, ctypes.c_int],
             "cuDevicePrimaryCtxRelease_v2": [ctypes.c_int], "cuCtxSetCurrent": [vp],
             "cuCtxGetCurrent": [vp], "cuCtxSynchronize": [], "cuStreamSynchronize": [vp],
             "cuMemAlloc_v2": [vp, ctypes.c_size_t], "cuMemFree_v2": [u64],
@@ -84,6 +85,7 @@ class Driver:
             "cuGetErrorName": [ctypes.c_int, vp], "cuGetErrorString": [ctypes.c_int, vp],
             "ft_mock_cuda_live_allocations": [vp, vp],
             "ft_mock_cuda_launch_count": [ctypes.c_char_p],
+            "ft_mock_cuda_kernel_is_sync_free": [ctypes.c_char_p],
         }
         for name, args in sig.items():
             f = getattr(lib, name)
@@ -138,14 +140,23 @@ class Driver:
 
 @pytest.fixture(scope="module")
 def lib_dir():
+    if not build_mock.find_gxx():
+        pytest.skip("g++ not found: the mock CUDA driver is built with g++ (C++20)")
     return build_mock.build()
 
 
 @pytest.fixture(scope="module")
 def drv(lib_dir):
-    os.environ["FT_MOCK_CUDA_DEVICES"] = str(NDEV)  # read once, by the first cuInit
     d = Driver(ctypes.CDLL(os.path.join(lib_dir, "libcuda.so")))
-    d.ok(d.cuInit(0))
+    old = os.environ.get("FT_MOCK_CUDA_DEVICES")
+    os.environ["FT_MOCK_CUDA_DEVICES"] = str(NDEV)  # read once, by the first cuInit
+    try:
+        d.ok(d.cuInit(0))
+    finally:
+        if old is None:
+            del os.environ["FT_MOCK_CUDA_DEVICES"]
+        else:
+            os.environ["FT_MOCK_CUDA_DEVICES"] = old
     ctx = ctypes.c_void_p()
     d.ok(d.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), 0))
     d.ok(d.cuCtxSetCurrent(ctx))
@@ -214,6 +225,49 @@ def test_no_device_makes_cuinit_fail(lib_dir):
     assert "[mock_cuda] cuInit" in r.stderr
 
 
+_LOADER_SCRIPT = """
+import ctypes, sys
+RTLD_LAZY = 1  # what cudarc's libloading uses (RTLD_LAZY | RTLD_LOCAL)
+blas = ctypes.CDLL("libcublas.so.13", mode=RTLD_LAZY)  # before the driver, by name
+cu = ctypes.CDLL("libcuda.so", mode=RTLD_LAZY)
+maps = open("/proc/self/maps").read()
+paths = sorted({l.split()[-1] for l in maps.splitlines() if "libcu" in l})
+u64 = ctypes.c_uint64
+cu.cuMemcpyHtoD_v2.argtypes = [u64, ctypes.c_void_p, ctypes.c_size_t]
+ctx, p, h = ctypes.c_void_p(), u64(), ctypes.c_void_p()
+assert cu.cuInit(0) == 0 and cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), 0) == 0
+assert cu.cuCtxSetCurrent(ctx) == 0 and cu.cuMemAlloc_v2(ctypes.byref(p), 3 * 64) == 0
+buf = (ctypes.c_float * 48)(*([1.0] * 48))
+assert cu.cuMemcpyHtoD_v2(p.value, buf, 3 * 64) == 0
+assert blas.cublasCreate_v2(ctypes.byref(h)) == 0
+f = blas.cublasGemmStridedBatchedEx
+mat = [u64, ctypes.c_int, ctypes.c_int, ctypes.c_longlong]  # ptr, type, ld, stride
+f.argtypes = ([ctypes.c_void_p] + [ctypes.c_int] * 5 + [ctypes.c_void_p] + mat * 2
+              + [ctypes.c_void_p] + mat + [ctypes.c_int] * 3)
+one, zero = ctypes.c_float(1), ctypes.c_float(0)
+def gemm(c_ptr):
+    return f(h, 0, 0, 4, 4, 4, ctypes.byref(one), p.value, 0, 4, 0, p.value + 64, 0, 4, 0,
+             ctypes.byref(zero), c_ptr, 0, 4, 0, 1, 68, 0)
+out = (ctypes.c_float * 16)()
+cu.cuMemcpyDtoH_v2.argtypes = [ctypes.c_void_p, u64, ctypes.c_size_t]
+status = [gemm(p.value + 128), gemm(ctypes.addressof(out))]
+assert cu.cuMemcpyDtoH_v2(out, p.value + 128, 64) == 0
+print(paths, status, list(out)[:2])
+"""
+
+
+def test_loader_setup(lib_dir):
+    """LD_LIBRARY_PATH=<dir> makes dlopen("libcuda.so") / ("libcublas.so.13") find the mock,
+    and the cuBLAS mock sees the driver's allocations whatever the load order."""
+    env = dict(os.environ, LD_LIBRARY_PATH=lib_dir)
+    r = subprocess.run([sys.executable, "-c", _LOADER_SCRIPT], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    libs = [os.path.join(os.path.realpath(lib_dir), n) for n in ("libcublas.so.13", "libcuda.so")]
+    # 4x4 all-ones product: every entry is 4; a host C pointer fails like a GPU fault would
+    assert r.stdout.strip() == f"{libs} [0, {CUBLAS_STATUS_EXECUTION_FAILED}] [4.0, 4.0]"
+
+
 def test_context_is_per_thread(drv):
     """A thread without a current context gets CUDA_ERROR_INVALID_CONTEXT, as on a GPU."""
     results = []
@@ -234,6 +288,28 @@ def test_context_is_per_thread(drv):
     assert results == [None, CUDA_ERROR_INVALID_CONTEXT, CUDA_SUCCESS]
     drv.ok(drv.cuCtxSynchronize())
     drv.ok(drv.cuStreamSynchronize(None))
+
+
+def test_streams_and_events(drv):
+    """Extras for cudarc's safe API: streams and events are checked handles; all is synchronous."""
+    vp = ctypes.c_void_p
+    st, e0, e1 = vp(), vp(), vp()
+    drv.ok(drv.lib.cuStreamCreate(ctypes.byref(st), 0))
+    drv.ok(drv.lib.cuEventCreate(ctypes.byref(e0), 0))
+    drv.ok(drv.lib.cuEventCreate(ctypes.byref(e1), 0))
+    drv.ok(drv.lib.cuEventRecord(e0, st))
+    drv.ok(drv.lib.cuEventRecord(e1, None))
+    drv.ok(drv.lib.cuStreamWaitEvent(st, e0, 0))
+    drv.ok(drv.lib.cuEventQuery(e1))
+    ms = ctypes.c_float(-1)
+    drv.ok(drv.lib.cuEventElapsedTime_v2(ctypes.byref(ms), e0, e1))
+    assert ms.value == 0.0
+    drv.ok(drv.cuStreamSynchronize(st))
+    drv.ok(drv.lib.cuStreamDestroy_v2(st))
+    assert drv.cuStreamSynchronize(st) == 400  # CUDA_ERROR_INVALID_HANDLE
+    drv.ok(drv.lib.cuEventDestroy_v2(e0))
+    assert drv.lib.cuEventRecord(e0, None) == 400
+    drv.ok(drv.lib.cuEventDestroy_v2(e1))
 
 
 # ------------------------------------------------------------------------------ memory
@@ -261,6 +337,8 @@ def test_memory_roundtrip_and_bounds(drv):
            drv.cuMemcpyDtoD_v2(q, p, 41),
            drv.cuMemsetD8_v2(q + 40, 0, 1),
            drv.cuMemcpyHtoD_v2(host.ctypes.data, host.ctypes.data, 4),  # a host address
+           drv.cuMemcpyHtoD_v2(q, p + 4, 4),                   # device address as host source
+           drv.cuMemcpyDtoH_v2(q + 8, p, 4),                   # ... as host destination
            drv.cuMemAlloc_v2(ctypes.byref(ctypes.c_uint64()), 0)]
     assert bad == [CUDA_ERROR_INVALID_VALUE] * len(bad)
     drv.ok(drv.cuMemFree_v2(p))
@@ -292,39 +370,377 @@ def test_module_function_lookup(drv, mod):
 
 
 # ------------------------------------------------------------------------------ kernels
-def _add(drv, mod, a_view, la, b_view, lb, a_dev, b_dev, shape):
-    n = int(np.prod(shape))
+def layout_of(view, base):
+    """Layout of NumPy `view` (element strides, 0 on broadcast dims) relative to `base`."""
+    item = view.itemsize
+    off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return make_layout(view.shape, [st // item for st in view.strides], off // item)
+
+
+def run_add(drv, mod, a_dev, la, b_dev, lb, n, grid=None, block=64):
     out = drv.alloc(4 * n)
     f = drv.function(mod, "ft_add_f32")
-    drv.ok(drv.launch(f, (n + 63) // 64, 64, [ctypes.c_uint64(a_dev), la, ctypes.c_uint64(b_dev),
-                                               lb, ctypes.c_uint64(out), ctypes.c_longlong(n)]))
-    got = drv.download(out, shape, np.float32)
+    grid = grid or (n + block - 1) // block
+    drv.ok(drv.launch(f, grid, block, [ctypes.c_uint64(a_dev), la, ctypes.c_uint64(b_dev), lb,
+                                       ctypes.c_uint64(out), ctypes.c_longlong(n)]))
+    got = drv.download(out, n, np.float32)
     drv.ok(drv.cuMemFree_v2(out))
     return got
 
 
 def test_add_f32_strided_and_broadcast(drv, mod):
     rng = np.random.default_rng(0)
-    base_a = rng.standard_normal((7, 5)).astype(np.float32)   # a = base_a.T[1:, ::2] : (4, 3)
-    base_b = rng.standard_normal(3).astype(np.float32)        # b broadcast over rows
+    base_a = rng.standard_normal((10, 20, 5)).astype(np.float32)
+    base_b = rng.standard_normal(10).astype(np.float32)
     a_dev, b_dev = drv.upload(base_a), drv.upload(base_b)
-    a_view = base_a.T[1:, ::2]
-    la = make_layout((4, 4), (1, 10), offset=5)  # dims of base_a.T[1:5, ::2]: strides (1, 2*5)
-    la = make_layout((4, 4), (1, 10), offset=5)
-    # (4, 4) output: a = base_a.T[1:5, ::2] -> rows d0 = 1..4 of base_a.T (stride 1 in base_a
-    # memory... element (i, j) of base_a.T is base_a[j, i] at offset 5*j + i)
-    a_view = base_a.T[1:5, ::2]
-    la = make_layout((4, 4), (1, 10), offset=1)
-    b_full = np.resize(base_b, 4)
-    b_dev2 = drv.upload(b_full)
-    lb = make_layout((4, 4), (0, 1))
-    got = _add(drv, mod, a_view, la, b_full, lb, a_dev, b_dev2, (4, 4))
-    want = a_view.astype(np.float64) + b_full.astype(np.float64)[None, :]
+    before = drv.ft_mock_cuda_launch_count(b"ft_add_f32")
+    # permuted a (5, 10, 20) + b broadcast along dims 0 and 2; grid-stride loop (grid 3 < n/64)
+    a_view = base_a.transpose(2, 0, 1)
+    b_view = np.broadcast_to(base_b[None, :, None], a_view.shape)
+    got = run_add(drv, mod, a_dev, layout_of(a_view, base_a), b_dev, layout_of(b_view, base_b),
+                  a_view.size, grid=3)
+    want = a_view.astype(np.float64) + b_view.astype(np.float64)
+    np.testing.assert_allclose(got, want.ravel(), rtol=1e-6, atol=1e-6)
+    # sliced a (offset, negative-free steps) + a 0-d scalar operand (ndim 0 layout)
+    a_view = base_a[2:9:3, 1, ::2]
+    b_view = base_b[7:8].reshape(())
+    got = run_add(drv, mod, a_dev, layout_of(a_view, base_a), b_dev, layout_of(b_view, base_b),
+                  a_view.size)
+    want = a_view.astype(np.float64) + float(base_b[7])
+    np.testing.assert_allclose(got, want.ravel(), rtol=1e-6, atol=1e-6)
+    # contiguous fast path (ndim 1, stride 1) with an offset
+    flat = base_a.reshape(-1)
+    got = run_add(drv, mod, a_dev, make_layout((300,), (1,), 17), a_dev,
+                  make_layout((300,), (1,), 400), 300, block=256)
+    want = flat[17:317].astype(np.float64) + flat[400:700].astype(np.float64)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
-    # contiguous fast path and a 0-d (scalar) broadcast operand
-    lc = make_layout((16,), (1,))
-    ls = make_layout((), ())
-    got = _add(drv, mod, None, lc, None, ls, b_dev2, a_dev, (16,))
-    want = np.resize(b_full, 16).astype(np.float64)  # b_dev2 holds 4 floats...
-    for p in (a_dev, b_dev, b_dev2):
+    assert drv.ft_mock_cuda_launch_count(b"ft_add_f32") == before + 3
+    for p in (a_dev, b_dev):
+        drv.ok(drv.cuMemFree_v2(p))
+
+
+@pytest.mark.parametrize("outer,inner,transposed", [(40, 50, False), (6, 700, True)])
+def test_sum_f32_rows(drv, mod, outer, inner, transposed):
+    """Warp-per-row (inner <= 512) and block-per-row (__syncthreads) reductions."""
+    rng = np.random.default_rng(outer)
+    base = rng.standard_normal((inner, outer) if transposed else (outer, inner)).astype(np.float32)
+    view = base.T if transposed else base
+    x = drv.upload(base)
+    out = drv.alloc(4 * outer)
+    grid = (outer + 7) // 8 if inner <= 512 else outer
+    f = drv.function(mod, "ft_sum_f32")
+    drv.ok(drv.launch(f, grid, 256, [ctypes.c_uint64(x), layout_of(view, base),
+                                     ctypes.c_uint64(out), ctypes.c_longlong(outer),
+                                     ctypes.c_longlong(inner)]))
+    got = drv.download(out, outer, np.float32)
+    np.testing.assert_allclose(got, view.astype(np.float64).sum(axis=1), rtol=1e-5, atol=1e-5)
+    for p in (x, out):
+        drv.ok(drv.cuMemFree_v2(p))
+
+
+def sample_results(drv):
+    """A few launches whose results are fully determined by the schedule model (bytes)."""
+    m = drv.module(ptx("ft_sum_f32", "ft_softmax_f32", "ft_cumsum_f32", "ft_mul_f32"))
+    rng = np.random.default_rng(7)
+    outer, inner = 9, 600  # block-per-row path for sum/softmax; cumsum: one block per row
+    x = rng.standard_normal((outer, inner)).astype(np.float32)
+    dx, dout = drv.upload(x), drv.alloc(x.nbytes)
+    lay = make_layout((x.size,), (1,))
+    res = []
+    for name, grid in (("ft_sum_f32", outer), ("ft_softmax_f32", outer),
+                       ("ft_cumsum_f32", outer)):
+        drv.ok(drv.launch(drv.function(m, name), grid, 256,
+                          [ctypes.c_uint64(dx), lay, ctypes.c_uint64(dout),
+                           ctypes.c_longlong(outer), ctypes.c_longlong(inner)]))
+        res.append(drv.download(dout, x.size, np.float32))
+    drv.ok(drv.launch(drv.function(m, "ft_mul_f32"), 5, 128,
+                      [ctypes.c_uint64(dx), lay, ctypes.c_uint64(dx), lay, ctypes.c_uint64(dout),
+                       ctypes.c_longlong(x.size)]))
+    res.append(drv.download(dout, x.size, np.float32))
+    drv.ok(drv.cuMemFree_v2(dx))
+    drv.ok(drv.cuMemFree_v2(dout))
+    drv.ok(drv.cuModuleUnload(m))
+    # the reference side of the comparison: NumPy float64
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(res[0][:outer], x64.sum(axis=1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(res[1].reshape(x.shape), e / e.sum(axis=1, keepdims=True),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(res[2].reshape(x.shape), np.cumsum(x64, axis=1), rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(res[3], (x64 * x64).ravel(), rtol=1e-6)
+    return b"".join(r.tobytes() for r in res)
+
+
+_EMU_SCRIPT = """
+import ctypes, os, sys
+sys.path.insert(0, sys.argv[1])
+import test_mock_driver as T
+drv = T.Driver(ctypes.CDLL(os.path.join(sys.argv[2], "libcuda.so")))
+drv.ok(drv.cuInit(0))
+ctx = ctypes.c_void_p()
+drv.ok(drv.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), 0))
+drv.ok(drv.cuCtxSetCurrent(ctx))
+sys.stdout.write(T.sample_results(drv).hex())
+"""
+
+
+def test_execution_modes_agree(drv, lib_dir):
+    """Default runners (sequential for sync-free kernels, reused thread pool otherwise) give
+    bit-identical results to cuda_emu.h's own ft_emu::run (FT_MOCK_CUDA_EXEC=emu)."""
+    assert drv.lib.ft_mock_cuda_kernel_is_sync_free(b"ft_add_f32") == 1
+    assert drv.lib.ft_mock_cuda_kernel_is_sync_free(b"ft_scatter_add_i8") == 1
+    assert drv.lib.ft_mock_cuda_kernel_is_sync_free(b"ft_sum_f32") == 0
+    assert drv.lib.ft_mock_cuda_kernel_is_sync_free(b"ft_softmax_f16") == 0
+    assert drv.lib.ft_mock_cuda_kernel_is_sync_free(b"ft_nope") == -1
+    mine = sample_results(drv)
+    env = dict(os.environ, FT_MOCK_CUDA_EXEC="emu", FT_MOCK_CUDA_TRACE="1")
+    r = subprocess.run([sys.executable, "-c", _EMU_SCRIPT, os.path.dirname(__file__), lib_dir],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "launch ft_sum_f32 grid 9 block 256 (emu)" in r.stderr
+    assert bytes.fromhex(r.stdout) == mine
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_launch_after_fork(drv, mod):
+    """A forked child (no pool threads of its own) can still run barrier kernels."""
+    x = drv.upload(np.arange(64, dtype=np.float32))
+    out = drv.alloc(4)
+    args = [ctypes.c_uint64(x), make_layout((64,), (1,)), ctypes.c_uint64(out),
+            ctypes.c_longlong(1), ctypes.c_longlong(64)]
+    f = drv.function(mod, "ft_sum_f32")
+    drv.ok(drv.launch(f, 1, 64, args))  # parent's pool exists now
+    pid = os.fork()
+    if pid == 0:  # child: exit status 0 only when the launch worked and summed correctly
+        ok = drv.launch(f, 1, 64, args) == 0 and drv.download(out, 1, np.float32)[0] == 2016.0
+        os._exit(0 if ok else 1)
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        threading.Event().wait(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("launch in a forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
+    drv.ok(drv.cuMemFree_v2(x))
+    drv.ok(drv.cuMemFree_v2(out))
+
+
+def test_launch_checks(drv, mod):
+    f = drv.function(mod, "ft_add_f32")
+    n = 10
+    a, out = drv.alloc(4 * n), drv.alloc(4 * n)
+    lay = make_layout((n,), (1,))
+    host = np.zeros(n, np.float32)
+
+    def args(x=a, b=a, o=out, count=n):
+        return [ctypes.c_uint64(x), lay, ctypes.c_uint64(b), lay, ctypes.c_uint64(o),
+                ctypes.c_longlong(count)]
+
+    drv.ok(drv.cuMemsetD8_v2(a, 0, 4 * n))
+    drv.ok(drv.launch(f, 1, 32, args()))
+    assert drv.launch(f, 1, 32, args(b=host.ctypes.data)) == CUDA_ERROR_ILLEGAL_ADDRESS
+    assert drv.launch(f, 1, 32, args(o=out + 4 * n)) == CUDA_ERROR_ILLEGAL_ADDRESS  # one past
+    assert drv.launch(f, 1, 32, args(o=out + 2)) == CUDA_ERROR_MISALIGNED_ADDRESS
+    # a kernel that writes past the end of `out` (n too large) hits the guard bytes
+    big = drv.alloc(4 * (n + 3))
+    assert drv.launch(f, 1, 32, args(x=big, b=big, count=n + 3)) == CUDA_ERROR_ILLEGAL_ADDRESS
+    drv.ok(drv.launch(f, 1, 32, args()))  # guards were restored: clean launches pass again
+    # launch configuration
+    assert drv.launch(f, 1, 32, args(), by=2) == CUDA_ERROR_INVALID_VALUE
+    assert drv.launch(f, 1, 2048, args()) == CUDA_ERROR_INVALID_VALUE
+    assert drv.launch(f, 0, 32, args()) == CUDA_ERROR_INVALID_VALUE
+    assert drv.launch(f, 1, 32, args(), extra=ctypes.c_void_p(8)) == CUDA_ERROR_INVALID_VALUE
+    # memory of another device is not addressable by this launch (no peer access)
+    ctx1 = ctypes.c_void_p()
+    drv.ok(drv.cuDevicePrimaryCtxRetain(ctypes.byref(ctx1), 1))
+    drv.ok(drv.cuCtxSetCurrent(ctx1))
+    other = drv.alloc(4 * n)
+    drv.ok(drv.cuCtxSetCurrent(drv.ctx))
+    assert drv.launch(f, 1, 32, args(o=other)) == CUDA_ERROR_ILLEGAL_ADDRESS
+    # releasing device 1's last reference destroys its context and frees its memory
+    drv.ok(drv.cuDevicePrimaryCtxRelease_v2(1))
+    host8 = np.zeros(8, np.uint8)
+    assert drv.cuMemcpyDtoH_v2(host8.ctypes.data, other, 8) == CUDA_ERROR_INVALID_VALUE
+    assert drv.cuCtxSetCurrent(ctx1) == CUDA_ERROR_INVALID_CONTEXT
+    for p in (a, out, big):
+        drv.ok(drv.cuMemFree_v2(p))
+
+
+# ------------------------------------------------------------------------------ cuBLAS
+def f32_to_bf16_bits(x):
+    """Round-to-nearest-even float32 -> bfloat16 bits (finite inputs)."""
+    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return (((u + 0x7FFF + ((u >> 16) & 1)) >> 16) & 0xFFFF).astype(np.uint16)
+
+
+def bf16_bits_to_f64(b):
+    return (b.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def tf32(x):
+    """Round float32 values to TF32 (10 mantissa bits), nearest even."""
+    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return (((u + 0xFFF + ((u >> 13) & 1)) & 0xFFFFE000).astype(np.uint32)).view(np.float32)
+
+
+DT = {  # name: (cudaDataType, NumPy storage dtype, computeType, rtol of the comparison)
+    "f32": (CUDA_R_32F, np.float32, COMPUTE_32F, 1e-5),
+    "f64": (CUDA_R_64F, np.float64, COMPUTE_64F, 1e-12),
+    "f16": (CUDA_R_16F, np.float16, COMPUTE_32F, 2e-3),
+    "bf16": (CUDA_R_16BF, np.uint16, COMPUTE_32F, 1e-2),
+}
+
+
+def to_storage(vals, name):
+    if name == "bf16":
+        return f32_to_bf16_bits(vals)
+    return vals.astype(DT[name][1])
+
+
+def to_f64(stored, name):
+    return bf16_bits_to_f64(stored) if name == "bf16" else stored.astype(np.float64)
+
+
+def colmajor(buf, off, rows, cols, ld):
+    """rows x cols matrix stored column-major at buf[off + r + c*ld]."""
+    idx = off + np.arange(rows)[:, None] + np.arange(cols)[None, :] * ld
+    return buf[idx]
+
+
+def gemm(drv, blas, name, ta, tb, m, n, k, batch, alpha, beta, c_type=None, c_init=None,
+         seed=0):
+    """Run cublasGemmStridedBatchedEx with padded lds/strides; return (got, want) in float64."""
+    cuda_t, _, comp, _ = DT[name]
+    c_name = c_type or name
+    rng = np.random.default_rng(seed)
+    arows, acols = (k, m) if ta else (m, k)
+    brows, bcols = (n, k) if tb else (k, n)
+    lda, ldb, ldc = arows + 2, brows + 1, m + 3
+    sa, sb, sc = lda * acols + 5, ldb * bcols + 3, ldc * n + 1
+    A = to_storage(rng.uniform(-1, 1, sa * batch), name)
+    B = to_storage(rng.uniform(-1, 1, sb * batch), name)
+    C = to_storage(rng.uniform(-1, 1, sc * batch), c_name) if c_init is None else c_init(sc * batch)
+    dA, dB, dC = drv.upload(A), drv.upload(B), drv.upload(C)
+    scal = ctypes.c_double if comp == COMPUTE_64F else ctypes.c_float  # alpha/beta type
+    al, be = scal(alpha), scal(beta)
+    rc = blas.cublasGemmStridedBatchedEx(
+        blas.handle, int(ta), int(tb), m, n, k, ctypes.byref(al), dA, cuda_t, lda, sa,
+        dB, cuda_t, ldb, sb, ctypes.byref(be), dC, DT[c_name][0], ldc, sc, batch, comp, 0)
+    assert rc == 0, rc
+    got_buf = drv.download(dC, C.shape, C.dtype)
+    for p in (dA, dB, dC):
+        drv.ok(drv.cuMemFree_v2(p))
+    a64, b64, c64 = to_f64(A, name), to_f64(B, name), to_f64(C, c_name)
+    got, want = [], []
+    for i in range(batch):
+        opA = colmajor(a64, i * sa, arows, acols, lda)
+        opB = colmajor(b64, i * sb, brows, bcols, ldb)
+        opA, opB = (opA.T if ta else opA), (opB.T if tb else opB)
+        c_old = colmajor(c64, i * sc, m, n, ldc)
+        w = alpha * (opA @ opB)
+        if beta != 0:
+            w = w + beta * c_old
+        want.append(w)
+        got.append(colmajor(to_f64(got_buf, c_name), i * sc, m, n, ldc))
+    # the padding between / around the C matrices is left alone
+    untouched = np.ones(C.shape, bool)
+    for i in range(batch):
+        idx = i * sc + np.arange(m)[:, None] + np.arange(n)[None, :] * ldc
+        untouched[idx] = False
+    assert np.array_equal(got_buf[untouched].view(np.uint8), C[untouched].view(np.uint8))
+    return np.array(got), np.array(want)
+
+
+@pytest.mark.parametrize("name", ["f32", "f64", "f16"])
+@pytest.mark.parametrize("ta,tb", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_gemm_strided_batched(drv, blas, name, ta, tb):
+    got, want = gemm(drv, blas, name, ta, tb, m=5, n=4, k=7, batch=3, alpha=0.75, beta=-0.5,
+                     seed=ta * 2 + tb)
+    np.testing.assert_allclose(got, want, rtol=DT[name][3], atol=DT[name][3])
+
+
+def test_gemm_half_inputs_other_outputs(drv, blas):
+    got, want = gemm(drv, blas, "f16", 1, 0, m=3, n=6, k=9, batch=2, alpha=1.0, beta=1.0,
+                     c_type="f32")
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)  # f32 output of f16 products
+    got, want = gemm(drv, blas, "bf16", 0, 1, m=4, n=4, k=5, batch=2, alpha=1.0, beta=0.0)
+    np.testing.assert_allclose(got, want, rtol=DT["bf16"][3], atol=DT["bf16"][3])
+
+
+def test_gemm_beta_zero_ignores_nan_and_f16_rounding(drv, blas):
+    nan_c = lambda size: np.full(size, np.nan, np.float32)  # noqa: E731
+    got, want = gemm(drv, blas, "f32", 0, 0, m=3, n=2, k=4, batch=2, alpha=2.0, beta=0.0,
+                     c_init=nan_c)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    # k == 0: C = beta * C
+    got, want = gemm(drv, blas, "f64", 0, 0, m=3, n=2, k=0, batch=2, alpha=2.0, beta=3.0)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    # f16 output is the correctly rounded double result: exact for small integer inputs
+    ints = lambda size: np.random.default_rng(1).integers(-8, 8, size).astype(np.float16)  # noqa
+    got, want = gemm(drv, blas, "f16", 1, 1, m=4, n=3, k=6, batch=1, alpha=1.0, beta=1.0,
+                     c_init=ints)
+    np.testing.assert_allclose(got, np.float16(want).astype(np.float64), rtol=0, atol=0)
+
+
+def test_gemm_tf32_modes(drv, blas):
+    """COMPUTE_32F_FAST_TF32 (and TF32 math mode) round the f32 inputs to 10 mantissa bits."""
+    rng = np.random.default_rng(5)
+    m, n, k = 4, 3, 8
+    A = rng.uniform(-1, 1, (k, m)).astype(np.float32)  # column-major m x k, ld = m
+    B = rng.uniform(-1, 1, (n, k)).astype(np.float32)  # column-major k x n, ld = k
+    dA, dB, dC = drv.upload(A), drv.upload(B), drv.alloc(4 * m * n)
+    one, zero = ctypes.c_float(1.0), ctypes.c_float(0.0)
+
+    def run(compute):
+        rc = blas.cublasGemmStridedBatchedEx(blas.handle, 0, 0, m, n, k, ctypes.byref(one), dA,
+                                             CUDA_R_32F, m, 0, dB, CUDA_R_32F, k, 0,
+                                             ctypes.byref(zero), dC, CUDA_R_32F, m, 0, 1,
+                                             compute, 0)
+        assert rc == 0
+        return drv.download(dC, (n, m), np.float32).T.astype(np.float64)
+
+    exact = A.T.astype(np.float64) @ B.T.astype(np.float64)
+    rounded = tf32(A).T.astype(np.float64) @ tf32(B).T.astype(np.float64)
+    np.testing.assert_allclose(run(COMPUTE_32F), exact, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(run(COMPUTE_32F_FAST_TF32), rounded, rtol=1e-6, atol=1e-6)
+    assert np.abs(exact - rounded).max() > 1e-5  # the two references are distinguishable
+    mode = ctypes.c_int()
+    assert blas.cublasSetMathMode(blas.handle, 3) == 0  # CUBLAS_TF32_TENSOR_OP_MATH
+    assert blas.cublasGetMathMode(blas.handle, ctypes.byref(mode)) == 0 and mode.value == 3
+    np.testing.assert_allclose(run(COMPUTE_32F), rounded, rtol=1e-6, atol=1e-6)
+    assert blas.cublasSetMathMode(blas.handle, 0) == 0
+    for p in (dA, dB, dC):
+        drv.ok(drv.cuMemFree_v2(p))
+
+
+def test_gemm_errors(drv, blas):
+    m = n = k = 4
+    dA, dB, dC = drv.alloc(4 * 16), drv.alloc(4 * 16), drv.alloc(4 * 16)
+    one = ctypes.c_float(1.0)
+    h = blas.handle
+
+    def call(handle=h, ta=0, lda=4, sa=0, batch=1, B=None, atype=CUDA_R_32F, compute=COMPUTE_32F,
+             mm=m):
+        return blas.cublasGemmStridedBatchedEx(handle, ta, 0, mm, n, k, ctypes.byref(one), dA,
+                                               atype, lda, sa, B or dB, atype, 4, 0,
+                                               ctypes.byref(one), dC, atype, 4, 0, batch,
+                                               compute, 0)
+
+    assert call() == 0
+    assert call(lda=3) == CUBLAS_STATUS_INVALID_VALUE
+    assert call(mm=-1) == CUBLAS_STATUS_INVALID_VALUE
+    assert call(ta=7) == CUBLAS_STATUS_INVALID_VALUE
+    assert call(compute=COMPUTE_64F) == CUBLAS_STATUS_NOT_SUPPORTED  # f32 data, 64F compute
+    assert call(atype=CUDA_R_16BF, compute=COMPUTE_32F_FAST_TF32) == CUBLAS_STATUS_NOT_SUPPORTED
+    assert call(B=dB + 4) == CUBLAS_STATUS_EXECUTION_FAILED  # last element past the end
+    assert call(sa=16, batch=2) == CUBLAS_STATUS_EXECUTION_FAILED  # 2nd matrix past the end
+    host = np.zeros(16, np.float32)
+    assert call(B=host.ctypes.data) == CUBLAS_STATUS_EXECUTION_FAILED
+    assert call(handle=ctypes.c_void_p(8)) == CUBLAS_STATUS_NOT_INITIALIZED
+    for p in (dA, dB, dC):
         drv.ok(drv.cuMemFree_v2(p))

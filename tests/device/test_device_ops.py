@@ -245,3 +245,61 @@ def test_cuda_errors_without_moving_data(device):
         a.numpy()
     assert a.tolist() == [1.0, 1.0, 1.0] and b.tolist() == [1.0, 1.0, 1.0]
     assert torch.cuda.memory_allocated() > 0
+
+
+def test_training_steps_match_numpy_adam(device):
+    # Linear regression with Adam for three steps, checked against a NumPy float64
+    # re-implementation of the same forward, backward and update.
+    r = rng(14)
+    x = r.standard_normal((8, 3))
+    y = r.standard_normal((8, 2))
+    w0 = r.standard_normal((2, 3))
+    b0 = r.standard_normal(2)
+    lin = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor(w0))
+        lin.bias.copy_(torch.tensor(b0))
+    lin.to(device)
+    assert lin.weight.device.type == device
+    opt = torch.optim.Adam(lin.parameters(), lr=0.1)
+    X, Y = to(device, x), to(device, y)
+    w, b = w0.copy(), b0.copy()
+    m = [np.zeros_like(w), np.zeros_like(b)]
+    v = [np.zeros_like(w), np.zeros_like(b)]
+    for step in range(1, 4):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(lin(X), Y)
+        loss.backward()
+        opt.step()
+        err = x @ w.T + b - y
+        grads = [2 * err.T @ x / err.size, 2 * err.sum(0) / err.size]
+        for i, (p, g) in enumerate(zip([w, b], grads)):
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v[i] = 0.999 * v[i] + 0.001 * g * g
+            mh, vh = m[i] / (1 - 0.9 ** step), v[i] / (1 - 0.999 ** step)
+            p -= 0.1 * mh / (np.sqrt(vh) + 1e-8)
+    assert lin.weight.device.type == device
+    close(lin.weight, w, tol=1e-10)
+    close(lin.bias, b, tol=1e-10)
+
+
+def test_indexing_and_cat(device):
+    a = np.arange(20, dtype=np.float32).reshape(4, 5)
+    t = to(device, a)
+    idx = torch.tensor([3, 0, 3], device=device)
+    np.testing.assert_array_equal(t[idx].cpu().numpy(), a[[3, 0, 3]])
+    np.testing.assert_array_equal(t[t > 12].cpu().numpy(), a[a > 12])
+    np.testing.assert_array_equal(t[:, 1::2].cpu().numpy(), a[:, 1::2])
+    c = torch.cat([t, t[:2]], 0)
+    np.testing.assert_array_equal(c.cpu().numpy(), np.concatenate([a, a[:2]], 0))
+    np.testing.assert_array_equal(torch.stack([t[0], t[1]], 1).cpu().numpy(), np.stack([a[0], a[1]], 1))
+    u = t.clone()
+    u[idx[:2]] = 0.0
+    ref = a.copy()
+    ref[[3, 0]] = 0
+    np.testing.assert_array_equal(u.cpu().numpy(), ref)
+    g = t.gather(1, torch.tensor([[4, 0], [1, 1], [0, 0], [2, 3]], device=device))
+    np.testing.assert_array_equal(g.cpu().numpy(), np.take_along_axis(a, np.array([[4, 0], [1, 1], [0, 0], [2, 3]]), 1))
+    s, i = t.sort(1, descending=True)
+    np.testing.assert_array_equal(s.cpu().numpy(), -np.sort(-a, 1))
+    assert s.device.type == device and i.device.type == device

@@ -84,12 +84,16 @@ struct Work {
 
 impl Work {
     fn new(t: &Tensor) -> Result<Work> {
-        let direct = t.is_contiguous() && matches!(t.dtype(), DType::F32 | DType::F64);
+        // CUDA tensors are updated through a host copy (the fused loops are CPU code; a
+        // CUDA kernel for them is still to come), written back by `finish`.
+        let cuda = t.device().is_cuda();
+        let direct = !cuda && t.is_contiguous() && matches!(t.dtype(), DType::F32 | DType::F64);
         let buf = if direct {
             t.clone()
         } else {
             let dt = if t.dtype() == DType::F64 { DType::F64 } else { DType::F32 };
-            t.detach().to_dtype(dt)?.contiguous_copy_pub()?
+            let host = if cuda { t.detach().to_device_raw(crate::Device::Cpu)? } else { t.detach() };
+            host.to_dtype(dt)?.contiguous_copy_pub()?
         };
         Ok(Work { target: t.clone(), buf, copied: !direct })
     }
@@ -112,6 +116,9 @@ impl Work {
 
 /// A read-only gradient as a contiguous buffer of dtype `dt`.
 fn grad_buf(g: &Tensor, dt: DType) -> Result<Tensor> {
+    if g.device().is_cuda() {
+        return g.detach().to_device_raw(crate::Device::Cpu)?.to_dtype(dt)?.contiguous_copy_pub();
+    }
     if g.is_contiguous() && g.dtype() == dt {
         Ok(g.clone())
     } else {
@@ -120,7 +127,6 @@ fn grad_buf(g: &Tensor, dt: DType) -> Result<Tensor> {
 }
 
 fn check_float(what: &str, t: &Tensor) -> Result<()> {
-    crate::tensor::check_device(t.device())?;
     if !t.dtype().is_float() {
         bail!(Runtime, "{} must be a floating point tensor, got {}", what, t.dtype());
     }
@@ -129,6 +135,17 @@ fn check_float(what: &str, t: &Tensor) -> Result<()> {
 
 fn check_pair(i: usize, what: &str, p: &Tensor, t: &Tensor) -> Result<()> {
     check_float(what, t)?;
+    if p.device() != t.device() {
+        bail!(
+            Runtime,
+            "Expected all tensors to be on the same device, but found at least two devices, {} and {}! ({} {} vs parameter {})",
+            p.device(),
+            t.device(),
+            what,
+            i,
+            i
+        );
+    }
     if p.shape() != t.shape() {
         bail!(
             Runtime,
@@ -202,7 +219,7 @@ pub fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h:
         let b = match (&bufs[i], h.momentum != 0.0) {
             (_, false) => None,
             (Some(b), true) => Some(Work::new(b)?),
-            (None, true) => Some(Work::new(&Tensor::empty(&params[i].shape(), params[i].dtype(), params[i].device())?)?),
+            (None, true) => Some(Work::new(&Tensor::empty_on(&params[i].shape(), params[i].dtype(), params[i].device())?)?),
         };
         // SAFETY: p, g and b are distinct contiguous buffers of dtype dt.
         unsafe {

@@ -27,6 +27,9 @@ impl TensorData {
     /// `T` must be the Rust type of `self.dtype`.
     #[inline]
     pub unsafe fn ptr<T>(&self) -> *mut T {
+        // CPU kernels only: a device address here is a missing CUDA path (debug builds
+        // stop; release builds rely on the `Tensor::empty` guard, see there).
+        debug_assert!(!self.storage.device().is_cuda(), "CPU kernel reached CUDA memory");
         (self.storage.ptr() as *mut T).add(self.layout.offset)
     }
 }

@@ -304,6 +304,11 @@ impl Tensor {
     /// Element-wise logical not (bool output).
     pub fn logical_not(&self) -> Result<Tensor> {
         let d = self.data().clone();
+        if self.device().is_cuda() {
+            let out = Tensor::empty_on(&d.layout.shape, DType::Bool, self.device())?;
+            crate::cuda::kernels::unary("logical_not", &d, &out.data())?;
+            return Ok(out);
+        }
         let out = Tensor::empty(&d.layout.shape, DType::Bool, self.device())?;
         {
             let o = out.data();
@@ -319,6 +324,11 @@ impl Tensor {
         let d = self.data().clone();
         if d.dtype.is_float() {
             return Err(super::not_implemented("bitwise_not_cpu", d.dtype));
+        }
+        if self.device().is_cuda() {
+            let out = Tensor::empty_on(&d.layout.shape, d.dtype, self.device())?;
+            crate::cuda::kernels::unary("bitwise_not", &d, &out.data())?;
+            return Ok(out);
         }
         let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
         {
@@ -342,19 +352,45 @@ impl Tensor {
         }
         Ok(out)
     }
+    /// The CUDA form of `float_pred`: the `ft_<name>` kernel for floats; integers are
+    /// never NaN or infinite.
+    fn float_pred_cuda(&self, name: &str, int_val: bool) -> Result<Tensor> {
+        let d = self.data().clone();
+        if !d.dtype.is_float() {
+            return Tensor::full(&d.layout.shape, Scalar::Bool(int_val), DType::Bool, self.device());
+        }
+        let out = Tensor::empty_on(&d.layout.shape, DType::Bool, self.device())?;
+        crate::cuda::kernels::unary(name, &d, &out.data())?;
+        Ok(out)
+    }
     pub fn isnan(&self) -> Result<Tensor> {
+        if self.device().is_cuda() {
+            return self.float_pred_cuda("isnan", false);
+        }
         self.float_pred(f64::is_nan, false)
     }
     pub fn isinf(&self) -> Result<Tensor> {
+        if self.device().is_cuda() {
+            return self.float_pred_cuda("isinf", false);
+        }
         self.float_pred(f64::is_infinite, false)
     }
     pub fn isfinite(&self) -> Result<Tensor> {
+        if self.device().is_cuda() {
+            return self.float_pred_cuda("isfinite", true);
+        }
         self.float_pred(f64::is_finite, true)
     }
     pub fn isposinf(&self) -> Result<Tensor> {
+        if self.device().is_cuda() {
+            return self.isinf()?.logical_and(&self.gt(Scalar::Int(0))?);
+        }
         self.float_pred(|v| v == f64::INFINITY, false)
     }
     pub fn isneginf(&self) -> Result<Tensor> {
+        if self.device().is_cuda() {
+            return self.isinf()?.logical_and(&self.lt(Scalar::Int(0))?);
+        }
         self.float_pred(|v| v == f64::NEG_INFINITY, false)
     }
 }
@@ -980,6 +1016,10 @@ impl Tensor {
         let d = self.data().clone();
         if !d.dtype.is_float() {
             return self.clone_tensor();
+        }
+        if let dev @ crate::Device::Cuda(_) = self.device() {
+            // No kernel yet: through a host copy (differentiable through the copies).
+            return self.to_device(crate::Device::Cpu)?.nan_to_num(nan, posinf, neginf)?.to_device(dev);
         }
         let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
         {

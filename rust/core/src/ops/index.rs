@@ -7,6 +7,7 @@ use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, fmt_shape, wrap_dim, Dims, Layout};
 use crate::tensor::Tensor;
+use crate::Arg;
 use crate::{bail, dispatch, err};
 
 /// One component of a Python index expression.
@@ -24,6 +25,23 @@ fn index_values(index: &Tensor) -> Result<Vec<i64>> {
         DType::I64 | DType::I32 | DType::I16 | DType::I8 | DType::U8 => index.to_vec::<i64>(),
         d => bail!(Runtime, "gather(): Expected dtype int64 for index, got {}", d.name()),
     }
+}
+
+/// `indices` with every index tensor on the CPU (positions are computed on the host).
+fn host_indices(indices: &[TensorIndex]) -> Result<Vec<TensorIndex>> {
+    indices
+        .iter()
+        .map(|i| match i {
+            TensorIndex::Tensor(t) if t.device().is_cuda() => Ok(TensorIndex::Tensor(t.to_device_raw(crate::Device::Cpu)?)),
+            other => Ok(other.clone()),
+        })
+        .collect()
+}
+
+/// An int64 index tensor's data on `device` (gather/scatter kernels read i64 indices;
+/// values were bounds-checked on the host already).
+fn index_on(index: &Tensor, device: crate::Device) -> Result<crate::tensor::TensorData> {
+    Arg::T(index).data_on(DType::I64, device)
 }
 
 impl Tensor {
@@ -56,8 +74,18 @@ impl Tensor {
             bail!(Runtime, "index {} is out of bounds for dimension {} with size {}", bad, d, size);
         }
         let xd = self.data().clone();
-        let out = Tensor::empty(&ishape, xd.dtype, self.device())?;
-        {
+        let out = Tensor::empty_on(&ishape, xd.dtype, self.device())?;
+        if self.device().is_cuda() {
+            let xl = if xd.layout.ndim() == 0 { xd.layout.unsqueeze(0) } else { xd.layout.clone() };
+            let ix = index_on(index, self.device())?;
+            let il = if ix.layout.ndim() == 0 { ix.layout.unsqueeze(0) } else { ix.layout.clone() };
+            crate::cuda::kernels::gather(
+                &crate::tensor::TensorData { layout: xl, ..xd.clone() },
+                d,
+                &crate::tensor::TensorData { layout: il, ..ix },
+                &out.data(),
+            )?;
+        } else {
             let od = out.data();
             let xl = if xd.layout.ndim() == 0 { xd.layout.unsqueeze(0) } else { xd.layout.clone() };
             let sub = Layout { shape: ishape.clone(), strides: xl.strides.clone(), offset: xl.offset };
@@ -114,7 +142,22 @@ impl Tensor {
         }
         let out = self.contiguous_copy()?;
         let srcc = if src.dtype() != self.dtype() { src.to_dtype_raw(self.dtype())? } else { src.clone() };
-        {
+        if self.device().is_cuda() {
+            let od = out.data().clone();
+            let sd = Arg::T(&srcc).data_on(self.dtype(), self.device())?;
+            let ix = index_on(index, self.device())?;
+            let unsq = |l: &Layout| if l.ndim() == 0 { l.unsqueeze(0) } else { l.clone() };
+            let (ol, sl, il) = (unsq(&od.layout), unsq(&sd.layout), unsq(&ix.layout));
+            // The kernel walks the index's shape; src is read with its own strides.
+            let ssub = Layout { shape: il.shape.clone(), strides: sl.strides.clone(), offset: sl.offset };
+            crate::cuda::kernels::scatter(
+                &crate::tensor::TensorData { layout: ol, ..od },
+                d,
+                &crate::tensor::TensorData { layout: il, ..ix },
+                &crate::tensor::TensorData { layout: ssub, ..sd },
+                add,
+            )?;
+        } else {
             let od = out.data().clone();
             let sd = srcc.data().clone();
             let ol = if od.layout.ndim() == 0 { od.layout.unsqueeze(0) } else { od.layout.clone() };
@@ -198,8 +241,15 @@ impl Tensor {
             out_shape[d] = idx.len();
         }
         let xd = self.data().clone();
-        let out = Tensor::empty(&out_shape, xd.dtype, self.device())?;
-        {
+        let out = Tensor::empty_on(&out_shape, xd.dtype, self.device())?;
+        if self.device().is_cuda() {
+            if shape.is_empty() {
+                crate::ops::copy_data(&xd, &out.data())?;
+            } else {
+                let ix = Tensor::from_vec(idx.clone(), &[idx.len()])?.to_device_raw(self.device())?;
+                crate::cuda::kernels::index_select(&xd, d, &ix.data(), &out.data())?;
+            }
+        } else {
             let od = out.data().clone();
             if shape.is_empty() {
                 dispatch!(xd.dtype, T => unsafe { crate::cpu::cast_copy::<T, T>(xd.ptr::<T>(), &xd.layout, od.ptr::<T>(), &od.layout) });
@@ -313,7 +363,7 @@ impl Tensor {
                 }
             }
         }
-        Tensor::from_vec(out, &[count, nd])
+        Tensor::from_vec(out, &[count, nd])?.to_device_raw(self.device())
     }
 
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
@@ -477,6 +527,17 @@ impl Tensor {
 
     /// `self[indices]`.
     pub fn index(&self, indices: &[TensorIndex]) -> Result<Tensor> {
+        if self.device().is_cuda() && indices.iter().any(|i| matches!(i, TensorIndex::Tensor(_))) {
+            // Advanced indexing on CUDA: the element positions are worked out (and
+            // bounds-checked) on the host, then gathered with one index_select.
+            let positions = {
+                let _ng = crate::autograd::NoGradGuard::new();
+                let ids = Tensor::arange_i64(0, self.numel() as i64, 1)?.reshape_usize(&self.shape())?;
+                ids.index(&host_indices(indices)?)?
+            };
+            let flat = positions.reshape(&[-1])?;
+            return self.reshape(&[-1])?.index_select(0, &flat)?.reshape_usize(&positions.shape());
+        }
         let (v, adv) = self.apply_basic(indices)?;
         if adv.is_empty() {
             if v.same(self) {
@@ -574,7 +635,7 @@ impl Tensor {
     pub fn index_put_(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
         crate::autograd::check_inplace(self)?;
         self.check_index_put_dtype(indices, value)?;
-        if value.requires_grad() || self.requires_grad() {
+        if value.requires_grad() || self.requires_grad() || self.device().is_cuda() {
             // Differentiable path: out-of-place masked combination, then rebase.
             return crate::ops::elementwise::inplace_via(self, false, |x| x.index_put(indices, value));
         }
@@ -656,7 +717,7 @@ impl Tensor {
         let positions = {
             let _ng = crate::autograd::NoGradGuard::new();
             let ids = Tensor::arange_i64(0, self.numel() as i64, 1)?.reshape_usize(&self.shape())?;
-            ids.index(indices)?
+            ids.index(&host_indices(indices)?)?
         };
         let flat = positions.reshape(&[-1])?;
         let pshape = positions.shape();

@@ -646,7 +646,11 @@ impl Tensor {
     /// `sort(dim, descending, stable)`: (values, indices). NaN sorts as the largest value;
     /// the sort is always stable.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
-        crate::tensor::check_device(self.device())?;
+        if let dev @ crate::Device::Cuda(_) = self.device() {
+            // No CUDA sort kernel yet: sort a host copy (differentiable through the copies).
+            let (v, i) = self.to_device(crate::Device::Cpu)?.sort(dim, descending)?;
+            return Ok((v.to_device(dev)?, i.to_device_raw(dev)?));
+        }
         let shape = self.shape();
         let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
         let data = self.data().clone();

@@ -6,7 +6,7 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::shape::{fmt_shape, wrap_dim};
 use crate::tensor::Tensor;
-use crate::{bail, dispatch};
+use crate::bail;
 
 impl Tensor {
     pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
@@ -52,17 +52,14 @@ impl Tensor {
         let sizes: Vec<usize> = parts.iter().map(|t| t.shape()[d]).collect();
         let mut out_shape = ref_shape.clone();
         out_shape[d] = sizes.iter().sum();
-        let out = Tensor::empty(&out_shape, dtype, parts[0].device())?;
+        let out = Tensor::empty_on(&out_shape, dtype, parts[0].device())?;
         {
             let od = out.data().clone();
             let mut start = 0;
             for (t, &sz) in parts.iter().zip(&sizes) {
                 let td = t.data().clone();
                 let ol = od.layout.narrow(d, start, sz);
-                dispatch!(td.dtype, S => dispatch!(dtype, D => {
-                    // SAFETY: dtypes match pointers; the narrow view addresses `out`.
-                    unsafe { crate::cpu::cast_copy::<S, D>(td.ptr::<S>(), &td.layout, (od.storage.ptr() as *mut D).add(ol.offset), &ol) }
-                }));
+                crate::ops::copy_data(&td, &crate::tensor::TensorData { layout: ol, ..od.clone() })?;
                 start += sz;
             }
         }
@@ -273,7 +270,7 @@ impl Tensor {
                 m[i * c + j] = if lower { dj <= k } else { dj >= k };
             }
         }
-        let mask = Tensor::from_vec(m, &[r, c])?;
+        let mask = Tensor::from_vec(m, &[r, c])?.to_device_raw(self.device())?;
         let zero = Tensor::zeros(&[], self.dtype(), self.device())?;
         Tensor::where_(&mask, self, &zero)
     }
