@@ -102,7 +102,7 @@ def load_nvrtc():
     path = _find_libnvrtc()
     if path is None:
         print("libnvrtc not found; installing nvidia-cuda-nvrtc with pip ...", flush=True)
-        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "nvidia-cuda-nvrtc"])
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "nvidia-cuda-nvrtc==13.5.37"])
         path = _find_libnvrtc()
         if path is None:
             sys.exit("error: nvidia-cuda-nvrtc installed but libnvrtc.so* not found")

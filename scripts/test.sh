@@ -25,8 +25,11 @@ step "cargo test" cargo test -p ferrotorch
 # The engine used from Rust alone: fit a small MLP with autograd + Adam (exits non-zero unless it converges).
 step "rust example" cargo run -q -p ferrotorch --example fit_mlp
 # From the repo root (not tests/), so `import ferrotorch` finds the installed wheel, not python/.
-step "pytest" .venv/bin/python -m pytest tests -q -p no:cacheprovider "$@"
+# tests/cuda_mock loads the mock driver into its process: it runs in the CUDA-runtime step.
+step "pytest" .venv/bin/python -m pytest tests -q -p no:cacheprovider --ignore=tests/cuda_mock "$@"
 step "cuda kernels (NVRTC)" .venv/bin/python scripts/check_cuda_kernels.py
+# The CUDA runtime end to end on the mock driver (tests/device with its cuda half running).
+step "cuda runtime (mock driver)" bash scripts/test_cuda_mock.sh
 
 if [ "${#failed[@]}" -ne 0 ]; then
     echo "[test] failed steps: ${failed[*]}"

@@ -84,6 +84,7 @@ def is_floating_point(t):
 
 def _like(factory, input, dtype, device, requires_grad, **kw):
     dt = dtype if dtype is not None else input.dtype
+    device = device if device is not None else input.device
     if input.is_contiguous():
         return factory(*input.shape, dtype=dt, device=device, requires_grad=requires_grad, **kw)
     # Keep the input's memory layout (PyTorch's preserve_format): fill a tensor with the

@@ -5,6 +5,8 @@ driver of tests/cuda_mock, which executes the real kernels on the CPU).
 Every result is checked against NumPy in float64 (or exact integer arithmetic), so the
 CPU and CUDA paths are held to the same independent reference.
 """
+import os
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,16 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.i
 @pytest.fixture(params=DEVICES)
 def device(request):
     return request.param
+
+
+def test_cuda_present_when_required():
+    """scripts/test_cuda_mock.sh sets FT_REQUIRE_CUDA=1: the cuda half must run there, not skip."""
+    if os.environ.get("FT_REQUIRE_CUDA") == "1":
+        assert torch.cuda.is_available(), "FT_REQUIRE_CUDA=1 but ferrotorch found no CUDA device"
+        assert torch.cuda.device_count() >= 1
+        assert isinstance(torch.cuda.get_device_name(0), str)
+    else:
+        assert torch.cuda.is_available() == (torch.cuda.device_count() > 0)
 
 
 def rng(seed=0):

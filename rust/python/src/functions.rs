@@ -114,11 +114,17 @@ pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device:
 pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     let py = data.py();
     let dt = opt_dtype(dtype)?;
-    let _ = to_device(device)?;
+    let dev = to_device(device)?;
     if let Ok(pt) = data.cast::<PyTensor>() {
         let t = &pt.get().t;
-        return match dt {
-            Some(d) if d != t.dtype() => Ok(PyTensor::new(t.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind()),
+        let moved = match dev {
+            Some(d) if d != t.device() => Some(t.to_device(d).py()?),
+            _ => None,
+        };
+        let cur = moved.clone().unwrap_or_else(|| t.clone());
+        return match (dt, moved) {
+            (Some(d), _) if d != cur.dtype() => Ok(PyTensor::new(cur.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind()),
+            (_, Some(m)) => Ok(PyTensor::new(m).into_pyobject(py)?.into_any().unbind()),
             // Nothing to convert: the very same tensor object, as PyTorch.
             _ => Ok(data.clone().unbind()),
         };
@@ -133,6 +139,10 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
             Err(_) => crate::data::tensor_from_data(data, dt)?,
         },
         false => crate::data::tensor_from_data(data, dt)?,
+    };
+    let t = match dev {
+        Some(d) if d != t.device() => t.to_device(d).py()?,
+        _ => t,
     };
     Ok(PyTensor::new(t).into_pyobject(py)?.into_any().unbind())
 }

@@ -562,8 +562,8 @@ tensor_class! {
                 dev = Some(t.get().t.device());
             } else if a.cast::<PyDType>().is_ok() {
                 dt = Some(to_dtype(&a)?);
-            } else if a.is_instance_of::<PyBool>() {
-                // positional non_blocking/copy
+            } else if a.is_instance_of::<PyBool>() || a.is_none() {
+                // positional non_blocking/copy; None: "keep" (nn.Module.to passes dtype=None)
             } else {
                 dev = to_device(Some(&a))?;
             }
