@@ -315,3 +315,91 @@ def test_indexing_and_cat(device):
     s, i = t.sort(1, descending=True)
     np.testing.assert_array_equal(s.cpu().numpy(), -np.sort(-a, 1))
     assert s.device.type == device and i.device.type == device
+
+
+# ---- dtype sweep --------------------------------------------------------------------
+
+DTYPES = {
+    "float16": (np.float16, 1e-3), "bfloat16": (np.float32, 1e-2), "float32": (np.float32, 1e-6),
+    "float64": (np.float64, 1e-12), "int32": (np.int32, 0), "int64": (np.int64, 0), "uint8": (np.uint8, 0),
+    "int16": (np.int16, 0), "int8": (np.int8, 0),
+}
+
+
+def sample(dtype_name, shape, seed):
+    r = rng(seed)
+    if dtype_name in ("uint8",):
+        return r.integers(0, 20, shape).astype(np.uint8)
+    if dtype_name.startswith("int"):
+        return r.integers(-20, 20, shape).astype(DTYPES[dtype_name][0])
+    return (r.standard_normal(shape) * 4).astype(np.float32)
+
+
+def as_values(t):
+    """A tensor's values as float64 NumPy (bfloat16 through float32)."""
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        t = t.float()
+    return t.numpy().astype(np.float64)
+
+
+@pytest.mark.parametrize("name", list(DTYPES))
+def test_dtype_sweep_arith_compare_reduce(device, name):
+    dt = getattr(torch, name)
+    a_np, b_np = sample(name, (3, 5), 20), sample(name, (5,), 21)
+    a = torch.tensor(a_np).to(dt).to(device)
+    b = torch.tensor(b_np).to(dt).to(device)
+    # the reference sees the values as stored in dtype (rounded for the half types)
+    A, B = as_values(a), as_values(b)
+    tol = DTYPES[name][1]
+    s = a + b
+    assert s.dtype == dt and s.device.type == device
+    ref = A + B
+    if not dt.is_floating_point:
+        # NumPy's integer arithmetic wraps around as PyTorch's does
+        with np.errstate(over="ignore"):
+            np.testing.assert_array_equal(s.cpu().numpy(), a_np + b_np)
+            np.testing.assert_array_equal((a * b).cpu().numpy(), a_np * b_np)
+    else:
+        np.testing.assert_allclose(as_values(s), ref, rtol=tol * 4, atol=tol * 4)
+        np.testing.assert_allclose(as_values(a * b), A * B, rtol=tol * 4, atol=tol * 20)
+    np.testing.assert_array_equal(as_values(a > b), (A > B).astype(np.float64))
+    np.testing.assert_array_equal(as_values(torch.maximum(a, b)), np.maximum(A, B))
+    # sums of integers are int64; of floats, the dtype (accumulated in float)
+    total = a.sum()
+    assert total.dtype == (dt if dt.is_floating_point else torch.int64)
+    np.testing.assert_allclose(as_values(total), A.sum(), rtol=tol * 10 + 1e-12, atol=tol * 50)
+    v, i = a.max(0)
+    np.testing.assert_array_equal(as_values(v), A.max(0))
+    np.testing.assert_array_equal(i.cpu().numpy(), A.argmax(0))
+    # casts to every other dtype of the sweep agree with the CPU cast
+    for other in ("float32", "int64", "float16"):
+        got = a.to(getattr(torch, other))
+        want = a.cpu().to(getattr(torch, other))
+        np.testing.assert_array_equal(as_values(got), as_values(want))
+
+
+def test_bool_and_empty_and_scalar_tensors(device):
+    m = torch.tensor([[True, False], [False, False]], device=device)
+    assert (~m).tolist() == [[False, True], [True, True]]
+    assert (m | ~m).all().item() and m.any().item() and not m.all().item()
+    assert m.sum().item() == 1 and m.sum().dtype == torch.int64
+    e = torch.zeros(0, 3, device=device)
+    assert (e + 1).shape == (0, 3) and e.sum().item() == 0.0
+    assert e.sum(0).tolist() == [0.0, 0.0, 0.0]
+    z = torch.tensor(2.5, device=device)
+    assert (z * z).item() == 6.25 and z.exp().dim() == 0
+    assert torch.isnan(torch.tensor([1.0, float("nan")], device=device)).tolist() == [False, True]
+    assert torch.isfinite(torch.tensor([1.0, float("inf")], device=device)).tolist() == [True, False]
+
+
+def test_random_factories_match_cpu_stream(device):
+    torch.manual_seed(123)
+    a = torch.rand(5, device=device)
+    torch.manual_seed(123)
+    b = torch.rand(5)
+    assert a.device.type == device
+    np.testing.assert_array_equal(a.cpu().numpy(), b.numpy())
+    torch.manual_seed(7)
+    n = torch.randn(1000, dtype=torch.float64, device=device)
+    assert abs(n.mean().item()) < 0.15 and abs(n.std().item() - 1) < 0.1
