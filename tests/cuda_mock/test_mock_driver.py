@@ -35,14 +35,9 @@ CUBLAS_STATUS_NOT_SUPPORTED = 15
 CUDA_R_32F, CUDA_R_64F, CUDA_R_16F, CUDA_R_16BF = 0, 1, 2, 14
 COMPUTE_32F, COMPUTE_64F, COMPUTE_32F_FAST_TF32 = 68, 70, 77
 
-MAX_DIMS = 8
-
-
-class Layout(ctypes.Structure):
-    _fields_ = [("ndim", ctypes.c_int),
-                ("shape", ctypes.c_longlong * MAX_DIMS),
-                ("strides", ctypes.c_longlong * MAX_DIMS),
-                ("offset", ctypes.c_longlong)]
+# The kernels' Layout struct, shared with the emulation harness.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cuda_emu"))
+from ftcuda_emu import MAX_DIMS, Layout  # noqa: E402,F401
 
 
 def make_layout(shape, strides, offset=0):
