@@ -76,7 +76,10 @@ def expected_kernels():
     idx += _names(["scatter_add"], NUMERIC)
     idx += ["ft_philox_bits", "ft_philox_uniform_f32", "ft_philox_uniform_f64",
             "ft_philox_normal_f32", "ft_philox_normal_f64"]
-    return {"elementwise.cu": ew, "reduce.cu": red, "index.cu": idx}
+    srt = _names(["sort"], ALL)
+    opt = _names(["sgd", "adam"], ["f32", "f64"])
+    return {"elementwise.cu": ew, "reduce.cu": red, "index.cu": idx, "sort.cu": srt,
+            "optim.cu": opt}
 
 
 # --------------------------------------------------------------------------- NVRTC

@@ -79,7 +79,13 @@ extern "C" int emu_launch(const char* sig, void* fn, unsigned grid, unsigned blo
         // philox
         try_sig<'p', 'q', 'Q', 'Q'>(sig, fn, grid, block, argv) ||
         try_sig<'p', 'q', 'Q', 'Q', 'f', 'f'>(sig, fn, grid, block, argv) ||
-        try_sig<'p', 'q', 'Q', 'Q', 'd', 'd'>(sig, fn, grid, block, argv);
+        try_sig<'p', 'q', 'Q', 'Q', 'd', 'd'>(sig, fn, grid, block, argv) ||
+        // sort
+        try_sig<'p', 'L', 'p', 'p', 'q', 'q', 'i'>(sig, fn, grid, block, argv) ||
+        // optimizer steps: sgd, adam
+        try_sig<'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'i', 'i', 'i'>(sig, fn, grid, block, argv) ||
+        try_sig<'p', 'p', 'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'i', 'i',
+                'i'>(sig, fn, grid, block, argv);
     return ok ? 0 : -1;
   } catch (...) {
     return -2;

@@ -1,6 +1,6 @@
 """Build and drive the CPU emulation of the CUDA kernels (cuda/*.cu compiled by g++).
 
-build() compiles cuda/{elementwise,reduce,index}.cu with tests/cuda_emu/cuda_emu.h plus
+build() compiles cuda/{elementwise,reduce,index,sort,optim}.cu with tests/cuda_emu/cuda_emu.h plus
 emu_api.cpp into one shared library, cached under $FT_CUDA_EMU_CACHE (default:
 <tmp>/ferrotorch_cuda_emu/<hash of sources and flags>/), and returns an Emu that launches
 kernels by name: emu.launch("ft_exp_f32", "pLpq", [x, lx, out, n], grid=4, block=64).
@@ -17,7 +17,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CUDA = os.path.join(REPO, "cuda")
-KERNEL_FILES = ["elementwise.cu", "reduce.cu", "index.cu"]
+KERNEL_FILES = ["elementwise.cu", "reduce.cu", "index.cu", "sort.cu", "optim.cu"]
 CXXFLAGS = ["-std=c++20", "-O1", "-fPIC", "-fwrapv", "-pthread", "-w"]
 
 MAX_DIMS = 8

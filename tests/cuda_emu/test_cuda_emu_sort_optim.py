@@ -1,0 +1,376 @@
+"""cuda/sort.cu and cuda/optim.cu run on the CPU through tests/cuda_emu/cuda_emu.h.
+
+* ft_sort_<dt>: against a small pure-Python stable sort that spells out PyTorch's rules
+  (NaN above every number, NaNs and equal keys in input order in both directions,
+  -0.0 == 0.0), itself checked against np.argsort(kind="stable") where the two agree; every
+  dtype, contiguous / strided / broadcast (stride 0) inputs, rows of 1..2048 elements, block
+  sizes 32 and 256, fewer blocks than rows.
+* ft_sgd_<f32|f64>, ft_adam_<f32|f64>: several steps of every option combination, against
+  (1) a float64 NumPy implementation of PyTorch's formulas (tolerance) and (2) a NumPy
+  replica of the CPU loops of rust/core/src/optim.rs in the parameter's dtype, op for op
+  (bit-exact: the GPU step must give the CPU step's bits).
+"""
+import itertools
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ftcuda_emu as E  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def emu():
+    gxx = E.find_gxx()
+    if gxx is None:
+        pytest.skip("g++ not found: the CUDA CPU-emulation tests need g++ (C++20)")
+    return E.build(gxx)
+
+
+RNG = np.random.default_rng(20240611)
+ALL = ["bool", "u8", "i8", "i16", "i32", "i64", "f16", "bf16", "f32", "f64"]
+FLOATS = {"f16", "bf16", "f32", "f64"}
+
+
+# ================================================================ sort
+def ref_sort_row(keys, descending):
+    """Stable order of one row (list of Python floats/ints): PyTorch's sort rules."""
+    def key(j):
+        v = keys[j]
+        nan = isinstance(v, float) and math.isnan(v)
+        if descending:
+            return (not nan, 0 if nan else -v)  # NaN first; -(-0.0) == -(0.0): a tie
+        return (nan, 0 if nan else v)           # NaN last; -0.0 == 0.0: a tie
+    return sorted(range(len(keys)), key=key)  # Python's sort is stable
+
+
+def sort_values(n, dt):
+    """n values of dt with many ties; floats include +-inf, +-0.0 and NaNs of both signs."""
+    if dt == "bool":
+        return RNG.integers(0, 2, n).astype(np.bool_)
+    if dt in FLOATS:
+        pool = np.array([-np.inf, -3.0, -1.5, -1.0, -0.0, 0.0, 0.25, 1.0, 2.5, np.inf, np.nan,
+                         -np.nan], np.float64)
+        v = np.where(RNG.random(n) < 0.5, pool[RNG.integers(0, pool.size, n)],
+                     RNG.uniform(-100, 100, n))
+        if dt == "bf16":
+            return E.f32_to_bf16_bits(v.astype(np.float32))
+        return v.astype(E.NP[dt])
+    info = np.iinfo(E.NP[dt])
+    wide = RNG.integers(info.min, info.max, n, endpoint=True, dtype=np.int64)
+    v = np.where(RNG.random(n) < 0.5, RNG.integers(-3, 4, n), wide)
+    v[: min(n, 2)] = [info.min, info.max][: min(n, 2)]
+    return v.astype(E.NP[dt]) if dt != "u8" else np.where(v < 0, -v, v).astype(np.uint8)
+
+
+def key_values(a, dt):
+    """Buffer values -> Python floats / ints for the reference."""
+    if dt == "bf16":
+        return E.bf16_bits_to_f32(a).astype(np.float64).tolist()
+    if dt in FLOATS:
+        return a.astype(np.float64).tolist()
+    return [int(x) for x in a]
+
+
+def bits(a):
+    """Bit patterns, so that -0.0 / NaN payloads are compared exactly."""
+    return a.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[a.itemsize])
+
+
+def sort_input(kind, outer, inner, dt):
+    """-> (view of shape [outer, inner], base buffer, Layout)."""
+    if kind == "flat":
+        base = sort_values(outer * inner, dt)
+        return base.reshape(outer, inner), base, E.flat_layout(base.size)
+    if kind == "strided":  # transposed + offset base: non-unit strides on both dims
+        base = sort_values((inner + 1) * (outer + 2), dt).reshape(inner + 1, outer + 2)
+        view = base[1:, 2:].T
+        return view, base, E.layout(view, base)
+    if kind == "bcast_rows":  # stride 0 on an outer dim, 3-d Layout: rows repeat
+        small = sort_values(2 * inner, dt).reshape(2, 1, inner)
+        view = np.broadcast_to(small, (2, (outer + 1) // 2, inner))
+        return view.reshape(-1, inner), small, E.layout(view, small)
+    if kind == "bcast_inner":  # stride 0 on the sorted dim: one key per row, all ties
+        small = sort_values(outer, dt).reshape(outer, 1)
+        view = np.broadcast_to(small, (outer, inner))
+        return view, small, E.layout(view, small)
+    raise ValueError(kind)
+
+
+def run_sort(emu, dt, base, lx, outer, inner, descending, grid, block):
+    vals = np.zeros(outer * inner, E.NP[dt])
+    idx = np.full(outer * inner, -1, np.int64)
+    emu.launch(f"ft_sort_{dt}", "pLppqqi", [base, lx, vals, idx, outer, inner, descending],
+               grid=grid, block=block)
+    return vals.reshape(outer, inner), idx.reshape(outer, inner)
+
+
+def check_sort(emu, dt, kind, outer, inner, descending, grid, block):
+    view, base, lx = sort_input(kind, outer, inner, dt)
+    outer = view.shape[0]
+    vals, idx = run_sort(emu, dt, base, lx, outer, inner, descending, grid, block)
+    for r in range(outer):
+        ref = ref_sort_row(key_values(view[r], dt), descending)
+        msg = f"{dt} {kind} outer={outer} inner={inner} desc={descending} row {r}"
+        np.testing.assert_array_equal(idx[r], ref, err_msg=msg)
+        np.testing.assert_array_equal(bits(vals[r]), bits(np.ascontiguousarray(view[r][ref])),
+                                      err_msg=msg)
+
+
+def test_reference_sort_matches_numpy_stable_argsort():
+    # Ascending, NumPy's stable argsort has the same rules (NaNs last, in input order;
+    # -0.0 == 0.0); descending without NaNs is the stable argsort of the negation.
+    x = np.array([2.0, np.nan, -0.0, 1.0, 0.0, np.nan, -np.inf, 1.0, np.inf, -0.0])
+    assert ref_sort_row(x.tolist(), False) == np.argsort(x, kind="stable").tolist()
+    y = x[~np.isnan(x)]
+    assert ref_sort_row(y.tolist(), True) == np.argsort(-y, kind="stable").tolist()
+    # hand-checked: NaNs first (input order), then 1.0 twice in input order, then the zeros
+    assert ref_sort_row([1.0, float("nan"), 0.0, 1.0, -0.0, float("nan")], True) == \
+        [1, 5, 0, 3, 2, 4]
+    for dt in ["i8", "u8", "i64", "bool"]:
+        v = sort_values(200, dt)
+        assert ref_sort_row(key_values(v, dt), False) == np.argsort(v, kind="stable").tolist()
+
+
+INNERS = [1, 2, 7, 64, 300, 2048]
+
+
+@pytest.mark.parametrize("inner", INNERS)
+@pytest.mark.parametrize("dt", ALL)
+def test_sort(emu, dt, inner):
+    # fewer blocks than rows (grid-stride); both block sizes; a broadcast layout in turn
+    block = 32 if inner in (2, 300, 2048) else 256
+    outer = 3 if inner == 2048 else 5
+    kinds = ["flat", "strided", ["bcast_rows", "bcast_inner"][INNERS.index(inner) % 2]]
+    for descending, kind in itertools.product([0, 1], kinds):
+        check_sort(emu, dt, kind, outer, inner, descending, grid=2, block=block)
+
+
+def test_sort_block_sizes_and_ties(emu):
+    # all-equal rows come back in input order in both directions; any power-of-two block
+    for block in [32, 64, 128, 256, 512, 1024]:
+        check_sort(emu, "f32", "strided", 2, 300, block % 3 == 1, grid=1, block=block)
+    for dt in ["f32", "i16"]:
+        x = np.zeros((2, 37), E.NP[dt])
+        for descending in (0, 1):
+            vals, idx = run_sort(emu, dt, x, E.flat_layout(x.size), 2, 37, descending, 1, 64)
+            np.testing.assert_array_equal(idx, np.tile(np.arange(37), (2, 1)))
+    # only NaNs and signed zeros: NaNs keep input order at the chosen end
+    x = np.array([np.nan, 0.0, -np.nan, -0.0, np.nan, 0.0], np.float64)
+    for descending, ref in [(0, [1, 3, 5, 0, 2, 4]), (1, [0, 2, 4, 1, 3, 5])]:
+        vals, idx = run_sort(emu, "f64", x, E.flat_layout(6), 1, 6, descending, 1, 32)
+        np.testing.assert_array_equal(idx[0], ref)
+        np.testing.assert_array_equal(bits(vals[0]), bits(x[ref]))
+
+
+def test_sort_empty_and_no_rows(emu):
+    # outer == 0 or inner == 0: nothing is written
+    idx = np.full(4, -7, np.int64)
+    vals = np.zeros(4, np.float32)
+    x = np.ones(4, np.float32)
+    for outer, inner in [(0, 4), (4, 0)]:
+        emu.launch("ft_sort_f32", "pLppqqi", [x, E.flat_layout(4), vals, idx, outer, inner, 0],
+                   grid=1, block=32)
+    assert (idx == -7).all()
+
+
+# ================================================================ optimizers
+def _powi(x, n):
+    """Rust's f64::powi (compiler-rt __powidf2: square and multiply), as the host computes."""
+    r = 1.0
+    while True:
+        if n & 1:
+            r *= x
+        n //= 2
+        if n == 0:
+            return r
+        x *= x
+
+
+def sgd_args(h):
+    """Host constants of ft_sgd (what rust/core/src/optim.rs's SgdConsts holds, in f64)."""
+    return [-h["lr"], h["weight_decay"], h["momentum"], 1.0 - h["dampening"]]
+
+
+def adam_args(h, step):
+    bc1 = 1.0 - _powi(h["beta1"], step)
+    bc2 = 1.0 - _powi(h["beta2"], step)
+    w1 = 1.0 - h["beta1"]
+    return [-(h["lr"] / bc1), math.sqrt(bc2), h["eps"], w1, 1.0 - w1, h["beta2"],
+            1.0 - h["beta2"], 1.0 - h["lr"] * h["weight_decay"], h["weight_decay"]]
+
+
+# ---- (1) PyTorch's formulas in float64 (torch/optim/sgd.py, adam.py, single-tensor)
+def sgd_ref64(p, g, buf, h):
+    d = -g if h["maximize"] else g.copy()
+    if h["weight_decay"]:
+        d = d + h["weight_decay"] * p
+    if h["momentum"]:
+        buf = d.copy() if buf is None else h["momentum"] * buf + (1 - h["dampening"]) * d
+        d = d + h["momentum"] * buf if h["nesterov"] else buf
+    return p - h["lr"] * d, buf
+
+
+def adam_ref64(p, g, m, v, vmax, step, h):
+    g = -g if h["maximize"] else g
+    if h["decoupled"]:
+        p = p * (1 - h["lr"] * h["weight_decay"])
+    elif h["weight_decay"]:
+        g = g + h["weight_decay"] * p
+    m = h["beta1"] * m + (1 - h["beta1"]) * g
+    v = h["beta2"] * v + (1 - h["beta2"]) * g * g
+    if h["amsgrad"]:
+        vmax = np.maximum(vmax, v)
+    bc1, bc2 = 1 - h["beta1"] ** step, 1 - h["beta2"] ** step
+    denom = np.sqrt(vmax if h["amsgrad"] else v) / math.sqrt(bc2) + h["eps"]
+    return p - h["lr"] / bc1 * m / denom, m, v, vmax
+
+
+# ---- (2) the CPU loops (sgd_chunk / adam_chunk), op for op in dtype T (NumPy: no FMA)
+def sgd_replica(p, g, buf, first, h, T):
+    lr, wd, mom, damp = (T(c) for c in sgd_args(h))
+    d = -g if h["maximize"] else g.copy()
+    if h["weight_decay"] != 0.0:
+        d = d + wd * p
+    if h["momentum"] != 0.0:
+        buf = d.copy() if first else buf * mom + damp * d
+        d = d + mom * buf if h["nesterov"] else buf
+    return p + lr * d, buf
+
+
+def adam_replica(p, g, m, v, vmax, step, h, T):
+    nss, bc2s, eps, w, wc, b2, omb2, decay, wd = (T(c) for c in adam_args(h, step))
+    x = p.copy()
+    gr = -g if h["maximize"] else g.copy()
+    if h["decoupled"]:
+        x = x * decay
+    elif h["weight_decay"] != 0.0:
+        gr = gr + wd * x
+    m1 = m + w * (gr - m) if 1.0 - h["beta1"] < 0.5 else gr - (gr - m) * wc
+    v1 = v * b2 + omb2 * gr * gr
+    vv = v1
+    if h["amsgrad"]:
+        vv = np.where((v1 > vmax) | np.isnan(v1), v1, vmax)
+        vmax = vv
+    denom = np.sqrt(vv) / bc2s + eps
+    return x + nss * (m1 / denom), m1, v1, vmax
+
+
+SGD_CASES = [dict(momentum=0.0, dampening=0.0, nesterov=False, weight_decay=wd, maximize=mx)
+             for wd in (0.0, 0.1) for mx in (False, True)]
+SGD_CASES += [dict(momentum=0.9, dampening=damp, nesterov=False, weight_decay=wd, maximize=mx)
+              for damp in (0.0, 0.25) for wd in (0.0, 0.1) for mx in (False, True)]
+SGD_CASES += [dict(momentum=0.9, dampening=0.0, nesterov=True, weight_decay=wd, maximize=mx)
+              for wd in (0.0, 0.1) for mx in (False, True)]
+N_OPT = 700  # > grid * block below: threads loop
+STEPS = 3
+TOL = {"f32": dict(rtol=1e-6, atol=1e-7), "f64": dict(rtol=1e-12, atol=1e-14)}
+
+
+def opt_tensors(T, k):
+    return [RNG.uniform(-1, 1, N_OPT).astype(T) for _ in range(k)]
+
+
+def ptr_or_null(a):
+    return 0 if a is None else a
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+def test_sgd_all_options(emu, dt):
+    T = E.NP[dt]
+    for case in SGD_CASES:
+        h = dict(lr=0.05, **case)
+        p0, = opt_tensors(T, 1)
+        p, buf = p0.copy(), None  # kernel state
+        rp, rbuf = p0.copy(), None  # exact replica
+        fp, fbuf = p0.astype(np.float64), None  # float64 reference
+        for step in range(STEPS):
+            g, = opt_tensors(T, 1)
+            first = buf is None
+            if h["momentum"] != 0.0 and first:
+                buf = np.full(N_OPT, np.nan, T)  # fresh, uninitialised buffer
+            emu.launch(f"ft_sgd_{dt}", "pppqddddiii",
+                       [p, g, ptr_or_null(buf), N_OPT, *sgd_args(h), int(h["nesterov"]),
+                        int(h["maximize"]), int(first)], grid=2, block=256)
+            rp, rbuf = sgd_replica(rp, g, rbuf, first, h, T)
+            fp, fbuf = sgd_ref64(fp, g.astype(np.float64), fbuf, h)
+            msg = f"{dt} {h} step {step + 1}"
+            np.testing.assert_array_equal(p, rp, err_msg=msg)
+            np.testing.assert_allclose(p, fp, **TOL[dt], err_msg=msg)
+            if h["momentum"] != 0.0:
+                np.testing.assert_array_equal(buf, rbuf, err_msg=msg)
+                np.testing.assert_allclose(buf, fbuf, **TOL[dt], err_msg=msg)
+
+
+ADAM_CASES = [dict(decoupled=dec, amsgrad=ams, maximize=mx, weight_decay=wd, beta1=b1)
+              for dec in (False, True) for ams in (False, True) for mx in (False, True)
+              for wd in (0.0, 0.1) for b1 in (0.9, 0.3)]  # 1 - beta1 < 0.5 or not: lerp forms
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+def test_adam_all_options(emu, dt):
+    T = E.NP[dt]
+    for case in ADAM_CASES:
+        h = dict(lr=0.01, beta2=0.999, eps=1e-8, **case)
+        p0, = opt_tensors(T, 1)
+        st = [p0.copy(), np.zeros(N_OPT, T), np.zeros(N_OPT, T), np.zeros(N_OPT, T)]
+        rst = [a.copy() for a in st]
+        fst = [a.astype(np.float64) for a in st]
+        for step in range(1, STEPS + 1):
+            g, = opt_tensors(T, 1)
+            p, m, v, vmax = st
+            emu.launch(f"ft_adam_{dt}", "pppppqdddddddddiii",
+                       [p, g, m, v, vmax if h["amsgrad"] else 0, N_OPT, *adam_args(h, step),
+                        int(h["amsgrad"]), int(h["maximize"]), int(h["decoupled"])],
+                       grid=2, block=256)
+            rst = list(adam_replica(rst[0], g, rst[1], rst[2], rst[3], step, h, T))
+            fst = list(adam_ref64(fst[0], g.astype(np.float64), fst[1], fst[2], fst[3], step, h))
+            msg = f"{dt} {h} step {step}"
+            names = ["param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+            for k in range(4 if h["amsgrad"] else 3):
+                np.testing.assert_array_equal(st[k], rst[k], err_msg=f"{names[k]} {msg}")
+                np.testing.assert_allclose(st[k], fst[k], **TOL[dt], err_msg=f"{names[k]} {msg}")
+            if not h["amsgrad"]:
+                assert (vmax == 0).all()  # not touched
+
+
+def test_adam_first_step_is_lr_times_sign(emu):
+    # hand-computed: with bias correction the first Adam step moves each weight by
+    # lr * g / (|g| + eps') ~ lr * sign(g)
+    p = np.ones(4, np.float64)
+    g = np.array([3.0, -0.25, 1e-3, -40.0])
+    m, v = np.zeros(4), np.zeros(4)
+    h = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
+    emu.launch("ft_adam_f64", "pppppqdddddddddiii",
+               [p, g, m, v, 0, 4, *adam_args(h, 1), 0, 0, 0], grid=1, block=32)
+    np.testing.assert_allclose(p, 1 - 0.01 * np.sign(g), rtol=0, atol=1e-7)
+
+
+def test_optim_nonfinite_grads(emu):
+    # NaN / inf gradients propagate exactly as in the CPU loops (amsgrad's max keeps NaN)
+    for dt in ["f32", "f64"]:
+        T = E.NP[dt]
+        g = np.array([np.nan, np.inf, -np.inf, 1.0, -0.0, 2.0], T)
+        p0 = np.array([1.0, -1.0, 0.5, np.nan, 2.0, 3.0], T)
+        h = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1, decoupled=True,
+                 amsgrad=True, maximize=True)
+        st = [p0.copy(), np.zeros(6, T), np.zeros(6, T), np.zeros(6, T)]
+        rst = [a.copy() for a in st]
+        for step in (1, 2):
+            emu.launch(f"ft_adam_{dt}", "pppppqdddddddddiii",
+                       [*st[:1], g, *st[1:], 6, *adam_args(h, step), 1, 1, 1], grid=1, block=32)
+            rst = list(adam_replica(rst[0], g, rst[1], rst[2], rst[3], step, h, T))
+            for a, b in zip(st, rst):
+                np.testing.assert_array_equal(a, b)
+        assert np.isnan(st[3][0]) and np.isnan(st[0][0])
+        h = dict(lr=0.1, momentum=0.9, dampening=0.0, nesterov=True, weight_decay=0.0,
+                 maximize=False)
+        p, buf = p0.copy(), np.zeros(6, T)
+        emu.launch(f"ft_sgd_{dt}", "pppqddddiii", [p, g, buf, 6, *sgd_args(h), 1, 0, 1],
+                   grid=1, block=32)
+        rp, rbuf = sgd_replica(p0, g, None, True, h, T)
+        np.testing.assert_array_equal(p, rp)
+        np.testing.assert_array_equal(buf, rbuf)
