@@ -85,7 +85,7 @@ FT_DEV void ft_sgd_impl(T* p, const T* g, T* buf, long long n, double neg_lr_d,
     T d = maximize ? -g[i] : g[i];
     if (use_wd) d = ft_opt_add(d, ft_opt_mul(wd, x));
     if (use_mom) {
-      const T b = first ? d : (T)((double)buf[i] * (double)mom + (double)damp * (double)d);
+      const T b = first ? d : ft_opt_add(ft_opt_mul(buf[i], mom), ft_opt_mul(damp, d));
       buf[i] = b;
       d = nesterov ? ft_opt_add(d, ft_opt_mul(mom, b)) : b;
     }

@@ -83,7 +83,8 @@ extern "C" int emu_launch(const char* sig, void* fn, unsigned grid, unsigned blo
         // sort
         try_sig<'p', 'L', 'p', 'p', 'q', 'q', 'i'>(sig, fn, grid, block, argv) ||
         // optimizer steps: sgd, adam
-        try_sig<'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'i', 'i', 'i'>(sig, fn, grid, block, argv) ||
+        try_sig<'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'i', 'i', 'i'>(sig, fn, grid, block,
+                                                                      argv) ||
         try_sig<'p', 'p', 'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'i', 'i',
                 'i'>(sig, fn, grid, block, argv);
     return ok ? 0 : -1;

@@ -277,10 +277,41 @@ pub unsafe fn map3<A: Element, B: Element, C: Element, O: Element, F>(
         let pa = a.get().add(off[1]) as *const A;
         let pb = b.get().add(off[2]) as *const B;
         let pc = c.get().add(off[3]) as *const C;
-        for j in 0..n {
-            *po.add(j * s[0]) = f(*pa.add(j * s[1]), *pb.add(j * s[2]), *pc.add(j * s[3]));
+        // Contiguous output and first operand with the others contiguous or broadcast
+        // (`where(mask, x, 0.0)`, relu's backward): constant strides let the loop vectorise.
+        match s {
+            [1, 1, 1, 1] => run3::<1, 1, A, B, C, O, F>(po, pa, pb, pc, n, &f),
+            [1, 1, 1, 0] => run3::<1, 0, A, B, C, O, F>(po, pa, pb, pc, n, &f),
+            [1, 1, 0, 1] => run3::<0, 1, A, B, C, O, F>(po, pa, pb, pc, n, &f),
+            [1, 1, 0, 0] => run3::<0, 0, A, B, C, O, F>(po, pa, pb, pc, n, &f),
+            _ => {
+                for j in 0..n {
+                    *po.add(j * s[0]) = f(*pa.add(j * s[1]), *pb.add(j * s[2]), *pc.add(j * s[3]));
+                }
+            }
         }
     });
+}
+
+/// map3's inner loop with compile-time strides (0 or 1) for `b` and `c`.
+///
+/// # Safety
+/// `po`/`pa` address `n` elements; `pb`/`pc` address `n` elements when their stride is 1,
+/// one element when it is 0.
+#[inline(always)]
+unsafe fn run3<const SB: usize, const SC: usize, A: Element, B: Element, C: Element, O: Element, F>(
+    po: *mut O,
+    pa: *const A,
+    pb: *const B,
+    pc: *const C,
+    n: usize,
+    f: &F,
+) where
+    F: Fn(A, B, C) -> O,
+{
+    for j in 0..n {
+        *po.add(j) = f(*pa.add(j), *pb.add(j * SB), *pc.add(j * SC));
+    }
 }
 
 /// Copy with dtype conversion between any two layouts of the same shape.

@@ -293,7 +293,7 @@ unary_num_ops! {
     (abs, abs_, "AbsBackward0", "abs", |v| Num::abs(v), save(true, false), |x, y, g| g.mul(&x.sign()?)),
     (sign, sign_, "SignBackward0", "sign", |v| Num::sign(v), save(false, false), |x, y, g| g.zeros_like()),
     (square, square_, "PowBackward0", "square", |v| Num::mul(v, v), save(true, false), |x, y, g| g.mul(&x.mul_s(2.0)?)),
-    (relu, relu_, "ReluBackward0", "relu", |v| if v > T::zero() || v != v { v } else { T::zero() }, save(false, true), |x, y, g| g.mul(&y.gt_s(0.0)?)),
+    (relu, relu_, "ReluBackward0", "relu", |v| if v > T::zero() || v != v { v } else { T::zero() }, save(false, true), |x, y, g| where_args(&y.gt_s(0.0)?, Arg::T(g), Arg::S(Scalar::Int(0)))),
     (floor, floor_, "FloorBackward0", "floor", |v| round_like(v, f32::floor, f64::floor), save(false, false), |x, y, g| g.zeros_like()),
     (ceil, ceil_, "CeilBackward0", "ceil", |v| round_like(v, f32::ceil, f64::ceil), save(false, false), |x, y, g| g.zeros_like()),
     (round, round_, "RoundBackward0", "round", |v| round_like(v, f32::round_ties_even, f64::round_ties_even), save(false, false), |x, y, g| g.zeros_like()),
