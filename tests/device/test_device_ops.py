@@ -403,3 +403,49 @@ def test_random_factories_match_cpu_stream(device):
     torch.manual_seed(7)
     n = torch.randn(1000, dtype=torch.float64, device=device)
     assert abs(n.mean().item()) < 0.15 and abs(n.std().item() - 1) < 0.1
+
+
+@pytest.mark.parametrize("n", [7, 300, 2500])  # 2500: longer than the CUDA kernel's rows (host path)
+def test_sort_stable_with_nan_and_ties(device, n):
+    r = rng(30)
+    a = r.integers(-5, 5, (3, n)).astype(np.float32)
+    a[0, ::7] = np.nan
+    t = to(device, a)
+    for desc in (False, True):
+        v, i = t.sort(dim=1, descending=desc, stable=True)
+        # NumPy reference: NaN is the largest value; ties keep their input order both ways.
+        key = np.where(np.isnan(a), np.inf, a)
+        rank = np.where(np.isnan(a), 1, 0)  # NaN after +inf ascending
+        order = np.lexsort((np.arange(n)[None, :].repeat(3, 0), rank, key), axis=1) if not desc else \
+            np.lexsort((np.arange(n)[None, :].repeat(3, 0), -rank, -key), axis=1)
+        np.testing.assert_array_equal(i.cpu().numpy(), order)
+        np.testing.assert_array_equal(v.cpu().numpy(), np.take_along_axis(a, order, 1))
+    vals, idx = t.topk(3, dim=1)
+    assert vals.shape == (3, 3) and idx.device.type == device
+
+
+def test_sort_gradient_and_dims(device):
+    a = rng(31).standard_normal((4, 3, 5))
+    x = to(device, a, requires_grad=True)
+    v, i = x.sort(1)
+    np.testing.assert_array_equal(v.detach().cpu().numpy(), np.sort(a, 1))
+    (v * to(device, np.arange(60.0).reshape(4, 3, 5))).sum().backward()
+    ref = np.zeros_like(a)
+    np.put_along_axis(ref, np.argsort(a, 1, kind="stable"), np.arange(60.0).reshape(4, 3, 5), 1)
+    close(x.grad, ref, tol=1e-12)
+
+
+def test_sgd_momentum_nesterov_matches_numpy(device):
+    r = rng(32)
+    w0, g_seq = r.standard_normal((3, 4)), [r.standard_normal((3, 4)) for _ in range(3)]
+    p = torch.nn.Parameter(torch.tensor(w0, dtype=torch.float32, device=device))
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+    w, buf = w0.astype(np.float64), None
+    for g in g_seq:
+        p.grad = torch.tensor(g, dtype=torch.float32, device=device)
+        opt.step()
+        gf = g.astype(np.float32).astype(np.float64) + 0.01 * w
+        buf = gf if buf is None else 0.9 * buf + gf
+        w = w - 0.1 * (gf + 0.9 * buf)
+    assert p.device.type == device
+    close(p, w, tol=1e-5)

@@ -212,6 +212,10 @@ pub fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h:
     }
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
+        if let Some(b) = sgd_cuda(&params[i], &grads[i], &bufs[i], h)? {
+            out.push(b);
+            continue;
+        }
         let p = Work::new(&params[i])?;
         let dt = p.buf.dtype();
         let g = grad_buf(&grads[i], dt)?;
@@ -350,6 +354,10 @@ pub fn adam_step(
         }
     }
     for i in 0..n {
+        let vm = if h.amsgrad { Some(&max_exp_avg_sqs[i]) } else { None };
+        if adam_cuda(&params[i], &grads[i], &exp_avgs[i], &exp_avg_sqs[i], vm, steps[i], h)? {
+            continue;
+        }
         let p = Work::new(&params[i])?;
         let dt = p.buf.dtype();
         let g = grad_buf(&grads[i], dt)?;
@@ -376,6 +384,82 @@ pub fn adam_step(
         }
     }
     Ok(())
+}
+
+/// Whether the fused CUDA kernels (cuda/optim.cu) can update `t` in place: a contiguous
+/// f32/f64 CUDA tensor of the parameter's dtype. Anything else takes the host path.
+fn cuda_direct(t: &Tensor, dt: DType) -> bool {
+    t.device().is_cuda() && t.is_contiguous() && t.dtype() == dt
+}
+
+/// The gradient as a contiguous device buffer of dtype `dt`.
+fn cuda_grad(g: &Tensor, dt: DType) -> Result<Tensor> {
+    if g.is_contiguous() && g.dtype() == dt {
+        Ok(g.clone())
+    } else {
+        g.detach().to_dtype(dt)?.contiguous_copy_pub()
+    }
+}
+
+/// SGD on the device: Some(momentum buffer after the step) when done, None when the
+/// parameter is not one the kernel takes.
+fn sgd_cuda(p: &Tensor, g: &Tensor, buf: &Option<Tensor>, h: &Sgd) -> Result<Option<Option<Tensor>>> {
+    let dt = p.dtype();
+    if !matches!(dt, DType::F32 | DType::F64) || !cuda_direct(p, dt) || buf.as_ref().is_some_and(|b| !cuda_direct(b, dt)) {
+        return Ok(None);
+    }
+    let g = cuda_grad(g, dt)?;
+    let first = buf.is_none();
+    let b = match (buf, h.momentum != 0.0) {
+        (_, false) => None,
+        (Some(b), true) => Some(b.clone()),
+        (None, true) => Some(Tensor::empty_on(&p.shape(), dt, p.device())?),
+    };
+    let bd = b.as_ref().map(|b| b.data().clone());
+    crate::cuda::kernels::sgd(&p.data(), &g.data(), bd.as_ref(), -h.lr, h.weight_decay, h.momentum, 1.0 - h.dampening, h.nesterov, h.maximize, first)?;
+    p.storage().bump_version();
+    if let Some(b) = &b {
+        b.storage().bump_version();
+    }
+    Ok(Some(b))
+}
+
+/// Adam on the device; false when the parameter is not one the kernel takes. The
+/// constants are the CPU loop's (`adam_kernel`), so both devices compute the same update.
+fn adam_cuda(p: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor, vmax: Option<&Tensor>, step: u64, h: &Adam) -> Result<bool> {
+    let dt = p.dtype();
+    let direct = matches!(dt, DType::F32 | DType::F64)
+        && cuda_direct(p, dt)
+        && cuda_direct(m, dt)
+        && cuda_direct(v, dt)
+        && vmax.is_none_or(|x| cuda_direct(x, dt));
+    if !direct {
+        return Ok(false);
+    }
+    let g = cuda_grad(g, dt)?;
+    let bc1 = 1.0 - h.beta1.powi(step as i32);
+    let bc2 = 1.0 - h.beta2.powi(step as i32);
+    let w1 = 1.0 - h.beta1;
+    let c = crate::cuda::kernels::AdamConsts {
+        neg_step_size: -(h.lr / bc1),
+        bc2_sqrt: bc2.sqrt(),
+        eps: h.eps,
+        w1,
+        one_minus_w1: 1.0 - w1,
+        beta2: h.beta2,
+        one_minus_beta2: 1.0 - h.beta2,
+        decay: 1.0 - h.lr * h.weight_decay,
+        weight_decay: h.weight_decay,
+        amsgrad: h.amsgrad,
+        maximize: h.maximize,
+        decoupled: h.decoupled_weight_decay,
+    };
+    let xd = vmax.map(|x| x.data().clone());
+    crate::cuda::kernels::adam(&p.data(), &g.data(), &m.data(), &v.data(), xd.as_ref(), &c)?;
+    for t in [Some(p), Some(m), Some(v), vmax].into_iter().flatten() {
+        t.storage().bump_version();
+    }
+    Ok(true)
 }
 
 /// SAFETY: `g` must address `p.len()` elements; the state slices have `p.len()` elements.

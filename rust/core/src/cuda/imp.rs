@@ -17,6 +17,8 @@ const SRC_COMMON: &str = include_str!("../../../../cuda/common.cuh");
 const SRC_ELEMENTWISE: &str = include_str!("../../../../cuda/elementwise.cu");
 const SRC_REDUCE: &str = include_str!("../../../../cuda/reduce.cu");
 const SRC_INDEX: &str = include_str!("../../../../cuda/index.cu");
+const SRC_SORT: &str = include_str!("../../../../cuda/sort.cu");
+const SRC_OPTIM: &str = include_str!("../../../../cuda/optim.cu");
 
 fn check(r: cu::CUresult, what: &str) -> Result<()> {
     if r == cu::CUresult::CUDA_SUCCESS {
@@ -321,6 +323,8 @@ fn ptx(src: Src, dtype: DType, arch: &str) -> Result<String> {
         Src::Elementwise => SRC_ELEMENTWISE,
         Src::Reduce => SRC_REDUCE,
         Src::Index => SRC_INDEX,
+        Src::Sort => SRC_SORT,
+        Src::Optim => SRC_OPTIM,
     };
     let text = format!("{}\n{}", SRC_COMMON, body);
     let dt = dtype_suffix(dtype).to_uppercase();

@@ -243,6 +243,77 @@ pub fn masked_fill(out: &TensorData, mask: &TensorData, lmask: &Layout, v: Scala
     ])
 }
 
+/// Longest row `sort` takes (`FT_SORT_MAX` in cuda/sort.cu); longer rows sort elsewhere.
+pub const SORT_MAX: usize = 2048;
+
+/// Stable sort of every row of `x` along `dim` (rows as in `reduce`): `vals` / `idx`
+/// (contiguous [outer, inner], `dim` last) get the sorted values and their positions.
+pub fn sort(x: &TensorData, dim: usize, descending: bool, vals: &TensorData, idx: &TensorData) -> Result<()> {
+    let (l, outer, inner) = rows_layout(&x.layout, &[dim]);
+    if outer == 0 || inner == 0 {
+        return Ok(());
+    }
+    if inner > SORT_MAX {
+        bail!(Runtime, "internal: CUDA sort rows are limited to {} elements, got {}", SORT_MAX, inner);
+    }
+    let name = format!("ft_sort_{}", dtype_suffix(x.dtype));
+    go(vals, Src::Sort, x.dtype, &name, outer.clamp(1, 65535) as u32, &[
+        Arg::Ptr(base(x)), Arg::Layout(KLayout::new(&l)?), Arg::Ptr(first(vals)), Arg::Ptr(first(idx)),
+        Arg::I64(outer as i64), Arg::I64(inner as i64), Arg::I32(descending as i32),
+    ])
+}
+
+fn opt_ptr(t: Option<&TensorData>) -> u64 {
+    t.map_or(0, first)
+}
+
+/// One fused SGD step over contiguous f32/f64 device buffers (cuda/optim.cu; constants
+/// as the CPU loop derives them, see `optim::sgd_step`).
+#[allow(clippy::too_many_arguments)]
+pub fn sgd(p: &TensorData, g: &TensorData, buf: Option<&TensorData>, neg_lr: f64, weight_decay: f64, momentum: f64, one_minus_dampening: f64, nesterov: bool, maximize: bool, first_step: bool) -> Result<()> {
+    let n = p.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_sgd_{}", dtype_suffix(p.dtype));
+    go(p, Src::Optim, p.dtype, &name, grid_for(n), &[
+        Arg::Ptr(first(p)), Arg::Ptr(first(g)), Arg::Ptr(opt_ptr(buf)), Arg::I64(n as i64),
+        Arg::F64(neg_lr), Arg::F64(weight_decay), Arg::F64(momentum), Arg::F64(one_minus_dampening),
+        Arg::I32(nesterov as i32), Arg::I32(maximize as i32), Arg::I32(first_step as i32),
+    ])
+}
+
+/// Host-side constants of one Adam step (`optim::adam_step` derives them once per step).
+pub struct AdamConsts {
+    pub neg_step_size: f64,
+    pub bc2_sqrt: f64,
+    pub eps: f64,
+    pub w1: f64,
+    pub one_minus_w1: f64,
+    pub beta2: f64,
+    pub one_minus_beta2: f64,
+    pub decay: f64,
+    pub weight_decay: f64,
+    pub amsgrad: bool,
+    pub maximize: bool,
+    pub decoupled: bool,
+}
+
+/// One fused Adam/AdamW step over contiguous f32/f64 device buffers (cuda/optim.cu).
+pub fn adam(p: &TensorData, g: &TensorData, m: &TensorData, v: &TensorData, vmax: Option<&TensorData>, c: &AdamConsts) -> Result<()> {
+    let n = p.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_adam_{}", dtype_suffix(p.dtype));
+    go(p, Src::Optim, p.dtype, &name, grid_for(n), &[
+        Arg::Ptr(first(p)), Arg::Ptr(first(g)), Arg::Ptr(first(m)), Arg::Ptr(first(v)), Arg::Ptr(opt_ptr(vmax)), Arg::I64(n as i64),
+        Arg::F64(c.neg_step_size), Arg::F64(c.bc2_sqrt), Arg::F64(c.eps), Arg::F64(c.w1), Arg::F64(c.one_minus_w1),
+        Arg::F64(c.beta2), Arg::F64(c.one_minus_beta2), Arg::F64(c.decay), Arg::F64(c.weight_decay),
+        Arg::I32(c.amsgrad as i32), Arg::I32(c.maximize as i32), Arg::I32(c.decoupled as i32),
+    ])
+}
+
 impl KLayout {
     /// The layout as it is, without merging dims: for the index kernels, whose `dim`
     /// argument names a dim of the tensor.

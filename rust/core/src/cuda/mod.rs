@@ -83,6 +83,8 @@ pub enum Src {
     Elementwise,
     Reduce,
     Index,
+    Sort,
+    Optim,
 }
 
 /// Kernel-name suffix of a dtype (`ft_add_f32`).

@@ -177,16 +177,33 @@ pub(crate) fn along_dim_cuda(op: &str, x: &crate::tensor::TensorData, dim: usize
     let dev = x.storage.device();
     let tmp = Tensor::empty_on(&pshape, out_dtype, dev)?;
     crate::cuda::kernels::along_dim(op, &x, dim, &tmp.data())?;
-    // Undo the permutation: view tmp with dims back in place, then copy.
-    let mut inv = vec![0usize; nd];
+    dim_back_in_place(&tmp, &perm)
+}
+
+/// A contiguous copy of `tmp` (dims in the order `perm`, the row dim last) with the dims
+/// back in their original order.
+fn dim_back_in_place(tmp: &Tensor, perm: &[usize]) -> Result<Tensor> {
+    let mut inv = vec![0usize; perm.len()];
     for (k, &p) in perm.iter().enumerate() {
         inv[p] = k;
     }
-    let back = tmp.data().layout.permute(&inv);
-    let shape: Vec<usize> = x.layout.shape.iter().copied().collect();
-    let out = Tensor::empty_on(&shape, out_dtype, dev)?;
-    super::copy_data(&crate::tensor::TensorData { layout: back, ..tmp.data().clone() }, &out.data())?;
+    let td = tmp.data().clone();
+    let back = td.layout.permute(&inv);
+    let out = Tensor::empty_on(&back.shape, td.dtype, td.storage.device())?;
+    super::copy_data(&crate::tensor::TensorData { layout: back, ..td }, &out.data())?;
     Ok(out)
+}
+
+/// `sort` on CUDA (rows up to `SORT_MAX` long): (values, indices) of `shape`.
+fn sort_cuda(x: &crate::tensor::TensorData, d: usize, descending: bool, shape: &[usize]) -> Result<(Tensor, Tensor)> {
+    let x = if x.layout.ndim() == 0 { crate::tensor::TensorData { layout: x.layout.unsqueeze(0), ..x.clone() } } else { x.clone() };
+    let nd = x.layout.ndim();
+    let perm: Vec<usize> = (0..nd).filter(|&i| i != d).chain(std::iter::once(d)).collect();
+    let pshape: Vec<usize> = perm.iter().map(|&i| x.layout.shape[i]).collect();
+    let dev = x.storage.device();
+    let (v, i) = (Tensor::empty_on(&pshape, x.dtype, dev)?, Tensor::empty_on(&pshape, DType::I64, dev)?);
+    crate::cuda::kernels::sort(&x, d, descending, &v.data(), &i.data())?;
+    Ok((dim_back_in_place(&v, &perm)?.reshape_usize(shape)?, dim_back_in_place(&i, &perm)?.reshape_usize(shape)?))
 }
 
 impl Tensor {
@@ -647,9 +664,16 @@ impl Tensor {
     /// the sort is always stable.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
         if let dev @ crate::Device::Cuda(_) = self.device() {
-            // No CUDA sort kernel yet: sort a host copy (differentiable through the copies).
-            let (v, i) = self.to_device(crate::Device::Cpu)?.sort(dim, descending)?;
-            return Ok((v.to_device(dev)?, i.to_device_raw(dev)?));
+            let shape = self.shape();
+            let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
+            if shape.get(d).copied().unwrap_or(1) > crate::cuda::kernels::SORT_MAX {
+                // Rows longer than the kernel takes: sort a host copy (differentiable
+                // through the copies).
+                let (v, i) = self.to_device(crate::Device::Cpu)?.sort(dim, descending)?;
+                return Ok((v.to_device(dev)?, i.to_device_raw(dev)?));
+            }
+            let (vals, idx) = sort_cuda(&self.data(), d, descending, &shape)?;
+            return self.record_sort(vals, idx, shape, d);
         }
         let shape = self.shape();
         let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
@@ -693,6 +717,11 @@ impl Tensor {
                 });
             });
         }
+        self.record_sort(vals, idx, shape, d)
+    }
+
+    /// Record sort's backward (the gradient scattered back to the original positions).
+    fn record_sort(&self, vals: Tensor, idx: Tensor, shape: crate::shape::Shape, d: usize) -> Result<(Tensor, Tensor)> {
         if needs_grad(&[self]) {
             let ix = idx.clone();
             record("SortBackward0", &[self], &[&vals], move |_, g| {
