@@ -23,12 +23,7 @@ import check_cuda_kernels  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 
 
-@pytest.fixture(scope="module")
-def emu():
-    gxx = E.find_gxx()
-    if gxx is None:
-        pytest.skip("g++ not found: the CUDA CPU-emulation tests need g++ (C++20)")
-    return E.build(gxx)
+# `emu` (the built emulation library) comes from conftest.py.
 
 
 RNG = np.random.default_rng(1234)

@@ -22,12 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ftcuda_emu as E  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def emu():
-    gxx = E.find_gxx()
-    if gxx is None:
-        pytest.skip("g++ not found: the CUDA CPU-emulation tests need g++ (C++20)")
-    return E.build(gxx)
+# `emu` (the built emulation library) comes from conftest.py.
 
 
 RNG = np.random.default_rng(20240611)
