@@ -12,12 +12,13 @@ pub struct Mat<T> {
     pub cs: isize,
 }
 
-/// How many blocks of dst to compute in parallel: 1 below ~128^3 multiply-adds
-/// (threading costs more than it saves there).
+/// How many blocks of dst to compute in parallel: 1 below ~80^3 multiply-adds
+/// (threading costs more than it saves there; at 256x512 @ 512x10, the last layer of an
+/// MLP, two threads already halve the time).
 fn parallel_blocks(m: usize, n: usize, k: usize) -> usize {
     let threads = crate::cpu::num_threads();
     let len = m.max(n);
-    if threads > 1 && m * n * k >= 128 * 128 * 128 && len >= 2 * 16 {
+    if threads > 1 && m * n * k >= 80 * 80 * 80 && len >= 2 * 16 {
         threads.min(len / 16)
     } else {
         1

@@ -601,13 +601,26 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
 /// The device an op on `args` runs on: that of its tensors, which must agree, except that
 /// a 0-d CPU tensor may join CUDA tensors (it is a scalar, as in PyTorch).
 pub(crate) fn check_same_device(args: &[Arg]) -> Result<crate::device::Device> {
+    // Fast path (every CPU op): one device read per tensor, all equal.
+    let mut first = None;
+    let mut mixed = false;
+    for a in args {
+        if let Arg::T(t) = a {
+            let d = t.device();
+            match first {
+                None => first = Some(d),
+                Some(f) => mixed |= f != d,
+            }
+        }
+    }
+    if !mixed {
+        return Ok(first.unwrap_or(crate::device::Device::Cpu));
+    }
     let mut dev: Option<crate::device::Device> = None;
-    let mut cpu_scalar = false;
     for a in args {
         if let Arg::T(t) = a {
             let d = t.device();
             if d == crate::device::Device::Cpu && t.ndim() == 0 {
-                cpu_scalar = true;
                 continue;
             }
             match dev {
@@ -622,7 +635,7 @@ pub(crate) fn check_same_device(args: &[Arg]) -> Result<crate::device::Device> {
             }
         }
     }
-    let _ = cpu_scalar;
+    // Only 0-d CPU tensors besides one device: that device.
     Ok(dev.unwrap_or(crate::device::Device::Cpu))
 }
 

@@ -58,6 +58,7 @@ impl Arg<'_> {
     }
     /// The operand's data converted to `dtype` and moved to `device` (no copy when both
     /// already match): scalars and 0-d CPU tensors meeting CUDA tensors are uploaded.
+    #[inline]
     pub(crate) fn data_on(&self, dtype: DType, device: crate::Device) -> Result<TensorData> {
         let d = self.data_as(dtype)?;
         if d.storage.device() == device {
