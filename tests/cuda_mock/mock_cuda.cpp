@@ -146,6 +146,7 @@ enum {
   CUDA_ERROR_INVALID_CONTEXT = 201,
   CUDA_ERROR_NO_BINARY_FOR_GPU = 209,
   CUDA_ERROR_INVALID_PTX = 218,
+  CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222,
   CUDA_ERROR_INVALID_HANDLE = 400,
   CUDA_ERROR_NOT_FOUND = 500,
   CUDA_ERROR_ILLEGAL_ADDRESS = 700,
@@ -535,6 +536,26 @@ std::set<std::string> ptx_entries(const std::string& ptx) {
     size_t q = p;
     while (q < ptx.size() && is_ident_char(ptx[q])) ++q;
     if (q > p) out.insert(ptx.substr(p, q - p));
+  }
+  return out;
+}
+
+// Kernel names (`ft_` identifiers) in an ELF image (a CUBIN): the strings of its symbol
+// table. The size comes from the ELF64 header (section headers end the file).
+std::set<std::string> elf_entries(const unsigned char* img) {
+  std::set<std::string> out;
+  unsigned long long shoff = 0;
+  unsigned short shentsize = 0, shnum = 0;
+  memcpy(&shoff, img + 0x28, 8);
+  memcpy(&shentsize, img + 0x3A, 2);
+  memcpy(&shnum, img + 0x3C, 2);
+  const size_t size = shoff + (size_t)shentsize * shnum;
+  for (size_t i = 0; i + 3 < size; ++i) {
+    if (img[i] == 'f' && img[i + 1] == 't' && img[i + 2] == '_' && (i == 0 || img[i - 1] == 0)) {
+      size_t j = i;
+      while (j < size && is_ident_char((char)img[j])) ++j;
+      if (j < size && img[j] == 0) out.insert(std::string((const char*)img + i, j - i));
+    }
   }
   return out;
 }
@@ -1008,9 +1029,29 @@ FT_API CUresult cuModuleLoadData(void** m, const void* image) {
   if (CUresult r = need_ctx("cuModuleLoadData")) return r;
   if (!m || !image) return fail(CUDA_ERROR_INVALID_VALUE, "cuModuleLoadData", "null pointer");
   const char* text = (const char*)image;
-  if (memcmp(text, "\x7f" "ELF", 4) == 0)
-    return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData",
-                "cubin/ELF images are not supported by the mock (pass PTX text)");
+  // FT_MOCK_CUDA_OLD_DRIVER=1: a driver older than the NVRTC that made the PTX. It refuses
+  // every PTX image (CUDA_ERROR_UNSUPPORTED_PTX_VERSION) and takes CUBINs (ELF), whose
+  // kernels are the `ft_*` names in their symbol strings.
+  const char* old_env = getenv("FT_MOCK_CUDA_OLD_DRIVER");
+  const bool old_driver = old_env && *old_env && strcmp(old_env, "0") != 0;
+  if (memcmp(text, "\x7f" "ELF", 4) == 0) {
+    if (!old_driver)
+      return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData",
+                  "cubin/ELF images are only taken with FT_MOCK_CUDA_OLD_DRIVER=1 (pass PTX text)");
+    auto mod = std::make_unique<Module>();
+    mod->ctx = t_current;
+    mod->ptx = ".version (cubin)";
+    mod->entries = elf_entries((const unsigned char*)image);
+    if (mod->entries.empty())
+      return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData", "ELF image without ft_* kernels");
+    Module* raw = mod.get();
+    s.modules.emplace(raw, std::move(mod));
+    *m = raw;
+    return CUDA_SUCCESS;
+  }
+  if (old_driver)
+    return fail(CUDA_ERROR_UNSUPPORTED_PTX_VERSION, "cuModuleLoadData",
+                "FT_MOCK_CUDA_OLD_DRIVER=1: PTX from a newer NVRTC cannot be JIT-compiled");
   auto mod = std::make_unique<Module>();
   mod->ctx = t_current;
   mod->ptx = text;

@@ -309,9 +309,9 @@ fn cache_dir() -> Option<std::path::PathBuf> {
     Some(base.join("ferrotorch").join("kernels"))
 }
 
-/// PTX for one per-dtype module of a source file (see cuda/README.md), from the disk
-/// cache when an identical compile (source, options, NVRTC version) was done before.
-fn ptx(src: Src, dtype: DType, arch: &str) -> Result<String> {
+/// The NVRTC input of one per-dtype module of a source file (see cuda/README.md): the
+/// text (common.cuh prepended, so no include path is needed) and the options.
+fn module_source(src: Src, dtype: DType, arch: &str) -> Result<(String, Vec<String>)> {
     // SAFETY: probing loads the library only.
     if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
         bail!(
@@ -335,6 +335,13 @@ fn ptx(src: Src, dtype: DType, arch: &str) -> Result<String> {
         "-DFT_DT_DEFAULT=0".to_string(),
         format!("-DFT_DT_{}=1", dt),
     ];
+    Ok((text, options))
+}
+
+/// PTX for one per-dtype module, from the disk cache when an identical compile (source,
+/// options, NVRTC version) was done before.
+fn ptx(src: Src, dtype: DType, arch: &str) -> Result<String> {
+    let (text, options) = module_source(src, dtype, arch)?;
     let (mut major, mut minor) = (0, 0);
     // SAFETY: out-pointer call; the library is present (checked above).
     unsafe { cudarc::nvrtc::sys::nvrtcVersion(&mut major, &mut minor) };
@@ -364,6 +371,34 @@ fn ptx(src: Src, dtype: DType, arch: &str) -> Result<String> {
     Ok(s)
 }
 
+/// CUBIN of one per-dtype module for the device's own `sm_XY`: the fallback when the
+/// driver cannot JIT the PTX of a newer NVRTC (CUDA's minor-version compatibility covers
+/// machine code, not PTX: pip's latest NVRTC on a slightly older driver).
+fn cubin(src: Src, dtype: DType, arch: &str) -> Result<Vec<u8>> {
+    use cudarc::nvrtc::{result, sys};
+    let (text, options) = module_source(src, dtype, arch)?;
+    let csrc = CString::new(text).map_err(|_| err!(Runtime, "kernel source contains a NUL byte"))?;
+    let fail = |what: &str| err!(Runtime, "NVRTC could not build the {:?} kernels for {} as {} ({})", src, dtype.name(), arch, what);
+    let prog = result::create_program(&csrc, None).map_err(|e| fail(&format!("{:?}", e)))?;
+    // SAFETY: prog was created above and is destroyed once, below; the buffers passed to
+    // nvrtcGetCUBIN are sized by nvrtcGetCUBINSize.
+    unsafe {
+        let out = (|| -> Result<Vec<u8>> {
+            if let Err(e) = result::compile_program(prog, &options) {
+                let log = result::get_program_log(prog).map(|l| CStr::from_ptr(l.as_ptr()).to_string_lossy().into_owned()).unwrap_or_default();
+                return Err(fail(&format!("{:?}: {}", e, log)));
+            }
+            let mut size = 0usize;
+            sys::nvrtcGetCUBINSize(prog, &mut size).result().map_err(|e| fail(&format!("{:?}", e)))?;
+            let mut buf = vec![0u8; size];
+            sys::nvrtcGetCUBIN(prog, buf.as_mut_ptr() as *mut std::ffi::c_char).result().map_err(|e| fail(&format!("{:?}", e)))?;
+            Ok(buf)
+        })();
+        let _ = result::destroy_program(prog);
+        out
+    }
+}
+
 fn function(d: &Dev, src: Src, dtype: DType, name: &str) -> Result<cu::CUfunction> {
     if let Some(&f) = d.functions.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
         return Ok(f as cu::CUfunction);
@@ -379,12 +414,19 @@ fn function(d: &Dev, src: Src, dtype: DType, name: &str) -> Result<cu::CUfunctio
                 let c = CString::new(text).map_err(|_| err!(Runtime, "PTX contains a NUL byte"))?;
                 let mut m = std::ptr::null_mut();
                 // SAFETY: c is a NUL-terminated PTX image; the module lives for the process.
-                let r = unsafe { cu::cuModuleLoadData(&mut m, c.as_ptr() as *const c_void) };
+                let mut r = unsafe { cu::cuModuleLoadData(&mut m, c.as_ptr() as *const c_void) };
                 if r == cu::CUresult::CUDA_ERROR_UNSUPPORTED_PTX_VERSION {
-                    bail!(
-                        Runtime,
-                        "the installed NVRTC is newer than the CUDA driver (its PTX cannot be loaded): install an nvidia-cuda-nvrtc wheel matching the driver's CUDA version"
-                    );
+                    // NVRTC newer than the driver: machine code for this GPU instead.
+                    let bin = cubin(src, dtype, &format!("sm_{}{}", d.cc.0, d.cc.1))?;
+                    // SAFETY: bin is a complete CUBIN image; the module lives for the process.
+                    r = unsafe { cu::cuModuleLoadData(&mut m, bin.as_ptr() as *const c_void) };
+                    if r != cu::CUresult::CUDA_SUCCESS {
+                        bail!(
+                            Runtime,
+                            "the installed NVRTC is newer than the CUDA driver: its PTX cannot be loaded and its machine code failed too ({:?}); install an nvidia-cuda-nvrtc wheel matching the driver's CUDA version",
+                            r
+                        );
+                    }
                 }
                 check(r, "cuModuleLoadData")?;
                 mods.insert((src, dtype), m as usize);
