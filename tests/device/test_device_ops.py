@@ -400,6 +400,15 @@ def test_random_factories_match_cpu_stream(device):
     b = torch.rand(5)
     assert a.device.type == device
     np.testing.assert_array_equal(a.cpu().numpy(), b.numpy())
+    # the stream continues identically after a draw, for float64 and odd sizes too
+    torch.manual_seed(5)
+    c = [torch.rand(3, device=device), torch.rand(7, dtype=torch.float64, device=device), torch.rand(2, device=device)]
+    torch.manual_seed(5)
+    d = [torch.rand(3), torch.rand(7, dtype=torch.float64), torch.rand(2)]
+    for x, y in zip(c, d):
+        assert x.dtype == y.dtype
+        np.testing.assert_array_equal(x.cpu().numpy(), y.numpy())
+    assert all(0.0 <= v < 1.0 for v in c[1].tolist())
     torch.manual_seed(7)
     n = torch.randn(1000, dtype=torch.float64, device=device)
     assert abs(n.mean().item()) < 0.15 and abs(n.std().item() - 1) < 0.1

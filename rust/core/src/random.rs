@@ -81,8 +81,9 @@ impl Generator {
     pub fn set_state(&self, st: GenState) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = st;
     }
-    /// Reserve `blocks` counter blocks; returns (seed, first block).
-    fn reserve(&self, blocks: u64) -> (u64, u64) {
+    /// Reserve `blocks` counter blocks; returns (seed, first block). The CUDA Philox
+    /// kernels draw from the same reserved blocks, so both devices give the same numbers.
+    pub(crate) fn reserve(&self, blocks: u64) -> (u64, u64) {
         let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let r = (s.seed, s.offset);
         s.offset += blocks;

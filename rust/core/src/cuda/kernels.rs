@@ -243,6 +243,24 @@ pub fn masked_fill(out: &TensorData, mask: &TensorData, lmask: &Layout, v: Scala
     ])
 }
 
+/// `n` uniforms in [0, 1) into `out` (contiguous f32 or f64) from Philox counter blocks
+/// `first_block..` of `seed`: the same numbers `Generator::uniform_f32/_f64` gives for
+/// those blocks (cuda/index.cu specifies the stream; offsets there count 32-bit words).
+pub fn philox_uniform(out: &TensorData, seed: u64, first_block: u64) -> Result<()> {
+    let n = out.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let (name, work, lo, hi) = match out.dtype {
+        DType::F32 => ("ft_philox_uniform_f32", n.div_ceil(4), Arg::F32(0.0), Arg::F32(1.0)),
+        DType::F64 => ("ft_philox_uniform_f64", n.div_ceil(2), Arg::F64(0.0), Arg::F64(1.0)),
+        other => bail!(Runtime, "internal: philox_uniform into {}", other.name()),
+    };
+    go(out, Src::Index, out.dtype, name, grid_for(work), &[
+        Arg::Ptr(first(out)), Arg::I64(n as i64), Arg::U64(seed), Arg::U64(first_block * 4), lo, hi,
+    ])
+}
+
 /// Longest row `sort` takes (`FT_SORT_MAX` in cuda/sort.cu); longer rows sort elsewhere.
 pub const SORT_MAX: usize = 2048;
 

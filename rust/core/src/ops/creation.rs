@@ -109,6 +109,18 @@ impl Tensor {
 
     /// Uniform [0, 1) (`rand`).
     pub fn rand(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+        if device.is_cuda() && dtype.is_float() {
+            // Drawn on the device from the same counter blocks the CPU path would use
+            // (dropout masks every step: no host generation, no upload).
+            let n = crate::shape::checked_numel(shape)?;
+            let g = g.cloned().unwrap_or_else(default_generator);
+            let kdt = if dtype == DType::F64 { DType::F64 } else { DType::F32 };
+            let per_block = if kdt == DType::F64 { 2 } else { 4 };
+            let out = Tensor::empty_on(shape, kdt, device)?;
+            let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
+            crate::cuda::kernels::philox_uniform(&out.data(), seed, first)?;
+            return if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) };
+        }
         if device.is_cuda() {
             return on_device(Tensor::rand(shape, dtype, Device::Cpu, g), device);
         }
