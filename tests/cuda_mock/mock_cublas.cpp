@@ -55,7 +55,6 @@ enum {
   CUBLAS_COMPUTE_32F_FAST_TF32 = 77,
 };
 enum { CUBLAS_TF32_TENSOR_OP_MATH = 3, CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION = 16 };
-enum { CUBLAS_POINTER_MODE_HOST = 0, CUBLAS_POINTER_MODE_DEVICE = 1 };
 
 const char* status_name(int s) {
   switch (s) {
@@ -88,7 +87,6 @@ int fail(int code, const char* fn, const char* fmt, ...) {
 struct Handle {
   void* stream = nullptr;
   int math_mode = 0;
-  int pointer_mode = CUBLAS_POINTER_MODE_HOST;
   void* workspace = nullptr;
   size_t workspace_bytes = 0;
 };
@@ -285,13 +283,6 @@ int gemm(const char* fn, void* hptr, const GemmArgs& g) {
   if (!g.alpha || !g.beta) return fail(CUBLAS_STATUS_INVALID_VALUE, fn, "alpha/beta is null");
   if (g.m == 0 || g.n == 0 || g.batch == 0) return CUBLAS_STATUS_SUCCESS;
 
-  const size_t ss = scalar_double ? 8 : 4;
-  if (h->pointer_mode == CUBLAS_POINTER_MODE_DEVICE) {
-    if (!ft_mock_cuda_check_range((unsigned long long)(uintptr_t)g.alpha, ss) ||
-        !ft_mock_cuda_check_range((unsigned long long)(uintptr_t)g.beta, ss))
-      return fail(CUBLAS_STATUS_EXECUTION_FAILED, fn,
-                  "device-mode alpha/beta pointer is not in a live allocation");
-  }
   const double alpha = scalar_double ? *(const double*)g.alpha : *(const float*)g.alpha;
   const double beta = scalar_double ? *(const double*)g.beta : *(const float*)g.beta;
   const bool read_ab = g.k > 0 && alpha != 0.0;
@@ -371,13 +362,6 @@ FT_API int cublasSetStream_v2(void* handle, void* stream) {
   return CUBLAS_STATUS_SUCCESS;
 }
 
-FT_API int cublasGetStream_v2(void* handle, void** stream) {
-  Handle* h = get_handle(handle);
-  if (!h) return bad_handle("cublasGetStream_v2", handle);
-  if (!stream) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasGetStream_v2", "null pointer");
-  *stream = h->stream;
-  return CUBLAS_STATUS_SUCCESS;
-}
 
 FT_API int cublasSetMathMode(void* handle, int mode) {
   Handle* h = get_handle(handle);
@@ -397,49 +381,10 @@ FT_API int cublasGetMathMode(void* handle, int* mode) {
   return CUBLAS_STATUS_SUCCESS;
 }
 
-FT_API int cublasSetPointerMode_v2(void* handle, int mode) {
-  Handle* h = get_handle(handle);
-  if (!h) return bad_handle("cublasSetPointerMode_v2", handle);
-  if (mode != CUBLAS_POINTER_MODE_HOST && mode != CUBLAS_POINTER_MODE_DEVICE)
-    return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasSetPointerMode_v2", "bad mode %d", mode);
-  h->pointer_mode = mode;
-  return CUBLAS_STATUS_SUCCESS;
-}
 
-FT_API int cublasGetPointerMode_v2(void* handle, int* mode) {
-  Handle* h = get_handle(handle);
-  if (!h) return bad_handle("cublasGetPointerMode_v2", handle);
-  if (!mode) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasGetPointerMode_v2", "null pointer");
-  *mode = h->pointer_mode;
-  return CUBLAS_STATUS_SUCCESS;
-}
 
-FT_API int cublasSetWorkspace_v2(void* handle, void* ws, size_t bytes) {
-  Handle* h = get_handle(handle);
-  if (!h) return bad_handle("cublasSetWorkspace_v2", handle);
-  h->workspace = ws;
-  h->workspace_bytes = bytes;
-  return CUBLAS_STATUS_SUCCESS;
-}
 
-FT_API int cublasGetVersion_v2(void* handle, int* version) {
-  (void)handle;
-  if (!version) return CUBLAS_STATUS_INVALID_VALUE;
-  *version = 130000;
-  return CUBLAS_STATUS_SUCCESS;
-}
 
-FT_API const char* cublasGetStatusName(int status) { return status_name(status); }
-FT_API const char* cublasGetStatusString(int status) {
-  switch (status) {
-    case 0: return "success";
-    case 1: return "the library was not initialized";
-    case 7: return "an invalid numeric value was used as an argument";
-    case 13: return "the GPU program failed to execute";
-    case 15: return "the functionality requested is not supported";
-    default: return "unknown error";
-  }
-}
 
 FT_API int cublasGemmStridedBatchedEx(void* handle, int transa, int transb, int m, int n, int k,
                                       const void* alpha, const void* A, int Atype, int lda,
@@ -453,49 +398,7 @@ FT_API int cublasGemmStridedBatchedEx(void* handle, int transa, int transb, int 
   return gemm("cublasGemmStridedBatchedEx", handle, g);
 }
 
-// Harmless extras built on the same core.
-FT_API int cublasGemmEx(void* handle, int transa, int transb, int m, int n, int k,
-                        const void* alpha, const void* A, int Atype, int lda, const void* B,
-                        int Btype, int ldb, const void* beta, void* C, int Ctype, int ldc,
-                        int computeType, int algo) {
-  (void)algo;
-  GemmArgs g{transa, transb, m, n, k, alpha, A, Atype, lda, 0, B, Btype, ldb, 0,
-             beta, C, Ctype, ldc, 0, 1, computeType};
-  return gemm("cublasGemmEx", handle, g);
-}
 
-FT_API int cublasSgemm_v2(void* handle, int transa, int transb, int m, int n, int k,
-                          const float* alpha, const float* A, int lda, const float* B, int ldb,
-                          const float* beta, float* C, int ldc) {
-  GemmArgs g{transa, transb, m, n, k, alpha, A, CUDA_R_32F, lda, 0, B, CUDA_R_32F, ldb, 0,
-             beta, C, CUDA_R_32F, ldc, 0, 1, CUBLAS_COMPUTE_32F};
-  return gemm("cublasSgemm_v2", handle, g);
-}
 
-FT_API int cublasDgemm_v2(void* handle, int transa, int transb, int m, int n, int k,
-                          const double* alpha, const double* A, int lda, const double* B, int ldb,
-                          const double* beta, double* C, int ldc) {
-  GemmArgs g{transa, transb, m, n, k, alpha, A, CUDA_R_64F, lda, 0, B, CUDA_R_64F, ldb, 0,
-             beta, C, CUDA_R_64F, ldc, 0, 1, CUBLAS_COMPUTE_64F};
-  return gemm("cublasDgemm_v2", handle, g);
-}
 
-FT_API int cublasSgemmStridedBatched(void* handle, int transa, int transb, int m, int n, int k,
-                                     const float* alpha, const float* A, int lda,
-                                     long long strideA, const float* B, int ldb,
-                                     long long strideB, const float* beta, float* C, int ldc,
-                                     long long strideC, int batchCount) {
-  GemmArgs g{transa, transb, m, n, k, alpha, A, CUDA_R_32F, lda, strideA, B, CUDA_R_32F, ldb,
-             strideB, beta, C, CUDA_R_32F, ldc, strideC, batchCount, CUBLAS_COMPUTE_32F};
-  return gemm("cublasSgemmStridedBatched", handle, g);
-}
 
-FT_API int cublasDgemmStridedBatched(void* handle, int transa, int transb, int m, int n, int k,
-                                     const double* alpha, const double* A, int lda,
-                                     long long strideA, const double* B, int ldb,
-                                     long long strideB, const double* beta, double* C, int ldc,
-                                     long long strideC, int batchCount) {
-  GemmArgs g{transa, transb, m, n, k, alpha, A, CUDA_R_64F, lda, strideA, B, CUDA_R_64F, ldb,
-             strideB, beta, C, CUDA_R_64F, ldc, strideC, batchCount, CUBLAS_COMPUTE_64F};
-  return gemm("cublasDgemmStridedBatched", handle, g);
-}

@@ -114,11 +114,10 @@ impl Work {
     }
 }
 
-/// A read-only gradient as a contiguous buffer of dtype `dt`.
-fn grad_buf(g: &Tensor, dt: DType) -> Result<Tensor> {
-    if g.device().is_cuda() {
-        return g.detach().to_device_raw(crate::Device::Cpu)?.to_dtype(dt)?.contiguous_copy_pub();
-    }
+/// A read-only gradient as a contiguous buffer of dtype `dt` on `device` (the host loops
+/// take a host copy of a CUDA gradient; the CUDA kernels take it where it is).
+fn grad_buf(g: &Tensor, dt: DType, device: crate::Device) -> Result<Tensor> {
+    let g = if g.device() != device { g.detach().to_device_raw(device)? } else { g.clone() };
     if g.is_contiguous() && g.dtype() == dt {
         Ok(g.clone())
     } else {
@@ -218,7 +217,7 @@ pub fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h:
         }
         let p = Work::new(&params[i])?;
         let dt = p.buf.dtype();
-        let g = grad_buf(&grads[i], dt)?;
+        let g = grad_buf(&grads[i], dt, crate::Device::Cpu)?;
         let first = bufs[i].is_none();
         let b = match (&bufs[i], h.momentum != 0.0) {
             (_, false) => None,
@@ -360,7 +359,7 @@ pub fn adam_step(
         }
         let p = Work::new(&params[i])?;
         let dt = p.buf.dtype();
-        let g = grad_buf(&grads[i], dt)?;
+        let g = grad_buf(&grads[i], dt, crate::Device::Cpu)?;
         let m = Work::new(&exp_avgs[i])?;
         let v = Work::new(&exp_avg_sqs[i])?;
         let vmax = if h.amsgrad { Some(Work::new(&max_exp_avg_sqs[i])?) } else { None };
@@ -386,19 +385,32 @@ pub fn adam_step(
     Ok(())
 }
 
+/// Adam's per-step constants in f64, derived once for both devices: the CPU loop rounds
+/// each to its dtype, the CUDA kernel receives them as they are and rounds the same way.
+fn adam_consts(h: &Adam, step: u64) -> crate::cuda::kernels::AdamConsts {
+    let bc1 = 1.0 - h.beta1.powi(step as i32);
+    let bc2 = 1.0 - h.beta2.powi(step as i32);
+    let w1 = 1.0 - h.beta1;
+    crate::cuda::kernels::AdamConsts {
+        neg_step_size: -(h.lr / bc1),
+        bc2_sqrt: bc2.sqrt(),
+        eps: h.eps,
+        w1,
+        one_minus_w1: 1.0 - w1,
+        beta2: h.beta2,
+        one_minus_beta2: 1.0 - h.beta2,
+        decay: 1.0 - h.lr * h.weight_decay,
+        weight_decay: h.weight_decay,
+        amsgrad: h.amsgrad,
+        maximize: h.maximize,
+        decoupled: h.decoupled_weight_decay,
+    }
+}
+
 /// Whether the fused CUDA kernels (cuda/optim.cu) can update `t` in place: a contiguous
 /// f32/f64 CUDA tensor of the parameter's dtype. Anything else takes the host path.
 fn cuda_direct(t: &Tensor, dt: DType) -> bool {
     t.device().is_cuda() && t.is_contiguous() && t.dtype() == dt
-}
-
-/// The gradient as a contiguous device buffer of dtype `dt`.
-fn cuda_grad(g: &Tensor, dt: DType) -> Result<Tensor> {
-    if g.is_contiguous() && g.dtype() == dt {
-        Ok(g.clone())
-    } else {
-        g.detach().to_dtype(dt)?.contiguous_copy_pub()
-    }
 }
 
 /// SGD on the device: Some(momentum buffer after the step) when done, None when the
@@ -408,7 +420,7 @@ fn sgd_cuda(p: &Tensor, g: &Tensor, buf: &Option<Tensor>, h: &Sgd) -> Result<Opt
     if !matches!(dt, DType::F32 | DType::F64) || !cuda_direct(p, dt) || buf.as_ref().is_some_and(|b| !cuda_direct(b, dt)) {
         return Ok(None);
     }
-    let g = cuda_grad(g, dt)?;
+    let g = grad_buf(g, dt, p.device())?;
     let first = buf.is_none();
     let b = match (buf, h.momentum != 0.0) {
         (_, false) => None,
@@ -436,24 +448,8 @@ fn adam_cuda(p: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor, vmax: Option<&Tenso
     if !direct {
         return Ok(false);
     }
-    let g = cuda_grad(g, dt)?;
-    let bc1 = 1.0 - h.beta1.powi(step as i32);
-    let bc2 = 1.0 - h.beta2.powi(step as i32);
-    let w1 = 1.0 - h.beta1;
-    let c = crate::cuda::kernels::AdamConsts {
-        neg_step_size: -(h.lr / bc1),
-        bc2_sqrt: bc2.sqrt(),
-        eps: h.eps,
-        w1,
-        one_minus_w1: 1.0 - w1,
-        beta2: h.beta2,
-        one_minus_beta2: 1.0 - h.beta2,
-        decay: 1.0 - h.lr * h.weight_decay,
-        weight_decay: h.weight_decay,
-        amsgrad: h.amsgrad,
-        maximize: h.maximize,
-        decoupled: h.decoupled_weight_decay,
-    };
+    let g = grad_buf(g, dt, p.device())?;
+    let c = adam_consts(h, step);
     let xd = vmax.map(|x| x.data().clone());
     crate::cuda::kernels::adam(&p.data(), &g.data(), &m.data(), &v.data(), xd.as_ref(), &c)?;
     for t in [Some(p), Some(m), Some(v), vmax].into_iter().flatten() {
@@ -464,21 +460,19 @@ fn adam_cuda(p: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor, vmax: Option<&Tenso
 
 /// SAFETY: `g` must address `p.len()` elements; the state slices have `p.len()` elements.
 unsafe fn adam_kernel<T: Real>(p: &mut [T], g: *const T, m: &mut [T], v: &mut [T], vmax: Option<&mut [T]>, step: u64, h: &Adam) {
-    let bc1 = 1.0 - h.beta1.powi(step as i32);
-    let bc2 = 1.0 - h.beta2.powi(step as i32);
-    let w1 = 1.0 - h.beta1;
+    let k = adam_consts(h, step);
     let c = AdamConsts {
-        neg_step_size: T::c(-(h.lr / bc1)),
-        bc2_sqrt: T::c(bc2.sqrt()),
-        eps: T::c(h.eps),
+        neg_step_size: T::c(k.neg_step_size),
+        bc2_sqrt: T::c(k.bc2_sqrt),
+        eps: T::c(k.eps),
         // lerp as PyTorch computes it: weight < 0.5 ? a + w (b - a) : b - (b - a)(1 - w).
-        lerp_lo: w1 < 0.5,
-        w: T::c(w1),
-        wc: T::c(1.0 - w1),
-        b2: T::c(h.beta2),
-        one_minus_b2: T::c(1.0 - h.beta2),
-        decay: T::c(1.0 - h.lr * h.weight_decay),
-        wd: T::c(h.weight_decay),
+        lerp_lo: k.w1 < 0.5,
+        w: T::c(k.w1),
+        wc: T::c(k.one_minus_w1),
+        b2: T::c(k.beta2),
+        one_minus_b2: T::c(k.one_minus_beta2),
+        decay: T::c(k.decay),
+        wd: T::c(k.weight_decay),
         maximize: h.maximize,
     };
     let l2 = !h.decoupled_weight_decay && h.weight_decay != 0.0;

@@ -158,21 +158,18 @@ fn rows_layout(x: &Layout, dims: &[usize]) -> (Layout, usize, usize) {
 }
 
 /// Reduce `x` over `dims` into `out` (contiguous, `outer` elements in kept-dims order).
-/// `op`: sum prod max min argmax argmin mean var std; `correction` for var/std.
-pub fn reduce(op: &str, x: &TensorData, dims: &[usize], out: &TensorData, correction: f64) -> Result<()> {
+/// `op`: sum prod max min argmax argmin mean (var/std are composites in `ops`; their
+/// kernels, which take a correction, are not launched).
+pub fn reduce(op: &str, x: &TensorData, dims: &[usize], out: &TensorData) -> Result<()> {
     let (l, outer, inner) = rows_layout(&x.layout, dims);
     if outer == 0 {
         return Ok(());
     }
     let name = format!("ft_{}_{}", op, dtype_suffix(x.dtype));
     let grid = if inner <= 512 { outer.div_ceil(8) } else { outer }.clamp(1, 65535) as u32;
-    let mut args = vec![
+    go(out, Src::Reduce, x.dtype, &name, grid, &[
         Arg::Ptr(base(x)), Arg::Layout(KLayout::new(&l)?), Arg::Ptr(first(out)), Arg::I64(outer as i64), Arg::I64(inner as i64),
-    ];
-    if op == "var" || op == "std" {
-        args.push(Arg::F64(correction));
-    }
-    go(out, Src::Reduce, x.dtype, &name, grid, &args)
+    ])
 }
 
 /// Row-wise ops along `dim` (cumsum, cumprod, softmax, log_softmax): out is contiguous
@@ -227,19 +224,6 @@ pub fn scatter(out: &TensorData, dim: usize, idx: &TensorData, src: &TensorData,
     go(out, Src::Index, out.dtype, &name, grid_for(n), &[
         Arg::Ptr(base(out)), Arg::Layout(KLayout::raw(&out.layout)?), Arg::Ptr(base(idx)), Arg::Layout(KLayout::raw(&idx.layout)?),
         Arg::Ptr(base(src)), Arg::Layout(KLayout::raw(&src.layout)?), Arg::I64(n as i64), Arg::I32(dim as i32),
-    ])
-}
-
-/// out[mask] = v in place (mask broadcast to out's shape as `lmask`).
-pub fn masked_fill(out: &TensorData, mask: &TensorData, lmask: &Layout, v: Scalar) -> Result<()> {
-    let n = out.layout.numel();
-    if n == 0 {
-        return Ok(());
-    }
-    let name = format!("ft_masked_fill_{}", dtype_suffix(out.dtype));
-    go(out, Src::Index, out.dtype, &name, grid_for(n), &[
-        Arg::Ptr(base(out)), Arg::Layout(KLayout::new(&out.layout)?), Arg::Ptr(base(mask)), Arg::Layout(KLayout::new(lmask)?),
-        scalar_arg(v, out.dtype), Arg::I64(n as i64),
     ])
 }
 
@@ -330,22 +314,6 @@ pub fn adam(p: &TensorData, g: &TensorData, m: &TensorData, v: &TensorData, vmax
         Arg::F64(c.beta2), Arg::F64(c.one_minus_beta2), Arg::F64(c.decay), Arg::F64(c.weight_decay),
         Arg::I32(c.amsgrad as i32), Arg::I32(c.maximize as i32), Arg::I32(c.decoupled as i32),
     ])
-}
-
-impl KLayout {
-    /// The layout as it is, without merging dims: for the index kernels, whose `dim`
-    /// argument names a dim of the tensor.
-    pub fn raw(l: &Layout) -> Result<KLayout> {
-        if l.ndim() > 8 {
-            bail!(NotImplemented, "CUDA index kernels take at most 8 dims, got shape {}", crate::shape::fmt_shape(&l.shape));
-        }
-        let mut k = KLayout { ndim: l.ndim() as i32, shape: [1; 8], strides: [0; 8], offset: l.offset as i64 };
-        for i in 0..l.ndim() {
-            k.shape[i] = l.shape[i] as i64;
-            k.strides[i] = l.strides[i] as i64;
-        }
-        Ok(k)
-    }
 }
 
 // ---- host <-> device -------------------------------------------------------------

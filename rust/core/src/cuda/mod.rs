@@ -68,6 +68,19 @@ impl KLayout {
         }
         Ok(k)
     }
+    /// The layout as it is, without merging dims: for the index kernels, whose `dim`
+    /// argument names a dim of the tensor.
+    pub fn raw(l: &Layout) -> Result<KLayout> {
+        if l.ndim() > 8 {
+            crate::bail!(NotImplemented, "CUDA index kernels take at most 8 dims, got shape {}", crate::shape::fmt_shape(&l.shape));
+        }
+        let mut k = KLayout { ndim: l.ndim() as i32, shape: [1; 8], strides: [0; 8], offset: l.offset as i64 };
+        for i in 0..l.ndim() {
+            k.shape[i] = l.shape[i] as i64;
+            k.strides[i] = l.strides[i] as i64;
+        }
+        Ok(k)
+    }
     /// A contiguous run of `n` elements.
     pub fn flat(n: usize, offset: usize) -> KLayout {
         let mut k = KLayout { ndim: 1, shape: [1; 8], strides: [0; 8], offset: offset as i64 };

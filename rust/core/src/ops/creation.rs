@@ -7,10 +7,10 @@ use crate::random::{default_generator, Generator};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
-/// Factories build on the CPU and upload: the values (random ones included) are then the
-/// same on every device for one seed. Rejected for now: the Philox kernels in
-/// `cuda/index.cu` (same stream, generated on the device), which save the upload but
-/// need the generator's offset bookkeeping shared with the CPU path.
+/// Factories other than `rand` build on the CPU and upload: the values (random ones
+/// included) are then the same on every device for one seed. `rand` draws on the device
+/// from the same Philox counter blocks (see there); normal draws are not moved there yet
+/// because the kernels' Box-Muller libm calls may differ from the CPU's in the last bit.
 fn on_device(t: Result<Tensor>, device: Device) -> Result<Tensor> {
     t?.to_device_raw(device)
 }
@@ -67,10 +67,7 @@ impl Tensor {
         let vals: Vec<f64> = (0..n)
             .map(|i| if n == 1 { start } else if i < n / 2 { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 })
             .collect();
-        Tensor::from_vec(vals, &[n])?.to_dtype_raw(dtype).and_then(|t| {
-            crate::tensor::check_device(device)?;
-            Ok(t)
-        })
+        Tensor::from_vec(vals, &[n])?.to_dtype_raw(dtype)
     }
 
     pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: DType, device: Device) -> Result<Tensor> {
@@ -102,14 +99,16 @@ impl Tensor {
         Ok(t)
     }
 
-    fn from_f64s(v: Vec<f64>, shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        crate::tensor::check_device(device)?;
+    fn from_f64s(v: Vec<f64>, shape: &[usize], dtype: DType) -> Result<Tensor> {
         Tensor::from_vec(v, shape)?.to_dtype_raw(dtype)
     }
 
     /// Uniform [0, 1) (`rand`).
     pub fn rand(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
-        if device.is_cuda() && dtype.is_float() {
+        if !dtype.is_float() {
+            bail!(Runtime, "\"check_uniform_bounds\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
+        }
+        if device.is_cuda() {
             // Drawn on the device from the same counter blocks the CPU path would use
             // (dropout masks every step: no host generation, no upload).
             let n = crate::shape::checked_numel(shape)?;
@@ -121,18 +120,11 @@ impl Tensor {
             crate::cuda::kernels::philox_uniform(&out.data(), seed, first)?;
             return if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) };
         }
-        if device.is_cuda() {
-            return on_device(Tensor::rand(shape, dtype, Device::Cpu, g), device);
-        }
-        if !dtype.is_float() {
-            bail!(Runtime, "\"check_uniform_bounds\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
-        }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
         if dtype == DType::F64 {
             return Tensor::from_vec(g.uniform_f64(n), shape);
         }
-        crate::tensor::check_device(device)?;
         Tensor::from_vec(g.uniform_f32(n), shape)?.to_dtype_raw(dtype)
     }
 
@@ -145,7 +137,7 @@ impl Tensor {
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
-        Tensor::from_f64s(g.normal_f64(n), shape, dtype, device)
+        Tensor::from_f64s(g.normal_f64(n), shape, dtype)
     }
 
     pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
@@ -157,7 +149,6 @@ impl Tensor {
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
-        crate::tensor::check_device(device)?;
         Tensor::from_vec(g.randint(low, high, n), shape)?.to_dtype_raw(dtype)
     }
 
@@ -166,7 +157,6 @@ impl Tensor {
             return on_device(Tensor::randperm(n, dtype, Device::Cpu, g), device);
         }
         let g = g.cloned().unwrap_or_else(default_generator);
-        crate::tensor::check_device(device)?;
         Tensor::from_vec(g.randperm(n), &[n])?.to_dtype_raw(dtype)
     }
 

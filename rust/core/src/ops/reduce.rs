@@ -161,28 +161,36 @@ fn run_reduce_cuda(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKin
         RedKind::Any => ("max", x.to_dtype_raw(DType::Bool)?, DType::Bool),
     };
     let out = Tensor::empty_on(out_shape, kdt, x.device())?;
-    crate::cuda::kernels::reduce(op, &src.data(), dims, &out.data(), 0.0)?;
+    crate::cuda::kernels::reduce(op, &src.data(), dims, &out.data())?;
     if kdt == out_dtype { Ok(out) } else { out.to_dtype_raw(out_dtype) }
 }
 
 /// Run a row-wise CUDA kernel along `dim` of `x` (cumsum, softmax, ...) into a new
-/// contiguous tensor of x's shape and `out_dtype`: the kernel writes [outer, inner] with
-/// `dim` last, which is then copied back into place.
+/// contiguous tensor of x's shape (a 0-d x counts as shape [1]) and `out_dtype`.
 pub(crate) fn along_dim_cuda(op: &str, x: &crate::tensor::TensorData, dim: usize, out_dtype: DType) -> Result<Tensor> {
-    let nd = x.layout.ndim();
-    let x = if nd == 0 { crate::tensor::TensorData { layout: x.layout.unsqueeze(0), ..x.clone() } } else { x.clone() };
-    let nd = nd.max(1);
-    let perm: Vec<usize> = (0..nd).filter(|&i| i != dim).chain(std::iter::once(dim)).collect();
-    let pshape: Vec<usize> = perm.iter().map(|&i| x.layout.shape[i]).collect();
-    let dev = x.storage.device();
-    let tmp = Tensor::empty_on(&pshape, out_dtype, dev)?;
+    let (x, perm, pshape) = rows_last(x, dim);
+    let tmp = Tensor::empty_on(&pshape, out_dtype, x.storage.device())?;
     crate::cuda::kernels::along_dim(op, &x, dim, &tmp.data())?;
-    dim_back_in_place(&tmp, &perm)
+    dims_back(tmp, &perm)
 }
 
-/// A contiguous copy of `tmp` (dims in the order `perm`, the row dim last) with the dims
-/// back in their original order.
-fn dim_back_in_place(tmp: &Tensor, perm: &[usize]) -> Result<Tensor> {
+/// The row kernels write [outer, inner] with the row dim last: `x` (0-d as [1]), the dim
+/// order of that output and its shape.
+fn rows_last(x: &crate::tensor::TensorData, dim: usize) -> (crate::tensor::TensorData, Vec<usize>, Vec<usize>) {
+    let x = if x.layout.ndim() == 0 { crate::tensor::TensorData { layout: x.layout.unsqueeze(0), ..x.clone() } } else { x.clone() };
+    let nd = x.layout.ndim();
+    let perm: Vec<usize> = (0..nd).filter(|&i| i != dim).chain(std::iter::once(dim)).collect();
+    let pshape = perm.iter().map(|&i| x.layout.shape[i]).collect();
+    (x, perm, pshape)
+}
+
+/// `tmp` (dims in the order `perm`) with its dims back in their original order, as a
+/// contiguous tensor: tmp itself when the row dim already was last (softmax over the last
+/// dim, the common case), else a copy.
+fn dims_back(tmp: Tensor, perm: &[usize]) -> Result<Tensor> {
+    if perm.iter().enumerate().all(|(k, &p)| k == p) {
+        return Ok(tmp);
+    }
     let mut inv = vec![0usize; perm.len()];
     for (k, &p) in perm.iter().enumerate() {
         inv[p] = k;
@@ -196,14 +204,11 @@ fn dim_back_in_place(tmp: &Tensor, perm: &[usize]) -> Result<Tensor> {
 
 /// `sort` on CUDA (rows up to `SORT_MAX` long): (values, indices) of `shape`.
 fn sort_cuda(x: &crate::tensor::TensorData, d: usize, descending: bool, shape: &[usize]) -> Result<(Tensor, Tensor)> {
-    let x = if x.layout.ndim() == 0 { crate::tensor::TensorData { layout: x.layout.unsqueeze(0), ..x.clone() } } else { x.clone() };
-    let nd = x.layout.ndim();
-    let perm: Vec<usize> = (0..nd).filter(|&i| i != d).chain(std::iter::once(d)).collect();
-    let pshape: Vec<usize> = perm.iter().map(|&i| x.layout.shape[i]).collect();
+    let (x, perm, pshape) = rows_last(x, d);
     let dev = x.storage.device();
     let (v, i) = (Tensor::empty_on(&pshape, x.dtype, dev)?, Tensor::empty_on(&pshape, DType::I64, dev)?);
     crate::cuda::kernels::sort(&x, d, descending, &v.data(), &i.data())?;
-    Ok((dim_back_in_place(&v, &perm)?.reshape_usize(shape)?, dim_back_in_place(&i, &perm)?.reshape_usize(shape)?))
+    Ok((dims_back(v, &perm)?.reshape_usize(shape)?, dims_back(i, &perm)?.reshape_usize(shape)?))
 }
 
 impl Tensor {
@@ -513,8 +518,8 @@ impl Tensor {
         if self.device().is_cuda() {
             let dims: Vec<usize> = if shape.is_empty() { vec![] } else { vec![d] };
             let (v, a) = if is_max { ("max", "argmax") } else { ("min", "argmin") };
-            crate::cuda::kernels::reduce(v, &data, &dims, &vals.data(), 0.0)?;
-            crate::cuda::kernels::reduce(a, &data, &dims, &idx.data(), 0.0)?;
+            crate::cuda::kernels::reduce(v, &data, &dims, &vals.data())?;
+            crate::cuda::kernels::reduce(a, &data, &dims, &idx.data())?;
         } else {
             let (vd, id) = (vals.data(), idx.data());
             dispatch!(data.dtype, T => {
