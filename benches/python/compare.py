@@ -4,7 +4,7 @@
     .venv/bin/python benches/python/compare.py            # full sizes
     .venv/bin/python benches/python/compare.py --quick    # small sizes (CI smoke run)
 
-Times are best-of-N wall clock. Ratios are ferrotorch time / other time (lower is better
+Times are best-of-N wall clock, the libraries' rounds interleaved. Ratios are ferrotorch time / other time (lower is better
 for ferrotorch); the goal column restates DESIGN.md's performance goal as a ratio of times
 against PyTorch and says whether this run met it. Timings never decide a test.
 """
@@ -51,33 +51,45 @@ else:
 
 
 # --------------------------------------------------------------------------- timing
-def best_of(fn, repeat, min_time=0.02):
-    """Best per-call time of `fn` over `repeat` rounds; each round runs it enough times to take ~min_time."""
-    # Warm-up for both libraries alike: at least 3 calls and ~0.1 s, so allocator caches,
-    # optimizer state and thread pools are in their steady state (a training step's first
-    # calls allocate what later ones reuse). The last call gives the first estimate.
-    t_end = time.perf_counter() + 0.1
-    for i in range(1000):
-        t0 = time.perf_counter()
-        fn()
-        one = time.perf_counter() - t0
-        if i >= 2 and time.perf_counter() >= t_end:
-            break
-    number = max(1, min(100_000, int(min_time / max(one, 1e-9))))
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
+class Measurement:
+    """One backend's side of a workload: warmed up once, then timed one round at a time.
+
+    The libraries' rounds are interleaved (ft, np, torch, ft, np, torch, ...) and each keeps
+    its best round. On a shared VM the speed of the machine drifts over seconds; measuring
+    one library's rounds all before the other's turned that drift into ratio errors of 10-20%
+    between runs, while interleaved rounds see the same machine. Rejected: more rounds per
+    library in one block (slower, and still biased by drift).
+    """
+
+    def __init__(self, job, number_stmt, min_time=0.02):
+        self.best = float("inf")
+        if isinstance(job, tuple):  # (stmt, env) for timeit: no Python call frame around it
+            timer = timeit.Timer(job[0], globals=job[1])
+            timer.timeit(number=min(number_stmt, 1000))  # warm-up
+            self.round = lambda: timer.timeit(number=number_stmt) / number_stmt
+            return
+        fn = job
+        # Warm-up for both libraries alike: at least 3 calls and ~0.1 s, so allocator caches,
+        # optimizer state and thread pools are in their steady state (a training step's first
+        # calls allocate what later ones reuse). The last call gives the first estimate.
+        t_end = time.perf_counter() + 0.1
+        for i in range(1000):
+            t0 = time.perf_counter()
             fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
+            one = time.perf_counter() - t0
+            if i >= 2 and time.perf_counter() >= t_end:
+                break
+        number = max(1, min(100_000, int(min_time / max(one, 1e-9))))
 
+        def round_():
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            return (time.perf_counter() - t0) / number
+        self.round = round_
 
-def best_of_stmt(stmt, env, repeat, number):
-    """timeit on a statement string: no Python call frame around the measured expression."""
-    timer = timeit.Timer(stmt, globals=env)
-    timer.timeit(number=min(number, 1000))  # warm-up
-    return min(timer.repeat(repeat=repeat, number=number)) / number
+    def run_round(self):
+        self.best = min(self.best, self.round())
 
 
 def fmt_time(s):
@@ -283,23 +295,29 @@ def main():
     backends = ["ferrotorch", "numpy"] + (["torch"] if torch is not None else [])
     rows, errors = [], []
     for w in build_workloads(q):
-        res = {}
+        res, meas = {}, {}
         for be in backends:
             maker = w.makers.get(be)
+            res[be] = None
             if maker is None:
-                res[be] = None
                 continue
-            time.sleep(args.settle)  # let other libraries' spinning worker threads go to sleep
             try:
-                job = maker()
-                if isinstance(job, tuple):
-                    stmt, env = job
-                    res[be] = best_of_stmt(stmt, env, repeat, q["number"])
-                else:
-                    res[be] = best_of(job, repeat)
+                meas[be] = Measurement(maker(), q["number"])
             except Exception as e:  # an unsupported op must not end the run
                 res[be] = "error"
                 errors.append(f"{w.name} [{be}]: {type(e).__name__}: {e}")
+        for _ in range(repeat):
+            for be, m in list(meas.items()):
+                time.sleep(args.settle)  # let other libraries' spinning worker threads go to sleep
+                try:
+                    m.run_round()
+                except Exception as e:
+                    res[be] = "error"
+                    errors.append(f"{w.name} [{be}]: {type(e).__name__}: {e}")
+                    del meas[be]
+        for be, m in meas.items():
+            res[be] = m.best
+        meas.clear()  # free this workload's data before the next one is built
         rows.append((w, res))
         print(f"measured [{len(rows)}] {w.name}", flush=True)
 
