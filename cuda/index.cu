@@ -29,12 +29,15 @@
 //                           z = (i even) ? r * cosf(t) : r * sinf(t)
 //                           e[i] = fmaf(z, std, mean)
 //   normal f64: for p = i / 2, with q(k) = ((u64)w[offset + k + 1] << 32) | w[offset + k],
-//                           a = ((q(4p) >> 11) + 1) * 2^-53,  b = (q(4p + 2) >> 11) * 2^-53
+//                           a = 1 - (q(4p) >> 11) * 2^-53,  b = (q(4p + 2) >> 11) * 2^-53
+//                           (1 - u: exact, and the CPU's Generator::normal_f64 form)
 //                           r = sqrt(-2 * log(a)),  t = 6.283185307179586 * b
 //                           z = (i even) ? r * cos(t) : r * sin(t);  e[i] = fma(z, std, mean)
+//   randint (i64):          e[i] = low + (long long)(q[i] % span)   (q[i] as for uniform f64;
+//                           wrapping add, span = high - low as u64 > 0)
 // Words consumed by a call of n elements (advance offset by this, a multiple of 4):
-//   bits, uniform f32, normal f32: 4 * ceil(n / 4);  uniform f64: 4 * ceil(n / 2);
-//   normal f64: 4 * ceil(n / 2).
+//   bits, uniform f32, normal f32: 4 * ceil(n / 4);  uniform f64, normal f64, randint:
+//   4 * ceil(n / 2).
 // Uniform and bits outputs are bit-exact across backends (fma is fused on both). Normal
 // outputs go through logf/cosf/sinf, so they match a CPU implementation of the formula up
 // to the last-ulp differences of the two math libraries.
@@ -44,6 +47,7 @@
 //   ft_philox_uniform_f64(double* out, long long n, u64 seed, u64 offset, double low, double high)
 //   ft_philox_normal_f32(float* out, long long n, u64 seed, u64 offset, float mean, float std)
 //   ft_philox_normal_f64(double* out, long long n, u64 seed, u64 offset, double mean, double std)
+//   ft_philox_randint(long long* out, long long n, u64 seed, u64 offset, long long low, u64 span)
 // Launch: any grid/block; one thread per 4-word block (grid-stride).
 //
 // ============================================================================ INDEXING
@@ -107,7 +111,6 @@ FT_DEV float ft_u01_f32(u32 w) { return (float)(w >> 8) * 5.9604644775390625e-8f
 FT_DEV float ft_u01_f32_open0(u32 w) { return (float)((w >> 8) + 1u) * 5.9604644775390625e-8f; }
 FT_DEV u64 ft_pack64(u32 lo, u32 hi) { return ((u64)hi << 32) | lo; }
 FT_DEV double ft_u01_f64(u64 q) { return (double)(q >> 11) * 1.1102230246251565e-16; }
-FT_DEV double ft_u01_f64_open0(u64 q) { return (double)((q >> 11) + 1ull) * 1.1102230246251565e-16; }
 
 FT_KERNEL ft_philox_bits(u32* out, long long n, u64 seed, u64 offset) {
   FT_GRID_STRIDE(q, (n + 3) / 4) {
@@ -160,11 +163,21 @@ FT_KERNEL ft_philox_normal_f64(double* out, long long n, u64 seed, u64 offset, d
   FT_GRID_STRIDE(q, (n + 1) / 2) {
     u32 w[4];
     ft_philox_block(seed, offset, q, w);
-    const double r = sqrt(-2.0 * log(ft_u01_f64_open0(ft_pack64(w[0], w[1]))));
+    const double r = sqrt(-2.0 * log(1.0 - ft_u01_f64(ft_pack64(w[0], w[1]))));
     const double t = 6.283185307179586 * ft_u01_f64(ft_pack64(w[2], w[3]));
     const long long e = 2 * q;
     if (e < n) out[e] = fma(r * cos(t), stdv, mean);
     if (e + 1 < n) out[e + 1] = fma(r * sin(t), stdv, mean);
+  }
+}
+
+FT_KERNEL ft_philox_randint(long long* out, long long n, u64 seed, u64 offset, long long low,
+                            u64 span) {
+  FT_GRID_STRIDE(q, (n + 1) / 2) {
+    u32 w[4];
+    ft_philox_block(seed, offset, q, w);
+    for (int k = 0; k < 2; ++k)
+      if (2 * q + k < n) out[2 * q + k] = (long long)((u64)low + ft_pack64(w[2 * k], w[2 * k + 1]) % span);
   }
 }
 

@@ -19,9 +19,24 @@
 // power of two with (~0, j >= inner) pairs, which sort after every real element.
 //
 // Limits / launch: inner <= FT_SORT_MAX (static shared memory: 2048 x (8 + 4) bytes = 24 KiB);
-// for longer rows the kernel writes nothing and the host must sort elsewhere. Any blockDim
-// works (a power of two, e.g. 256, is recommended); grid: min(outer, 65535), blocks loop
-// over rows.
+// for longer rows the kernel writes nothing and the host uses the merge sort below. Any
+// blockDim works (a power of two, e.g. 256, is recommended); grid: min(outer, 65535), blocks
+// loop over rows.
+//
+// Rows longer than FT_SORT_MAX: a stable merge sort in global memory, same order:
+//   ft_sort_keys_<dt>(const T* x, Layout lx, u64* key, long long* idx, long long outer,
+//                     long long inner, int descending)
+//        key[e] = ft_sort_key(x[e]) ^ (descending ? ~0 : 0), idx[e] = j (e = r * inner + j)
+//   ft_sort_merge(const u64* kin, const long long* iin, u64* kout, long long* iout,
+//                 long long outer, long long inner, long long width)
+//        merges each pair of sorted runs [s, s+w), [s+w, s+2w) of every row (s a multiple
+//        of 2w); pass with w = 1, 2, 4, ... until w >= inner. (key, j) pairs are distinct in
+//        a row, so each element's output position is its rank in its run plus the number of
+//        pairs before it in the other run (one binary search): ties need no special case.
+//   ft_sort_take_<dt>(const T* x, Layout lx, const long long* idx, T* vals, long long outer,
+//                     long long inner)
+//        vals[r * inner + t] = x[r * inner + idx[r * inner + t]] (bit-exact copies)
+// All three: one thread per element, grid-stride, any grid/block.
 #ifndef FT_COMMON_CUH
 #include "common.cuh"
 #endif
@@ -105,3 +120,62 @@ FT_DEV void ft_sort_rows(const T* x, const Layout& lx, T* vals, long long* idx, 
     ft_sort_rows<dt>(x, lx, vals, idx, outer, inner, descending);                          \
   }
 FT_FOR_ALL(FT_INST_SORT, _)
+
+// ================================================================ long rows: merge sort
+template <class T>
+FT_DEV void ft_sort_keys_rows(const T* x, const Layout& lx, u64* key, long long* idx,
+                              long long outer, long long inner, int descending) {
+  const u64 flip = descending ? ~0ull : 0ull;
+  FT_GRID_STRIDE(e, outer * inner) {
+    key[e] = ft_sort_key<T>(x[ft_offset(lx, e)]) ^ flip;
+    idx[e] = e % inner;
+  }
+}
+
+FT_KERNEL ft_sort_merge(const u64* kin, const long long* iin, u64* kout, long long* iout,
+                        long long outer, long long inner, long long width) {
+  FT_GRID_STRIDE(e, outer * inner) {
+    const long long base = e - e % inner, p = e - base;
+    const long long s = p - p % (2 * width);
+    const long long mid = s + width < inner ? s + width : inner;
+    const long long end = s + 2 * width < inner ? s + 2 * width : inner;
+    const u64 k = kin[e];
+    const long long j = iin[e];
+    // The other run, and this element's rank in its own run.
+    long long lo = mid, hi = end, rank = p - s;
+    if (p >= mid) {
+      lo = s;
+      hi = mid;
+      rank = p - mid;
+    }
+    long long a = lo, b = hi;  // first position in the other run not before (k, j)
+    while (a < b) {
+      const long long m = a + ((b - a) >> 1);
+      const u64 km = kin[base + m];
+      if (km < k || (km == k && iin[base + m] < j)) a = m + 1;
+      else b = m;
+    }
+    const long long o = base + s + rank + (a - lo);
+    kout[o] = k;
+    iout[o] = j;
+  }
+}
+
+template <class T>
+FT_DEV void ft_sort_take_rows(const T* x, const Layout& lx, const long long* idx, T* vals,
+                              long long outer, long long inner) {
+  FT_GRID_STRIDE(e, outer * inner) {
+    vals[e] = x[ft_offset(lx, e - e % inner + idx[e])];
+  }
+}
+
+#define FT_INST_SORT_LONG(dt, _)                                                            \
+  FT_KERNEL ft_sort_keys_##dt(const dt* x, Layout lx, u64* key, long long* idx,              \
+                              long long outer, long long inner, int descending) {            \
+    ft_sort_keys_rows<dt>(x, lx, key, idx, outer, inner, descending);                        \
+  }                                                                                          \
+  FT_KERNEL ft_sort_take_##dt(const dt* x, Layout lx, const long long* idx, dt* vals,        \
+                              long long outer, long long inner) {                            \
+    ft_sort_take_rows<dt>(x, lx, idx, vals, outer, inner);                                   \
+  }
+FT_FOR_ALL(FT_INST_SORT_LONG, _)

@@ -138,7 +138,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
         shape = (m if m is not None else s).shape
         if m is not None and s is not None:
             shape = (m * 0 + s * 0).shape
-        z = randn(*shape, generator=generator, dtype=(m if m is not None else s).dtype)
+        ref = m if m is not None else s
+        z = randn(*shape, generator=generator, dtype=ref.dtype, device=ref.device)
         return z * std + mean
     if size is None:
         raise TypeError("normal() missing required argument 'size'")
@@ -253,6 +254,9 @@ def _clamp_max_(self, max):
 def _clamp_min_(self, min):
     return self.clamp_(min=min)
 
+
+from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402
+_install_sampling(Tensor)
 
 Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor

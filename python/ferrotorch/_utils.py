@@ -35,3 +35,11 @@ class _return_types:
     kthvalue = collections.namedtuple("kthvalue", ["values", "indices"])
     max = collections.namedtuple("max", ["values", "indices"])
     min = collections.namedtuple("min", ["values", "indices"])
+
+
+def _dtype_name(dt):
+    """PyTorch's scalar type name of a dtype, as its error messages print it ('Long')."""
+    from . import _C
+    return {_C.int64: "Long", _C.int32: "Int", _C.int16: "Short", _C.int8: "Char", _C.uint8: "Byte",
+            _C.float32: "Float", _C.float64: "Double", _C.float16: "Half", _C.bfloat16: "BFloat16",
+            _C.bool: "Bool"}.get(dt, str(dt))

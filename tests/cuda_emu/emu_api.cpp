@@ -80,8 +80,11 @@ extern "C" int emu_launch(const char* sig, void* fn, unsigned grid, unsigned blo
         try_sig<'p', 'q', 'Q', 'Q'>(sig, fn, grid, block, argv) ||
         try_sig<'p', 'q', 'Q', 'Q', 'f', 'f'>(sig, fn, grid, block, argv) ||
         try_sig<'p', 'q', 'Q', 'Q', 'd', 'd'>(sig, fn, grid, block, argv) ||
+        try_sig<'p', 'q', 'Q', 'Q', 'q', 'Q'>(sig, fn, grid, block, argv) ||
         // sort
         try_sig<'p', 'L', 'p', 'p', 'q', 'q', 'i'>(sig, fn, grid, block, argv) ||
+        try_sig<'p', 'p', 'p', 'p', 'q', 'q', 'q'>(sig, fn, grid, block, argv) ||
+        try_sig<'p', 'L', 'p', 'p', 'q', 'q'>(sig, fn, grid, block, argv) ||
         // optimizer steps: sgd, adam
         try_sig<'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'i', 'i', 'i'>(sig, fn, grid, block,
                                                                       argv) ||

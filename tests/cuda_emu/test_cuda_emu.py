@@ -746,9 +746,22 @@ def test_philox_normal(emu):
         p = i // 2
         q0 = (w[4 * p + 1] << 32) | w[4 * p]
         q1 = (w[4 * p + 3] << 32) | w[4 * p + 2]
-        a = ((q0 >> 11) + 1) * 2.0**-53
+        a = 1.0 - (q0 >> 11) * 2.0**-53
         b = (q1 >> 11) * 2.0**-53
         r = math.sqrt(-2 * math.log(a))
         t = 6.283185307179586 * b
         ref.append(r * math.cos(t) if i % 2 == 0 else r * math.sin(t))
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("low,high", [(0, 10), (-7, 5), (-2**63, 2**63 - 1), (3, 4)])
+def test_philox_randint(emu, low, high):
+    # e[i] = low + q[i] % span with the u64 word pairs of uniform f64; exact integers.
+    seed, offset, n = 7, 8, 301
+    span = (high - low) % 2**64
+    w = E.philox_words(seed, offset, 4 * ((n + 1) // 2))
+    out = np.zeros(n, np.int64)
+    emu.launch("ft_philox_randint", "pqQQqQ", [out, n, seed, offset, low, span], grid=2, block=32)
+    ref = [low + ((w[2 * i + 1] << 32) | w[2 * i]) % span for i in range(n)]
+    assert [int(v) for v in out] == ref
+    assert out.min() >= low and out.max() < high

@@ -414,7 +414,74 @@ def test_random_factories_match_cpu_stream(device):
     assert abs(n.mean().item()) < 0.15 and abs(n.std().item() - 1) < 0.1
 
 
-@pytest.mark.parametrize("n", [7, 300, 2500])  # 2500: longer than the CUDA kernel's rows (host path)
+def _draws(device):
+    """rand, randn and randint interleaved (odd sizes, several dtypes), and the in-place forms."""
+    g = torch.Generator().manual_seed(11)
+    out = [torch.randn(5, device=device, generator=g), torch.rand(3, device=device, generator=g),
+           torch.randn(2, 3, dtype=torch.float64, device=device, generator=g),
+           torch.randint(-3, 9, (7,), device=device, generator=g),
+           torch.randn(4, dtype=torch.float16, device=device, generator=g),
+           torch.randint(0, 2**40, (3,), dtype=torch.int64, device=device, generator=g),
+           torch.randint(5, (2, 2), dtype=torch.float32, device=device, generator=g),
+           torch.empty(6, device=device).normal_(2.0, 0.5, generator=g),
+           torch.empty(5, device=device).uniform_(-1.0, 1.0, generator=g),
+           torch.rand(2, device=device, generator=g)]
+    return out
+
+
+def test_random_draws_match_cpu_stream(device):
+    # The CPU draws are the reference stream; on CUDA the Philox kernels read the same
+    # counter blocks, so values agree (normals up to the last bit of the device's libm).
+    got, ref = _draws(device), _draws("cpu")
+    for x, y in zip(got, ref):
+        assert x.device.type == device and x.dtype == y.dtype and x.shape == y.shape
+        if x.dtype.is_floating_point:
+            np.testing.assert_allclose(x.cpu().double().numpy(), y.double().numpy(), rtol=1e-6, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(x.cpu().numpy(), y.numpy())
+    ints = got[3].cpu().numpy()
+    assert ints.min() >= -3 and ints.max() < 9
+    big = torch.randint(-2**62, 2**62, (4000,), device=device).cpu().numpy()
+    assert big.min() < -2**61 and big.max() > 2**61  # the whole span is reached
+    with pytest.raises(RuntimeError, match="from=3 >= to=3"):
+        torch.randint(3, 3, (2,), device=device)
+    with pytest.raises(RuntimeError, match="normal"):
+        torch.randn(3, dtype=torch.int64, device=device)
+
+
+def test_sampling_matches_cpu_stream(device):
+    # bernoulli / multinomial are compositions of rand, cumsum, topk: the same Philox
+    # draws give the same samples on every device.
+    w = np.array([[0.1, 0.0, 0.3, 0.6], [1.0, 1.0, 1.0, 1.0]])
+    def draws(dev):
+        g = torch.Generator().manual_seed(21)
+        t = to(dev, w)
+        return [torch.multinomial(t, 50, replacement=True, generator=g),
+                torch.multinomial(t[:, [0, 2, 3]], 3, generator=g),
+                torch.bernoulli(t / 2, generator=g),
+                torch.bernoulli(t, 0.25, generator=g)]
+    for x, y in zip(draws(device), draws("cpu")):
+        assert x.device.type == device and x.dtype == y.dtype
+        np.testing.assert_array_equal(x.cpu().numpy(), y.numpy())
+    assert (draws(device)[0].cpu().numpy()[0] != 1).all()  # zero weight never drawn
+
+
+def test_nan_to_num(device):
+    a = np.array([[np.nan, np.inf, -np.inf, 1.5], [-2.0, np.nan, 0.0, np.inf]], np.float32)
+    x = to(device, a, requires_grad=True)
+    for kw, ref in [({}, np.nan_to_num(a)),
+                    ({"nan": 7.0, "posinf": 100.0, "neginf": -50.0},
+                     np.nan_to_num(a, nan=7.0, posinf=100.0, neginf=-50.0))]:
+        y = x.nan_to_num(**kw)
+        assert y.device.type == device
+        np.testing.assert_array_equal(y.detach().cpu().numpy(), ref)
+    y.sum().backward()  # d/dx is 1 where x is finite, 0 where it was replaced
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.isfinite(a).astype(np.float32))
+    h = to(device, np.array([np.inf, -np.inf, np.nan], np.float16)).nan_to_num()
+    np.testing.assert_array_equal(h.cpu().numpy(), np.array([65504, -65504, 0], np.float16))
+
+
+@pytest.mark.parametrize("n", [7, 300, 2500])  # 2500: longer than one CUDA block sorts (merge passes)
 def test_sort_stable_with_nan_and_ties(device, n):
     r = rng(30)
     a = r.integers(-5, 5, (3, n)).astype(np.float32)

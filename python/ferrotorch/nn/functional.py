@@ -13,6 +13,7 @@ import numpy as _np
 
 import ferrotorch as torch
 from ferrotorch import Tensor
+from ferrotorch._utils import _dtype_name
 
 __all__ = [
     "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -783,12 +784,6 @@ def _check_nll_shapes(input, target, weight):
     return n_classes
 
 
-def _dtype_name(dt):
-    return {torch.int32: "Int", torch.int16: "Short", torch.int8: "Char", torch.float32: "Float",
-            torch.float64: "Double", torch.float16: "Half", torch.bfloat16: "BFloat16",
-            torch.bool: "Bool"}.get(dt, str(dt))
-
-
 def _nll(logp, target, weight, reduction, ignore_index, n_classes):
     """NLL of log-probabilities logp (class dim 1, or 0 for a single sample) at class indices target."""
     cd = 0 if logp.dim() == 1 else 1
@@ -867,7 +862,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def _cross_entropy_probs(input, target, weight, reduction, ignore_index, label_smoothing, cd):
     if not target.is_floating_point():
         raise RuntimeError("Expected floating point type for target with class probabilities, got "
-                           f"{_dtype_name(target.dtype) if target.dtype != torch.int64 else 'Long'}")
+                           f"{_dtype_name(target.dtype)}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     n_classes = input.shape[cd]

@@ -133,7 +133,8 @@ impl Generator {
     }
     /// n integers uniform in [low, high).
     pub fn randint(&self, low: i64, high: i64, n: usize) -> Vec<i64> {
-        let span = (high - low) as u64;
+        // Wrapping: the span of [i64::MIN, i64::MAX) is below 2^64 as a u64.
+        let span = high.wrapping_sub(low) as u64;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
         let mut out = vec![0i64; n];
         fill_par(&mut out, 2, |bi, chunk| {
@@ -141,7 +142,7 @@ impl Generator {
             for (j, o) in chunk.iter_mut().enumerate() {
                 let u = (b[2 * j] as u64) | ((b[2 * j + 1] as u64) << 32);
                 // Modulo bias is below 2^-40 for spans under 2^24.
-                *o = low + (u % span) as i64;
+                *o = low.wrapping_add((u % span) as i64);
             }
         });
         out

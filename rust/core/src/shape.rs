@@ -205,6 +205,11 @@ impl Layout {
         l.strides[dim] *= step;
         l
     }
+    /// This layout, a 0-d one seen as shape [1]: kernels that walk a dim (reductions,
+    /// sort, gather, softmax) treat a scalar as a one-element row, as PyTorch does.
+    pub fn at_least_1d(&self) -> Layout {
+        if self.ndim() == 0 { self.unsqueeze(0) } else { self.clone() }
+    }
     pub fn unsqueeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
         let st = if dim < l.ndim() { l.strides[dim] * l.shape[dim] } else { 1 };

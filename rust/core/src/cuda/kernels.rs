@@ -227,26 +227,39 @@ pub fn scatter(out: &TensorData, dim: usize, idx: &TensorData, src: &TensorData,
     ])
 }
 
-/// `n` uniforms in [0, 1) into `out` (contiguous f32 or f64) from Philox counter blocks
-/// `first_block..` of `seed`: the same numbers `Generator::uniform_f32/_f64` gives for
-/// those blocks (cuda/index.cu specifies the stream; offsets there count 32-bit words).
-pub fn philox_uniform(out: &TensorData, seed: u64, first_block: u64) -> Result<()> {
+/// What a Philox kernel draws: the stream per kind is specified in cuda/index.cu.
+pub enum Draw {
+    /// Uniforms in [0, 1) (f32 or f64 output): `Generator::uniform_f32/_f64`.
+    Uniform,
+    /// Standard normals (f64 output): `Generator::normal_f64`.
+    Normal,
+    /// Integers uniform in [low, low + span) (i64 output): `Generator::randint`.
+    Int { low: i64, span: u64 },
+}
+
+/// Fill `out` (contiguous) from Philox counter blocks `first_block..` of `seed`: the same
+/// numbers the CPU `Generator` gives for those blocks (offsets in the kernels count 32-bit
+/// words, 4 per block).
+pub fn philox(out: &TensorData, draw: Draw, seed: u64, first_block: u64) -> Result<()> {
     let n = out.layout.numel();
     if n == 0 {
         return Ok(());
     }
-    let (name, work, lo, hi) = match out.dtype {
-        DType::F32 => ("ft_philox_uniform_f32", n.div_ceil(4), Arg::F32(0.0), Arg::F32(1.0)),
-        DType::F64 => ("ft_philox_uniform_f64", n.div_ceil(2), Arg::F64(0.0), Arg::F64(1.0)),
-        other => bail!(Runtime, "internal: philox_uniform into {}", other.name()),
+    let (name, work, a, b) = match (draw, out.dtype) {
+        (Draw::Uniform, DType::F32) => ("ft_philox_uniform_f32", n.div_ceil(4), Arg::F32(0.0), Arg::F32(1.0)),
+        (Draw::Uniform, DType::F64) => ("ft_philox_uniform_f64", n.div_ceil(2), Arg::F64(0.0), Arg::F64(1.0)),
+        (Draw::Normal, DType::F64) => ("ft_philox_normal_f64", n.div_ceil(2), Arg::F64(0.0), Arg::F64(1.0)),
+        (Draw::Int { low, span }, DType::I64) => ("ft_philox_randint", n.div_ceil(2), Arg::I64(low), Arg::U64(span)),
+        (_, other) => bail!(Runtime, "internal: philox draw into {}", other.name()),
     };
     go(out, Src::Index, out.dtype, name, grid_for(work), &[
-        Arg::Ptr(first(out)), Arg::I64(n as i64), Arg::U64(seed), Arg::U64(first_block * 4), lo, hi,
+        Arg::Ptr(first(out)), Arg::I64(n as i64), Arg::U64(seed), Arg::U64(first_block * 4), a, b,
     ])
 }
 
-/// Longest row `sort` takes (`FT_SORT_MAX` in cuda/sort.cu); longer rows sort elsewhere.
-pub const SORT_MAX: usize = 2048;
+/// Longest row the one-block shared-memory sort takes (`FT_SORT_MAX` in cuda/sort.cu);
+/// longer rows go through the global-memory merge sort.
+const SORT_MAX: usize = 2048;
 
 /// Stable sort of every row of `x` along `dim` (rows as in `reduce`): `vals` / `idx`
 /// (contiguous [outer, inner], `dim` last) get the sorted values and their positions.
@@ -255,13 +268,41 @@ pub fn sort(x: &TensorData, dim: usize, descending: bool, vals: &TensorData, idx
     if outer == 0 || inner == 0 {
         return Ok(());
     }
-    if inner > SORT_MAX {
-        bail!(Runtime, "internal: CUDA sort rows are limited to {} elements, got {}", SORT_MAX, inner);
+    let kl = KLayout::new(&l)?;
+    let sfx = dtype_suffix(x.dtype);
+    if inner <= SORT_MAX {
+        return go(vals, Src::Sort, x.dtype, &format!("ft_sort_{sfx}"), outer.clamp(1, 65535) as u32, &[
+            Arg::Ptr(base(x)), Arg::Layout(kl), Arg::Ptr(first(vals)), Arg::Ptr(first(idx)),
+            Arg::I64(outer as i64), Arg::I64(inner as i64), Arg::I32(descending as i32),
+        ]);
     }
-    let name = format!("ft_sort_{}", dtype_suffix(x.dtype));
-    go(vals, Src::Sort, x.dtype, &name, outer.clamp(1, 65535) as u32, &[
-        Arg::Ptr(base(x)), Arg::Layout(KLayout::new(&l)?), Arg::Ptr(first(vals)), Arg::Ptr(first(idx)),
+    // Merge passes of width 1, 2, 4, ... ping-pong between two (key, position) buffers;
+    // the first buffer's positions are `idx` itself when the pass count is even, so the
+    // last pass lands there. Rejected: padding rows to a power of two for a global
+    // bitonic network (not stable without the same tie-break, and log^2 passes).
+    let n = outer * inner;
+    let passes = usize::BITS - (inner - 1).leading_zeros();
+    let dev = vals.storage.device();
+    let scratch = |len| crate::tensor::Tensor::empty_on(&[len], DType::I64, dev);
+    let (k0, k1, spare) = (scratch(n)?, scratch(n)?, scratch(n)?);
+    let (k0, k1, spare) = (k0.data(), k1.data(), spare.data());
+    let (i0, i1) = if passes % 2 == 0 { (first(idx), first(&spare)) } else { (first(&spare), first(idx)) };
+    let bufs = [(first(&k0), i0), (first(&k1), i1)];
+    let grid = grid_for(n);
+    go(vals, Src::Sort, x.dtype, &format!("ft_sort_keys_{sfx}"), grid, &[
+        Arg::Ptr(base(x)), Arg::Layout(kl), Arg::Ptr(bufs[0].0), Arg::Ptr(bufs[0].1),
         Arg::I64(outer as i64), Arg::I64(inner as i64), Arg::I32(descending as i32),
+    ])?;
+    for p in 0..passes as usize {
+        let ((ki, ii), (ko, io)) = (bufs[p % 2], bufs[(p + 1) % 2]);
+        go(vals, Src::Sort, x.dtype, "ft_sort_merge", grid, &[
+            Arg::Ptr(ki), Arg::Ptr(ii), Arg::Ptr(ko), Arg::Ptr(io),
+            Arg::I64(outer as i64), Arg::I64(inner as i64), Arg::I64(1 << p),
+        ])?;
+    }
+    go(vals, Src::Sort, x.dtype, &format!("ft_sort_take_{sfx}"), grid, &[
+        Arg::Ptr(base(x)), Arg::Layout(kl), Arg::Ptr(first(idx)), Arg::Ptr(first(vals)),
+        Arg::I64(outer as i64), Arg::I64(inner as i64),
     ])
 }
 

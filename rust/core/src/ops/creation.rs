@@ -3,16 +3,29 @@
 use crate::device::Device;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::Result;
+use crate::cuda::kernels::Draw;
 use crate::random::{default_generator, Generator};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
-/// Factories other than `rand` build on the CPU and upload: the values (random ones
-/// included) are then the same on every device for one seed. `rand` draws on the device
-/// from the same Philox counter blocks (see there); normal draws are not moved there yet
-/// because the kernels' Box-Muller libm calls may differ from the CPU's in the last bit.
+/// Deterministic factories and `randperm` (a sequential Fisher-Yates) build on the CPU
+/// and upload. `rand`, `randn` and `randint` draw on the device from the same Philox
+/// counter blocks as the CPU (`draw_cuda`): one seed gives the same numbers on every
+/// device (normals up to the last bit of the device's log/cos/sin).
 fn on_device(t: Result<Tensor>, device: Device) -> Result<Tensor> {
     t?.to_device_raw(device)
+}
+
+/// A random draw on a CUDA device: `kdt` is what the kernel writes (then cast to `dtype`),
+/// `per_block` the elements one Philox counter block gives, exactly as the CPU path of
+/// the same draw reserves them, so one seed gives the same numbers on every device.
+fn draw_cuda(shape: &[usize], kdt: DType, dtype: DType, per_block: u64, draw: Draw, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+    let n = crate::shape::checked_numel(shape)?;
+    let g = g.cloned().unwrap_or_else(default_generator);
+    let out = Tensor::empty_on(shape, kdt, device)?;
+    let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
+    crate::cuda::kernels::philox(&out.data(), draw, seed, first)?;
+    if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) }
 }
 
 impl Tensor {
@@ -109,16 +122,9 @@ impl Tensor {
             bail!(Runtime, "\"check_uniform_bounds\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
         }
         if device.is_cuda() {
-            // Drawn on the device from the same counter blocks the CPU path would use
-            // (dropout masks every step: no host generation, no upload).
-            let n = crate::shape::checked_numel(shape)?;
-            let g = g.cloned().unwrap_or_else(default_generator);
-            let kdt = if dtype == DType::F64 { DType::F64 } else { DType::F32 };
-            let per_block = if kdt == DType::F64 { 2 } else { 4 };
-            let out = Tensor::empty_on(shape, kdt, device)?;
-            let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
-            crate::cuda::kernels::philox_uniform(&out.data(), seed, first)?;
-            return if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) };
+            // Dropout masks every step: drawn on the device, no host generation or upload.
+            let (kdt, per_block) = if dtype == DType::F64 { (DType::F64, 2) } else { (DType::F32, 4) };
+            return draw_cuda(shape, kdt, dtype, per_block, Draw::Uniform, device, g);
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
@@ -129,11 +135,12 @@ impl Tensor {
     }
 
     pub fn randn(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::randn(shape, dtype, Device::Cpu, g), device);
-        }
         if !dtype.is_float() {
             bail!(Runtime, "\"normal_kernel_cpu\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
+        }
+        if device.is_cuda() {
+            // f64 normals then a cast, as on the CPU: the same numbers for every dtype.
+            return draw_cuda(shape, DType::F64, dtype, 2, Draw::Normal, device, g);
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
@@ -141,11 +148,12 @@ impl Tensor {
     }
 
     pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::randint(low, high, shape, dtype, Device::Cpu, g), device);
-        }
         if high <= low {
             bail!(Runtime, "random_ expects 'from' to be less than 'to', but got from={} >= to={}", low, high);
+        }
+        if device.is_cuda() {
+            let span = high.wrapping_sub(low) as u64;
+            return draw_cuda(shape, DType::I64, dtype, 2, Draw::Int { low, span }, device, g);
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);

@@ -1030,23 +1030,30 @@ impl Tensor {
         if !d.dtype.is_float() {
             return self.clone_tensor();
         }
-        if let dev @ crate::Device::Cuda(_) = self.device() {
-            // No kernel yet: through a host copy (differentiable through the copies).
-            return self.to_device(crate::Device::Cpu)?.nan_to_num(nan, posinf, neginf)?.to_device(dev);
-        }
-        let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
-        {
+        // The dtype's largest finite value replaces an infinity by default (torch.finfo.max).
+        let big = match d.dtype { DType::F16 => 65504.0, DType::BF16 => 3.3895313892515355e38, DType::F32 => f32::MAX as f64, _ => f64::MAX };
+        let (pi, ni) = (posinf.unwrap_or(big), neginf.unwrap_or(-big));
+        let out = if self.device().is_cuda() {
+            // Three masked fills of device kernels we have (3 passes, but no kernel of its
+            // own to keep in step with this one: nan_to_num is rare outside data cleaning).
+            let _ng = crate::autograd::NoGradGuard::new();
+            let x = self.detach();
+            x.masked_fill(&x.isnan()?, Scalar::Float(nan))?
+                .masked_fill(&x.eq_s(f64::INFINITY)?, Scalar::Float(pi))?
+                .masked_fill(&x.eq_s(f64::NEG_INFINITY)?, Scalar::Float(ni))?
+        } else {
+            let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
             let o = out.data();
             dispatch_float!(d.dtype, T => {
-                let big = match T::DTYPE { DType::F16 => 65504.0, DType::BF16 => 3.3895313892515355e38, DType::F32 => f32::MAX as f64, _ => f64::MAX };
-                let (pi, ni) = (posinf.unwrap_or(big), neginf.unwrap_or(-big));
                 // SAFETY: pointers match dtypes.
                 unsafe { map1::<T, T, _>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout, |v: T| {
                     let f = v.to_f64();
                     if f.is_nan() { T::from_f64(nan) } else if f == f64::INFINITY { T::from_f64(pi) } else if f == f64::NEG_INFINITY { T::from_f64(ni) } else { v }
                 }) }
             }, _ => {});
-        }
+            drop(o);
+            out
+        };
         if needs_grad(&[self]) {
             let x = self.detach();
             record("NanToNumBackward0", &[self], &[&out], move |_, g| {

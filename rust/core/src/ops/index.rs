@@ -76,9 +76,9 @@ impl Tensor {
         let xd = self.data().clone();
         let out = Tensor::empty_on(&ishape, xd.dtype, self.device())?;
         if self.device().is_cuda() {
-            let xl = if xd.layout.ndim() == 0 { xd.layout.unsqueeze(0) } else { xd.layout.clone() };
+            let xl = xd.layout.at_least_1d();
             let ix = index_on(index, self.device())?;
-            let il = if ix.layout.ndim() == 0 { ix.layout.unsqueeze(0) } else { ix.layout.clone() };
+            let il = ix.layout.at_least_1d();
             crate::cuda::kernels::gather(
                 &crate::tensor::TensorData { layout: xl, ..xd.clone() },
                 d,
@@ -87,7 +87,7 @@ impl Tensor {
             )?;
         } else {
             let od = out.data();
-            let xl = if xd.layout.ndim() == 0 { xd.layout.unsqueeze(0) } else { xd.layout.clone() };
+            let xl = xd.layout.at_least_1d();
             let sub = Layout { shape: ishape.clone(), strides: xl.strides.clone(), offset: xl.offset };
             let sd = xl.strides[d];
             dispatch!(xd.dtype, T => {
@@ -146,8 +146,7 @@ impl Tensor {
             let od = out.data().clone();
             let sd = Arg::T(&srcc).data_on(self.dtype(), self.device())?;
             let ix = index_on(index, self.device())?;
-            let unsq = |l: &Layout| if l.ndim() == 0 { l.unsqueeze(0) } else { l.clone() };
-            let (ol, sl, il) = (unsq(&od.layout), unsq(&sd.layout), unsq(&ix.layout));
+            let (ol, sl, il) = (od.layout.at_least_1d(), sd.layout.at_least_1d(), ix.layout.at_least_1d());
             // The kernel walks the index's shape; src is read with its own strides.
             let ssub = Layout { shape: il.shape.clone(), strides: sl.strides.clone(), offset: sl.offset };
             crate::cuda::kernels::scatter(
@@ -160,8 +159,8 @@ impl Tensor {
         } else {
             let od = out.data().clone();
             let sd = srcc.data().clone();
-            let ol = if od.layout.ndim() == 0 { od.layout.unsqueeze(0) } else { od.layout.clone() };
-            let sl = if sd.layout.ndim() == 0 { sd.layout.unsqueeze(0) } else { sd.layout.clone() };
+            let ol = od.layout.at_least_1d();
+            let sl = sd.layout.at_least_1d();
             let mut osub = Layout { shape: ishape.clone(), strides: ol.strides.clone(), offset: 0 };
             osub.strides[d] = 0;
             let ssub = Layout { shape: ishape.clone(), strides: sl.strides.clone(), offset: sl.offset };

@@ -177,7 +177,7 @@ pub(crate) fn along_dim_cuda(op: &str, x: &crate::tensor::TensorData, dim: usize
 /// The row kernels write [outer, inner] with the row dim last: `x` (0-d as [1]), the dim
 /// order of that output and its shape.
 fn rows_last(x: &crate::tensor::TensorData, dim: usize) -> (crate::tensor::TensorData, Vec<usize>, Vec<usize>) {
-    let x = if x.layout.ndim() == 0 { crate::tensor::TensorData { layout: x.layout.unsqueeze(0), ..x.clone() } } else { x.clone() };
+    let x = crate::tensor::TensorData { layout: x.layout.at_least_1d(), ..x.clone() };
     let nd = x.layout.ndim();
     let perm: Vec<usize> = (0..nd).filter(|&i| i != dim).chain(std::iter::once(dim)).collect();
     let pshape = perm.iter().map(|&i| x.layout.shape[i]).collect();
@@ -202,7 +202,7 @@ fn dims_back(tmp: Tensor, perm: &[usize]) -> Result<Tensor> {
     Ok(out)
 }
 
-/// `sort` on CUDA (rows up to `SORT_MAX` long): (values, indices) of `shape`.
+/// `sort` on CUDA: (values, indices) of `shape`.
 fn sort_cuda(x: &crate::tensor::TensorData, d: usize, descending: bool, shape: &[usize]) -> Result<(Tensor, Tensor)> {
     let (x, perm, pshape) = rows_last(x, d);
     let dev = x.storage.device();
@@ -525,7 +525,7 @@ impl Tensor {
             dispatch!(data.dtype, T => {
                 let p = SendPtr(data.storage.ptr() as *mut T);
                 let (vp, ip) = (SendPtr(unsafe { vd.ptr::<T>() }), SendPtr(unsafe { id.ptr::<i64>() }));
-                let layout = if data.layout.ndim() == 0 { data.layout.unsqueeze(0) } else { data.layout.clone() };
+                let layout = data.layout.at_least_1d();
                 lanes(&layout, d, |i, base, n, s| {
                     // SAFETY: lane offsets address the input storage; i < numel(out).
                     unsafe {
@@ -602,8 +602,8 @@ impl Tensor {
         if !src.device().is_cuda() {
             let od = out.data();
             let ol = od.layout.clone();
-            let layout = if data.layout.ndim() == 0 { data.layout.unsqueeze(0) } else { data.layout.clone() };
-            let olayout = if ol.ndim() == 0 { ol.unsqueeze(0) } else { ol };
+            let layout = data.layout.at_least_1d();
+            let olayout = ol.at_least_1d();
             dispatch!(data.dtype, T => {
                 let p = SendPtr(data.storage.ptr() as *mut T);
                 let op = SendPtr(od.storage.ptr() as *mut T);
@@ -668,15 +668,9 @@ impl Tensor {
     /// `sort(dim, descending, stable)`: (values, indices). NaN sorts as the largest value;
     /// the sort is always stable.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
-        if let dev @ crate::Device::Cuda(_) = self.device() {
+        if self.device().is_cuda() {
             let shape = self.shape();
             let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
-            if shape.get(d).copied().unwrap_or(1) > crate::cuda::kernels::SORT_MAX {
-                // Rows longer than the kernel takes: sort a host copy (differentiable
-                // through the copies).
-                let (v, i) = self.to_device(crate::Device::Cpu)?.sort(dim, descending)?;
-                return Ok((v.to_device(dev)?, i.to_device_raw(dev)?));
-            }
             let (vals, idx) = sort_cuda(&self.data(), d, descending, &shape)?;
             return self.record_sort(vals, idx, shape, d);
         }
@@ -687,8 +681,8 @@ impl Tensor {
         let idx = Tensor::empty(&shape, DType::I64, self.device())?;
         {
             let (vd, id) = (vals.data().clone(), idx.data().clone());
-            let layout = if data.layout.ndim() == 0 { data.layout.unsqueeze(0) } else { data.layout.clone() };
-            let vl = if vd.layout.ndim() == 0 { vd.layout.unsqueeze(0) } else { vd.layout.clone() };
+            let layout = data.layout.at_least_1d();
+            let vl = vd.layout.at_least_1d();
             let (kept, _) = crate::cpu::reduce::split_dims(&vl, &[d]);
             let ostride = vl.strides[d];
             dispatch!(data.dtype, T => {

@@ -47,8 +47,8 @@ impl Tensor {
             let data = src.data().clone();
             let od = out.data().clone();
             // 0-d tensors are one lane of length 1.
-            let il = if data.layout.ndim() == 0 { data.layout.unsqueeze(0) } else { data.layout.clone() };
-            let ol = if od.layout.ndim() == 0 { od.layout.unsqueeze(0) } else { od.layout.clone() };
+            let il = data.layout.at_least_1d();
+            let ol = od.layout.at_least_1d();
             let (kept, _) = split_dims(&ol, &[d]);
             let ostride = ol.strides[d];
             dispatch_float!(data.dtype, T => {
