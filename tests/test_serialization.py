@@ -81,3 +81,36 @@ def test_pytorch_checkpoint_formats_are_refused_clearly(tmp_path):
         pickle.dump(1001, f, protocol=2)
     with pytest.raises(RuntimeError, match="legacy-format"):
         torch.load(tmp_path / "legacy.pt", weights_only=False)
+
+
+class _Pickled:
+    """Pickles exactly as a tensor saved by `Tensor.__reduce__` with the given extra fields
+    (old 3-field pickles, or a tensor saved on a CUDA device)."""
+
+    def __init__(self, array, *extra):
+        self.array, self.extra = array, extra
+
+    def __reduce__(self):
+        from ferrotorch._utils import _rebuild_tensor
+        return _rebuild_tensor, (self.array, "float32", False, *self.extra)
+
+
+def test_device_is_saved_and_map_location_applies_at_load():
+    a = np.array([1.5, -2.0], np.float32)
+    t = torch.tensor(a)
+    assert t.__reduce__()[1][3] == "cpu"
+    # a pickle from before the device field loads on the CPU
+    old = torch.load(io.BytesIO(pickle.dumps(_Pickled(a))))
+    assert old.device.type == "cpu" and old.tolist() == a.tolist()
+    # a tensor saved on cuda:0 maps to the CPU by string, device or dict, as PyTorch's load
+    blob = pickle.dumps({"w": _Pickled(a, "cuda:0")})
+    for ml in ("cpu", torch.device("cpu"), {"cuda:0": "cpu"}):
+        w = torch.load(io.BytesIO(blob), map_location=ml)["w"]
+        assert w.device.type == "cpu" and w.tolist() == a.tolist()
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
+            torch.load(io.BytesIO(blob))
+        with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
+            pickle.loads(blob)
+    # outside a load, map_location does not linger
+    assert pickle.loads(pickle.dumps(t)).device.type == "cpu"

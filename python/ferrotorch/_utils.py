@@ -1,12 +1,36 @@
 """Small helpers used by the Rust binding (pickling, named-tuple returns)."""
 import collections
+import contextvars
 
 
-def _rebuild_tensor(array, dtype_name, requires_grad):
+# ``load``'s map_location while it unpickles (None outside a load): a device, a device string or
+# a {saved device: device} dict, applied as each tensor is rebuilt.
+_map_location = contextvars.ContextVar("ferrotorch_map_location", default=None)
+
+
+def _target_device(saved):
+    ml = _map_location.get()
+    if isinstance(ml, dict):
+        return str(ml.get(saved, saved))
+    if ml is not None and not callable(ml):
+        return str(ml)
+    return saved
+
+
+def _rebuild_tensor(array, dtype_name, requires_grad, device="cpu"):
+    """Inverse of ``Tensor.__reduce__``: a host array, the dtype's name, and the device the tensor
+    was on (absent from pickles written before CUDA support: cpu)."""
     from . import _C
     t = _C.from_numpy(array)
     if dtype_name != str(t.dtype).split(".")[-1]:
         t = t.to(getattr(_C, dtype_name))
+    target = _target_device(device)
+    if target != "cpu":
+        if target.startswith("cuda") and _C._cuda_device_count() == 0:
+            raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+                               "False. If you are running on a CPU-only machine, please use torch.load with "
+                               "map_location=torch.device('cpu') to map your storages to the CPU.")
+        t = t.to(target)
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -7,9 +7,10 @@ archive, so checkpoints are not interchangeable with ``torch.save`` files. As in
 values are unpickled, never arbitrary classes or callables.
 """
 import builtins
-import collections
 import os
 import pickle
+
+from . import _utils
 
 __all__ = ["save", "load"]
 
@@ -79,6 +80,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if weights_only is None:
         weights_only = True
     fh, owned = _open(f, "rb")
+    # Tensors are rebuilt straight on map_location's device (so a CUDA checkpoint loads on a
+    # machine without CUDA when mapped to the CPU, as in PyTorch).
+    token = _utils._map_location.set(map_location)
     try:
         _check_not_pytorch_file(fh)
         if weights_only:
@@ -88,24 +92,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         else:
             obj = (pickle_module or pickle).load(fh, **pickle_load_args)
     finally:
+        _utils._map_location.reset(token)
         if owned:
             fh.close()
     if isinstance(obj, int) and obj == _PYTORCH_LEGACY_MAGIC:
         raise RuntimeError(_NOT_OURS.format(kind="a legacy-format PyTorch checkpoint"))
-    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
-        obj = _move(obj, map_location)
-    return obj
-
-
-def _move(obj, device):
-    from . import Tensor
-    if isinstance(obj, Tensor):
-        return obj.to(device)
-    if isinstance(obj, collections.OrderedDict):
-        return collections.OrderedDict((k, _move(v, device)) for k, v in obj.items())
-    if isinstance(obj, dict):
-        return {k: _move(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
-        return type(obj)(_move(v, device) for v in obj)
     return obj
 

@@ -723,3 +723,22 @@ def test_python_identity_of_grads_and_graph_variables():
     assert all(type(v) is torch.nn.Parameter for v in seen if v is not x)
     c = torch.ones(2, 2)
     assert c.contiguous() is c
+
+
+def test_backward_through_leaves_nobody_holds():
+    # A leaf whose Python object is gone still has its gradient flow computed (and dropped):
+    # PyTorch runs `torch.randn(2, requires_grad=True).sum().backward()` without error.
+    torch.randn(2, requires_grad=True).sum().backward()
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    (a * torch.tensor([3.0, -4.0], requires_grad=True)).sum().backward()
+    assert a.grad.tolist() == [3.0, -4.0]
+    b = torch.tensor([0.5, 0.25], requires_grad=True)
+    y = (a * b).sum()
+    del b
+    a.grad = None
+    y.backward()
+    assert a.grad.tolist() == [0.5, 0.25]
+    # the weight of a module built and dropped inside the expression
+    x = torch.tensor([[1.0, -1.0]], requires_grad=True)
+    torch.nn.Linear(2, 1, bias=False)(x).sum().backward()
+    assert x.grad.shape == (1, 2)

@@ -525,3 +525,20 @@ def test_sgd_momentum_nesterov_matches_numpy(device):
         w = w - 0.1 * (gf + 0.9 * buf)
     assert p.device.type == device
     close(p, w, tol=1e-5)
+
+
+def test_pickle_keeps_device(device):
+    import io
+    import pickle
+    a = np.array([[1.0, -2.5], [3.0, 0.25]], np.float32)
+    t = to(device, a)
+    p = torch.nn.Parameter(to(device, a))
+    u, q = pickle.loads(pickle.dumps((t, p)))
+    assert u.device.type == device and q.device.type == device and isinstance(q, torch.nn.Parameter)
+    np.testing.assert_array_equal(u.cpu().numpy(), a)
+    buf = io.BytesIO()
+    torch.save({"w": t}, buf)
+    buf.seek(0)
+    w = torch.load(buf, map_location="cpu")["w"]  # mapped at load
+    assert w.device.type == "cpu"
+    np.testing.assert_array_equal(w.numpy(), a)

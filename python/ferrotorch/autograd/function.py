@@ -97,7 +97,7 @@ class Function:
 
         # backward sees one gradient per forward output (as PyTorch): the engine supplies those of
         # the tracked outputs; non-differentiable tensor outputs get zeros, non-tensor outputs None.
-        out_meta = [(tuple(o.shape), o.dtype) if isinstance(o, _C.Tensor) else None for o in outs]
+        out_meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, _C.Tensor) else None for o in outs]
         name = cls.__name__ + "Backward"
         n_args = len(args)
 
@@ -108,7 +108,7 @@ class Function:
             if ctx.materialize_grads:
                 for k, meta in enumerate(out_meta):
                     if full[k] is None and meta is not None:
-                        full[k] = _C.zeros(*meta[0], dtype=meta[1])
+                        full[k] = _C.zeros(*meta[0], dtype=meta[1], device=meta[2])
             res = cls.backward(ctx, *full)
             if not isinstance(res, tuple):
                 res = (res,)

@@ -13,7 +13,7 @@ from copy import deepcopy
 from .. import _C
 from .._C import Tensor
 from .._utils import typename as _typename
-from ..utils.hooks import RemovableHandle
+from ..utils.hooks import _add_hook
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -100,16 +100,12 @@ def _device_dtype_check_for_fused(p):
 
 def register_optimizer_step_pre_hook(hook):
     """Register `hook(optimizer, args, kwargs) -> None | (args, kwargs)` run before every optimizer's step."""
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_optimizer_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
     """Register `hook(optimizer, args, kwargs)` run after every optimizer's step."""
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_optimizer_post_hooks, hook)
 
 
 class Optimizer:
@@ -213,39 +209,27 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """Register `hook(optimizer, args, kwargs) -> None | (args, kwargs)` run before `step`."""
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Register `hook(optimizer, args, kwargs)` run after `step`."""
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
-
-    @staticmethod
-    def _register(hooks_dict, hook, prepend):
-        handle = RemovableHandle(hooks_dict)
-        hooks_dict[handle.id] = hook
-        if prepend:
-            hooks_dict.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """`hook(optimizer)` runs before `state_dict()` builds its result."""
-        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend=prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """`hook(optimizer, state_dict) -> state_dict | None` runs on the result of `state_dict()`."""
-        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend=prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """`hook(optimizer, state_dict) -> state_dict | None` runs before `load_state_dict` loads."""
-        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend=prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """`hook(optimizer)` runs after `load_state_dict`."""
-        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend=prepend)
 
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self):

@@ -44,3 +44,12 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _add_hook(hooks, hook, *, prepend=False):
+    """Store ``hook`` in the ordered dict ``hooks`` (first when ``prepend``); return its handle."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle

@@ -538,9 +538,10 @@ tensor_class! {
         let py = slf.py();
         Ok(py.import("ferrotorch._tensor_str")?.call_method1("_repr", (slf,))?.extract()?)
     }
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, String, bool))> {
-        // CUDA tensors pickle through host memory and unpickle on the CPU (deviation:
-        // PyTorch restores them on their device).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, String, bool, String))> {
+        // The payload goes through host memory; `_rebuild_tensor` puts it back on the saved
+        // device (or `load`'s map_location).
+        let device = self.t.device();
         let t = self.t.detach().to_device(Device::Cpu).py()?;
         let (arr, name) = if t.dtype() == DType::BF16 {
             (data::to_numpy(py, &t.to_dtype(DType::F32).py()?)?.call_method0("copy")?, "bfloat16".to_string())
@@ -548,7 +549,7 @@ tensor_class! {
             (data::to_numpy(py, &t)?.call_method0("copy")?, t.dtype().name().to_string())
         };
         let f = py.import("ferrotorch._utils")?.getattr("_rebuild_tensor")?;
-        Ok((f, (arr, name, self.t.requires_grad())))
+        Ok((f, (arr, name, self.t.requires_grad(), device.to_string())))
     }
 
     #[pyo3(signature = (*args, non_blocking=false, copy=false, dtype=None, device=None))]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import ferrotorch as torch
 from ferrotorch import Tensor
 from ..parameter import Parameter
-from ...utils.hooks import RemovableHandle
+from ...utils.hooks import RemovableHandle, _add_hook
 from ..._utils import typename as _typename
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "RemovableHandle",
     "register_module_forward_pre_hook",
     "register_module_forward_hook",
+    "register_module_full_backward_pre_hook",
+    "register_module_full_backward_hook",
 ]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
@@ -49,11 +51,117 @@ _global_forward_hooks_always_called = OrderedDict()
 _global_forward_hooks_with_kwargs = OrderedDict()
 
 
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+
+
+def register_module_full_backward_pre_hook(hook):
+    """``hook(module, grad_output)`` for every module (see Module.register_full_backward_pre_hook)."""
+    return _add_hook(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """``hook(module, grad_input, grad_output)`` for every module (see Module.register_full_backward_hook)."""
+    return _add_hook(_global_backward_hooks, hook)
+
+
+class _HookIdentity(torch.autograd.Function):
+    """Identity whose backward hands the incoming gradients to ``fn`` and returns what it gives
+    back: the points where a module's backward hooks see grad_output / grad_input."""
+
+    @staticmethod
+    def forward(ctx, fn, *xs):
+        ctx.fn = fn
+        ctx.set_materialize_grads(False)  # hooks see None for outputs that got no gradient
+        return tuple(x.view_as(x) for x in xs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.fn(grads))
+
+
+class _BackwardHook:
+    """One forward call's full backward hooks, as PyTorch's torch.utils.hooks.BackwardHook: the
+    module's tensor outputs pass through an identity whose backward runs the pre-hooks (which may
+    replace grad_output) and records grad_output; its positional tensor inputs pass through one
+    whose backward runs the full hooks (which may replace grad_input). Rejected: hooks on the
+    output's grad_fn (the legacy register_backward_hook), which see the last op's inputs, not the
+    module's."""
+
+    def __init__(self, module, full, pre):
+        self.module, self.full, self.pre = module, full, pre
+        self.grad_output = None
+        self.n_args, self.input_pos, self.input_wrapped = 0, [], False
+
+    @staticmethod
+    def _checked(r, n, what):
+        r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+        if len(r) != n:
+            raise RuntimeError(f"Backward hook returned an invalid number of {what}, got {len(r)}, but expected {n}")
+        return r
+
+    def setup_input_hook(self, args):
+        self.n_args = len(args)
+        self.input_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        if not self.full or not self.input_pos:
+            return args
+        # Tensor arguments that need no gradient are reported as zeros, as PyTorch does.
+        self.zero_inputs = [(i, a.shape, a.dtype, a.device) for i, a in enumerate(args)
+                            if isinstance(a, Tensor) and not a.requires_grad]
+        self.input_wrapped = True
+        new = list(args)
+        for i, o in zip(self.input_pos, _HookIdentity.apply(self._input_backward, *[args[i] for i in self.input_pos])):
+            new[i] = o
+        return tuple(new)
+
+    def _input_backward(self, grads):
+        grad_input = [None] * self.n_args
+        for i, g in zip(self.input_pos, grads):
+            grad_input[i] = g
+        for i, shape, dtype, device in self.zero_inputs:
+            grad_input[i] = torch.zeros(shape, dtype=dtype, device=device)
+        grad_input = tuple(grad_input)
+        for hook in self.full:
+            r = hook(self.module, grad_input, self.grad_output)
+            if r is not None:
+                grad_input = self._checked(r, len(grad_input), "grad_input")
+        return tuple(grad_input[i] for i in self.input_pos)
+
+    def setup_output_hook(self, result):
+        is_tuple = isinstance(result, tuple)
+        outs = list(result) if is_tuple else [result]
+        pos = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        if not pos:
+            return result
+        n_out = len(outs)
+
+        def output_backward(grads):
+            grad_output = [None] * n_out
+            for k, g in zip(pos, grads):
+                grad_output[k] = g
+            grad_output = tuple(grad_output)
+            for hook in self.pre:
+                r = hook(self.module, grad_output)
+                if r is not None:
+                    grad_output = self._checked(r, n_out, "grad_output")
+            self.grad_output = grad_output
+            if self.full and not self.input_wrapped:
+                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                              "outputs since no inputs require gradients. See "
+                              "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                              "#torch.nn.Module.register_full_backward_hook for more details.", stacklevel=2)
+                for hook in self.full:
+                    hook(self.module, (None,) * max(1, self.n_args), grad_output)
+            return tuple(grad_output[k] for k in pos)
+
+        for k, o in zip(pos, _HookIdentity.apply(output_backward, *[outs[k] for k in pos])):
+            outs[k] = o
+        return tuple(outs) if is_tuple else outs[0]
+
+
 def register_module_forward_pre_hook(hook):
     """Register a forward pre-hook common to all modules: ``hook(module, args)``."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
@@ -415,10 +523,27 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Register ``hook(module, grad_output)``, run when the gradients with respect to the
+        module's outputs are known; a non-None return value replaces grad_output (for every
+        gradient computed from it, the parameters' included)."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend=prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Register ``hook(module, grad_input, grad_output)``, run when the gradients with respect
+        to the module's positional inputs are computed (None for non-tensor arguments); a non-None
+        return value replaces grad_input. The legacy ``register_backward_hook`` is not provided."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        self._is_full_backward_hook = True
+        return _add_hook(self._backward_hooks, hook, prepend=prepend)
+
     def _call_impl(self, *args, **kwargs):
         # Hot path of every training step: with no hooks anywhere, call forward directly.
-        if (self._forward_pre_hooks or self._forward_hooks
-                or _global_forward_pre_hooks or _global_forward_hooks):
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _global_forward_pre_hooks or _global_forward_hooks
+                or _global_backward_hooks or _global_backward_pre_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -428,6 +553,11 @@ class Module:
     def _call_with_hooks(self, args, kwargs):
         result = None
         called_always = set()
+        bw_hook = None
+        full = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+        pre = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+        if (full or pre) and torch.is_grad_enabled():
+            bw_hook = _BackwardHook(self, full, pre)
         try:
             for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
                 if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -444,6 +574,8 @@ class Module:
                     out = hook(self, args)
                     if out is not None:
                         args = out if isinstance(out, tuple) else (out,)
+            if bw_hook is not None:
+                args = bw_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
             for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
@@ -454,6 +586,8 @@ class Module:
                     out = hook(self, args, result)
                 if out is not None:
                     result = out
+            if bw_hook is not None:
+                result = bw_hook.setup_output_hook(result)
             return result
         except Exception:
             # always_call hooks still run when forward (or an earlier hook) raised.
@@ -586,14 +720,10 @@ class Module:
 
     def register_state_dict_pre_hook(self, hook):
         """Register ``hook(module, prefix, keep_vars)`` to run before :meth:`state_dict`."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_pre_hooks, hook)
 
     def _register_state_dict_hook(self, hook):
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
         """Register ``hook(module, state_dict, prefix, local_metadata)``; it edits in place."""
@@ -660,9 +790,7 @@ class Module:
 
     def register_load_state_dict_post_hook(self, hook):
         """Register ``hook(module, incompatible_keys)`` to run after loading."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
                               missing_keys, unexpected_keys, error_msgs):

@@ -153,12 +153,16 @@ fn run(
             }
         }
 
-        if let Some(var) = node.variable() {
+        if node.is_accumulator() {
+            // A leaf that no longer exists (`torch.randn(2, requires_grad=True).sum().backward()`)
+            // has no `.grad` anyone could read: its gradient is dropped. Rejected: a strong
+            // reference from the accumulator to its leaf as PyTorch keeps, which makes
+            // `leaf.grad -> grad_fn -> ... -> accumulator -> leaf` a cycle under create_graph.
             let do_acc = match capture {
                 None => true,
                 Some(c) => accumulate && c.slots.contains_key(&(k, 0)),
             };
-            if do_acc {
+            if let (true, Some(var)) = (do_acc, node.variable()) {
                 if let Some(g) = grads.into_iter().next().flatten() {
                     accumulate_grad(&var, g, create_graph)?;
                 }

@@ -127,7 +127,11 @@ impl Node {
     pub fn name(&self) -> &str {
         &self.name
     }
-    /// The leaf tensor of an AccumulateGrad node.
+    /// Whether this is a leaf's AccumulateGrad node (its leaf may have died since).
+    pub fn is_accumulator(&self) -> bool {
+        self.variable.is_some()
+    }
+    /// The leaf tensor of an AccumulateGrad node, while it lives.
     pub fn variable(&self) -> Option<Tensor> {
         self.variable.as_ref().and_then(|w| w.upgrade()).map(Tensor)
     }

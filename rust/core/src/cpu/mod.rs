@@ -8,6 +8,7 @@ pub mod reduce;
 pub mod matmul;
 pub mod simd;
 
+use crate::dims::Dims;
 use crate::dtype::Element;
 use crate::shape::Layout;
 use rayon::prelude::*;
@@ -38,9 +39,11 @@ pub fn set_thread_limit(n: usize) {
 
 /// Merge adjacent dims that are contiguous with each other in every operand and drop
 /// size-1 dims. Returns (shape, strides per operand).
-fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec<usize>, [Vec<usize>; N]) {
-    let mut out_shape: Vec<usize> = Vec::with_capacity(shape.len());
-    let mut out_strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
+fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Dims, [Dims; N]) {
+    // Dims, not Vec: this runs on every elementwise op, and four heap allocations were
+    // half the kernel-side cost of a 1-element `a + b`.
+    let mut out_shape = Dims::new();
+    let mut out_strides: [Dims; N] = std::array::from_fn(|_| Dims::new());
     for i in 0..shape.len() {
         let d = shape[i];
         if d == 1 {

@@ -340,8 +340,18 @@ impl Tensor {
         }
         Ok(out)
     }
-    fn float_pred(&self, f: fn(f64) -> bool, int_val: bool) -> Result<Tensor> {
+    /// A float predicate (`f` on the CPU, kernel `ft_<name>` on CUDA); integers are never
+    /// NaN or infinite, so they give `int_val` everywhere.
+    fn float_pred(&self, name: &str, f: fn(f64) -> bool, int_val: bool) -> Result<Tensor> {
         let d = self.data().clone();
+        if self.device().is_cuda() {
+            if !d.dtype.is_float() {
+                return Tensor::full(&d.layout.shape, Scalar::Bool(int_val), DType::Bool, self.device());
+            }
+            let out = Tensor::empty_on(&d.layout.shape, DType::Bool, self.device())?;
+            crate::cuda::kernels::unary(name, &d, &out.data())?;
+            return Ok(out);
+        }
         let out = Tensor::empty(&d.layout.shape, DType::Bool, self.device())?;
         {
             let o = out.data();
@@ -352,46 +362,26 @@ impl Tensor {
         }
         Ok(out)
     }
-    /// The CUDA form of `float_pred`: the `ft_<name>` kernel for floats; integers are
-    /// never NaN or infinite.
-    fn float_pred_cuda(&self, name: &str, int_val: bool) -> Result<Tensor> {
-        let d = self.data().clone();
-        if !d.dtype.is_float() {
-            return Tensor::full(&d.layout.shape, Scalar::Bool(int_val), DType::Bool, self.device());
-        }
-        let out = Tensor::empty_on(&d.layout.shape, DType::Bool, self.device())?;
-        crate::cuda::kernels::unary(name, &d, &out.data())?;
-        Ok(out)
-    }
     pub fn isnan(&self) -> Result<Tensor> {
-        if self.device().is_cuda() {
-            return self.float_pred_cuda("isnan", false);
-        }
-        self.float_pred(f64::is_nan, false)
+        self.float_pred("isnan", f64::is_nan, false)
     }
     pub fn isinf(&self) -> Result<Tensor> {
-        if self.device().is_cuda() {
-            return self.float_pred_cuda("isinf", false);
-        }
-        self.float_pred(f64::is_infinite, false)
+        self.float_pred("isinf", f64::is_infinite, false)
     }
     pub fn isfinite(&self) -> Result<Tensor> {
-        if self.device().is_cuda() {
-            return self.float_pred_cuda("isfinite", true);
-        }
-        self.float_pred(f64::is_finite, true)
+        self.float_pred("isfinite", f64::is_finite, true)
     }
     pub fn isposinf(&self) -> Result<Tensor> {
         if self.device().is_cuda() {
             return self.isinf()?.logical_and(&self.gt(Scalar::Int(0))?);
         }
-        self.float_pred(|v| v == f64::INFINITY, false)
+        self.float_pred("isposinf", |v| v == f64::INFINITY, false)
     }
     pub fn isneginf(&self) -> Result<Tensor> {
         if self.device().is_cuda() {
             return self.isinf()?.logical_and(&self.lt(Scalar::Int(0))?);
         }
-        self.float_pred(|v| v == f64::NEG_INFINITY, false)
+        self.float_pred("isneginf", |v| v == f64::NEG_INFINITY, false)
     }
 }
 
