@@ -10,7 +10,6 @@
 //! float16/bfloat16 parameters are updated through float32 copies (computing in float32
 //! and rounding once, where PyTorch rounds after every op): documented deviation.
 
-use rayon::prelude::*;
 
 use crate::cpu::GRAIN;
 use crate::dtype::DType;
@@ -169,7 +168,7 @@ fn check_len(what: &str, n: usize, got: usize) -> Result<()> {
 /// Run `f` over `n` elements split into GRAIN-sized ranges, in parallel when large.
 fn for_ranges(n: usize, f: impl Fn(std::ops::Range<usize>) + Sync + Send) {
     if n >= 2 * GRAIN && crate::cpu::num_threads() > 1 {
-        (0..n.div_ceil(GRAIN)).into_par_iter().for_each(|c| f(c * GRAIN..((c + 1) * GRAIN).min(n)));
+        crate::cpu::par_for(n.div_ceil(GRAIN), |c| f(c * GRAIN..((c + 1) * GRAIN).min(n)));
     } else {
         f(0..n);
     }

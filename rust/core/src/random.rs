@@ -164,9 +164,19 @@ impl Generator {
 
 /// Fill `out` in blocks of `per` elements, block index passed to `f`; parallel for big n.
 fn fill_par<T: Send>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-    use rayon::prelude::*;
     if out.len() >= crate::cpu::GRAIN && crate::cpu::num_threads() > 1 {
-        out.par_chunks_mut(per).enumerate().for_each(|(i, c)| f(i, c));
+        // Tasks of GRAIN elements (a multiple of `per`), blocks numbered globally.
+        let (n, o) = (out.len(), crate::cpu::SendPtr(out.as_mut_ptr()));
+        let blocks_per_task = crate::cpu::GRAIN / per;
+        crate::cpu::par_for(n.div_ceil(blocks_per_task * per), |t| {
+            let lo = t * blocks_per_task * per;
+            let hi = (lo + blocks_per_task * per).min(n);
+            // SAFETY: tasks cover disjoint ranges [lo, hi) of `out`.
+            let chunk = unsafe { std::slice::from_raw_parts_mut(o.get().add(lo), hi - lo) };
+            for (j, c) in chunk.chunks_mut(per).enumerate() {
+                f(t * blocks_per_task + j, c);
+            }
+        });
     } else {
         for (i, c) in out.chunks_mut(per).enumerate() {
             f(i, c);

@@ -49,7 +49,6 @@ pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs:
     if blocks <= 1 {
         return matmul_serial(m, n, k, lhs, rhs, dst, n);
     }
-    use rayon::prelude::*;
     // Each block packs its share of one operand and all of the other: split the side
     // whose operand is bigger (rows of lhs when m >= n, else columns of rhs), so the
     // operand packed by every thread is the smaller one.
@@ -59,7 +58,7 @@ pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs:
     // Raw pointers are not Send: carry them as addresses into the workers.
     let (lp, rp, dp) = (lhs.ptr as usize, rhs.ptr as usize, dst as usize);
     let (lrs, lcs, rrs, rcs) = (lhs.rs, lhs.cs, rhs.rs, rhs.cs);
-    (0..blocks).into_par_iter().for_each(|b| {
+    crate::cpu::par_for(blocks, |b| {
         let s0 = b * step;
         let s1 = (s0 + step).min(len);
         if s0 >= s1 {

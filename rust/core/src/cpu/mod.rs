@@ -32,6 +32,52 @@ pub fn num_threads() -> usize {
     }
 }
 
+/// Run `f(i)` for every `i` in `0..n` on the calling thread and `num_threads() - 1` pool
+/// workers, which claim indices from one shared counter (so a worker that wakes late just
+/// takes fewer pieces). Every parallel kernel loop goes through here.
+///
+/// Rejected: rayon's `into_par_iter` called from outside the pool (the Python thread), which
+/// parks the caller until woken workers have run every piece. On the 2-core machine that
+/// hand-off cost more than the work for mid-sized ops: a 131K-element map took 43 us (median)
+/// that way against 31 us serial and 30 us here; at 1M elements 186 us against 169 us here.
+pub fn par_for(n: usize, f: impl Fn(usize) + Sync) {
+    let threads = num_threads();
+    if n <= 1 || threads <= 1 {
+        for i in 0..n {
+            f(i);
+        }
+        return;
+    }
+    if rayon::current_thread_index().is_some() {
+        // Already on a pool worker (a nested loop): rayon's own work stealing.
+        let f = &f;
+        (0..n).into_par_iter().for_each(|i| f(i));
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let run = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if i >= n {
+            break;
+        }
+        f(i);
+    };
+    rayon::in_place_scope(|s| {
+        for _ in 1..threads.min(n) {
+            s.spawn(|_| run());
+        }
+        run();
+    });
+}
+
+/// `par_for` collecting `f(i)` in index order (so a reduction over the pieces combines them
+/// in a fixed order and gives the same bits on every run).
+pub fn par_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let slots: Vec<std::sync::Mutex<Option<R>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    par_for(n, |i| *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(f(i)));
+    slots.into_iter().filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+}
+
 /// Cap the threads kernels use (`torch.set_num_threads`); 0 removes the cap.
 pub fn set_thread_limit(n: usize) {
     THREAD_LIMIT.store(n, std::sync::atomic::Ordering::Relaxed)
@@ -95,7 +141,7 @@ where
         } else {
             let chunk = (inner / (4 * num_threads())).max(GRAIN / 2);
             let nchunks = inner.div_ceil(chunk);
-            (0..nchunks).into_par_iter().for_each(|c| {
+            par_for(nchunks, |c| {
                 let start = c * chunk;
                 let len = chunk.min(inner - start);
                 let offs: [usize; N] = std::array::from_fn(|k| offsets[k] + start * inner_st[k]);
@@ -139,7 +185,7 @@ where
     } else {
         let rows_per = (GRAIN / inner).max(1).max(outer / (8 * num_threads()));
         let nchunks = outer.div_ceil(rows_per);
-        (0..nchunks).into_par_iter().for_each(|c| {
+        par_for(nchunks, |c| {
             let lo = c * rows_per;
             run_rows(lo, (lo + rows_per).min(outer));
         });
@@ -147,8 +193,14 @@ where
 }
 
 /// Raw pointer that may cross threads; kernels guarantee disjoint writes.
-#[derive(Clone, Copy)]
 pub struct SendPtr<T>(pub *mut T);
+// Copy for every T (a derive would ask T: Copy): it is only a pointer.
+impl<T> Clone for SendPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SendPtr<T> {}
 // SAFETY: used only for disjoint per-row accesses inside `walk`.
 unsafe impl<T> Send for SendPtr<T> {}
 // SAFETY: as above.
@@ -384,11 +436,45 @@ where
     };
     let tasks = batch * nrb;
     if tasks > 1 && batch * r * c >= GRAIN && num_threads() > 1 {
-        (0..tasks).into_par_iter().for_each(|t| tile_rows(t / nrb, t % nrb));
+        par_for(tasks, |t| tile_rows(t / nrb, t % nrb));
     } else {
         for t in 0..tasks {
             tile_rows(t / nrb, t % nrb);
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn par_for_visits_every_index_once_from_any_thread() {
+        for n in [0usize, 1, 2, 3, 17, 1000] {
+            let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            par_for(n, |i| {
+                hits[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1), "n = {n}");
+            // nested inside a pool worker: rayon's own splitting, same contract
+            let hits2: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            rayon::scope(|s| {
+                s.spawn(|_| {
+                    par_for(n, |i| {
+                        hits2[i].fetch_add(1, Ordering::Relaxed);
+                    })
+                })
+            });
+            assert!(hits2.iter().all(|h| h.load(Ordering::Relaxed) == 1), "nested n = {n}");
+        }
+    }
+
+    #[test]
+    fn par_map_keeps_index_order() {
+        let v = par_map(1000, |i| i * i);
+        assert_eq!(v, (0..1000).map(|i| i * i).collect::<Vec<_>>());
+        assert!(par_map(0, |i| i).is_empty());
+    }
 }

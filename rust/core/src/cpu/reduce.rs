@@ -2,7 +2,6 @@
 
 use super::{SendPtr, GRAIN};
 use crate::shape::{Dims, Layout};
-use rayon::prelude::*;
 
 /// Serial row iteration over a strided sub-space: `f(offset, len, stride)` per row.
 pub fn rows(shape: &[usize], strides: &[usize], base: usize, mut f: impl FnMut(usize, usize, usize)) {
@@ -134,9 +133,7 @@ pub unsafe fn reduce<T, A, O>(
             let s = flat.unwrap_or(1);
             let base = kept.offset;
             let chunk = GRAIN.max(r / (4 * crate::cpu::num_threads()));
-            let parts: Vec<A> = (0..r.div_ceil(chunk))
-                .into_par_iter()
-                .map(|c| {
+            let parts: Vec<A> = crate::cpu::par_map(r.div_ceil(chunk), |c| {
                     let lo = c * chunk;
                     let hi = (lo + chunk).min(r);
                     let mut acc = init;
@@ -151,8 +148,7 @@ pub unsafe fn reduce<T, A, O>(
                         }
                     }
                     acc
-                })
-                .collect();
+                });
             let mut acc = init;
             for a in parts {
                 acc = combine(acc, a);
@@ -170,7 +166,7 @@ pub unsafe fn reduce<T, A, O>(
     };
     if k * r.max(1) >= GRAIN && k > 1 && crate::cpu::num_threads() > 1 {
         let per = (GRAIN / r.max(1)).max(1).max(k / (8 * crate::cpu::num_threads()));
-        (0..k.div_ceil(per)).into_par_iter().for_each(|c| run(c * per, ((c + 1) * per).min(k)));
+        crate::cpu::par_for(k.div_ceil(per), |c| run(c * per, ((c + 1) * per).min(k)));
     } else {
         run(0, k);
     }
@@ -188,7 +184,7 @@ pub fn lanes(l: &Layout, dim: usize, f: impl Fn(usize, usize, usize, usize) + Sy
     }
     if k * len >= GRAIN && k > 1 && crate::cpu::num_threads() > 1 {
         let per = (GRAIN / len.max(1)).max(1);
-        (0..k.div_ceil(per)).into_par_iter().for_each(|c| {
+        crate::cpu::par_for(k.div_ceil(per), |c| {
             for i in c * per..((c + 1) * per).min(k) {
                 f(i, offset_of(&kept, i), len, stride);
             }

@@ -7,7 +7,6 @@
 //! Rejected alternative: building the whole crate for x86-64-v3/v4 (`-C target-cpu`), which
 //! would make the wheel crash on older CPUs.
 
-use rayon::prelude::*;
 
 use super::{num_threads, GRAIN};
 
@@ -15,7 +14,13 @@ use super::{num_threads, GRAIN};
 pub fn map_f32<F: Fn(f32) -> f32 + Copy + Send + Sync>(src: &[f32], dst: &mut [f32], f: F) {
     let n = src.len().min(dst.len());
     if n >= 2 * GRAIN && num_threads() > 1 {
-        dst[..n].par_chunks_mut(GRAIN).zip(src[..n].par_chunks(GRAIN)).for_each(|(d, s)| apply(s, d, f));
+        let d = super::SendPtr(dst.as_mut_ptr());
+        super::par_for(n.div_ceil(GRAIN), |c| {
+            let (lo, hi) = (c * GRAIN, ((c + 1) * GRAIN).min(n));
+            // SAFETY: chunks [lo, hi) are disjoint and inside dst[..n].
+            let dc = unsafe { std::slice::from_raw_parts_mut(d.get().add(lo), hi - lo) };
+            apply(&src[lo..hi], dc, f)
+        });
     } else {
         apply(&src[..n], &mut dst[..n], f);
     }

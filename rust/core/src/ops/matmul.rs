@@ -2,7 +2,6 @@
 //! primitive with a kernel and a backward; mm/bmm/matmul/mv/dot/outer/addmm/baddbmm are
 //! views and composites around it.
 
-use rayon::prelude::*;
 
 use crate::autograd::{needs_grad, record, SavedTensor};
 use crate::cpu::matmul::{matmul, Mat};
@@ -116,7 +115,7 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 }
             };
             if nb > 1 && m * n * k < 128 * 128 * 128 && crate::cpu::num_threads() > 1 {
-                (0..nb).into_par_iter().for_each(|i| one(i, false));
+                crate::cpu::par_for(nb, |i| one(i, false));
             } else {
                 for i in 0..nb {
                     one(i, true);

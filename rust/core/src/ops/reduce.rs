@@ -2,7 +2,6 @@
 //! family (max/min with indices, argmax, cumsum, cumprod, sort). mean/var/std/norm/
 //! logsumexp/count_nonzero are composites: no kernel, no backward of their own.
 
-use rayon::prelude::*;
 
 use crate::autograd::{needs_grad, record, SavedTensor};
 use crate::cpu::reduce::{lanes, reduce, sum_f32_contig};
@@ -87,7 +86,8 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, ou
                             let n = d.layout.numel();
                             let xs = std::slice::from_raw_parts((base as *const f32).add(d.layout.offset), n);
                             let s: f64 = if n >= crate::cpu::GRAIN * 2 && crate::cpu::num_threads() > 1 {
-                                xs.par_chunks(1 << 16).map(sum_f32_contig).sum()
+                                // Partial sums added in chunk order: the same bits every run.
+                                crate::cpu::par_map(n.div_ceil(1 << 16), |c| sum_f32_contig(&xs[c << 16..((c + 1) << 16).min(n)])).into_iter().sum()
                             } else {
                                 sum_f32_contig(xs)
                             };
@@ -857,7 +857,7 @@ unsafe fn column_sums<T: Element, O: Element>(x: &[T], n: usize, k: usize, out: 
     let threads = crate::cpu::num_threads();
     if n * k >= 2 * crate::cpu::GRAIN && threads > 1 && k >= 128 {
         let per = k.div_ceil(threads * 2).max(64);
-        (0..k.div_ceil(per)).into_par_iter().for_each(|c| run(c * per, ((c + 1) * per).min(k), o));
+        crate::cpu::par_for(k.div_ceil(per), |c| run(c * per, ((c + 1) * per).min(k), o));
     } else {
         run(0, k, o);
     }
