@@ -9,7 +9,7 @@ input). The reference `np_index` below therefore applies integers first, then th
 """
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import ferrotorch as torch
@@ -462,6 +462,9 @@ def index_cases(draw):
 
 @SETTINGS
 @given(case=index_cases(), dtype=st.sampled_from(["float32", "int64"]))
+# arrays around an Ellipsis that covers no dim: adjacent for PyTorch, separated for NumPy
+@example(case=((2, 1, 1, 1), (slice(None), np.array([0]), Ellipsis, np.array([0]), slice(None)),
+               (None, "tensor", None, "tensor", None)), dtype="float32")
 def test_hypothesis_getitem(case, dtype):
     shape, idx, kinds = case
     a, t = make(shape, dtype, seed=1)
@@ -470,11 +473,12 @@ def test_hypothesis_getitem(case, dtype):
     exp = ref_get(a, idx)
     assert tuple(got.shape) == np.shape(exp)
     assert_close(got, exp)
-    # without integers mixed with arrays, PyTorch and plain NumPy agree exactly
+    # without integers mixed with arrays, PyTorch and plain NumPy agree exactly (once an
+    # Ellipsis covering no dim is written out: NumPy would call the arrays around it separated)
     has_arr = any(isinstance(x, np.ndarray) for x in idx)
     has_int = any(_is_int(x) for x in idx)
     if not (has_arr and has_int):
-        assert np.array_equal(np.asarray(a[idx]), np.asarray(exp))
+        assert np.array_equal(np.asarray(a[_expand_ellipsis(tuple(idx), a.ndim)]), np.asarray(exp))
 
 
 @SETTINGS

@@ -347,6 +347,7 @@ def test_is_leaf():
     (lambda a, b: a * b, "MulBackward0"),
     (lambda a, b: a * 2.0, "MulBackward0"),
     (lambda a, b: torch.mm(a, b), "MmBackward0"),
+    (lambda a, b: torch.addmm(b[0], a, b), "AddmmBackward0"),
     (lambda a, b: a.sum(), "SumBackward0"),
     (lambda a, b: a.exp(), "ExpBackward0"),
     (lambda a, b: a - b, "SubBackward0"),

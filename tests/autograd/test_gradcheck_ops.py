@@ -278,6 +278,10 @@ MATMUL = {
     "addmm": (lambda c, a, b: torch.addmm(c, a, b), [(3, 2), (3, 4), (4, 2)]),
     "addmm_broadcast_alpha_beta": (lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=2.0),
                                    [(2,), (3, 4), (4, 2)]),
+    # beta = alpha = 1 with a broadcast bias: Linear's fused bias-in-gemm path
+    "addmm_bias_row": (lambda c, a, b: torch.addmm(c, a, b), [(2,), (3, 4), (4, 2)]),
+    "addmm_bias_col_wt": (lambda c, a, w: torch.addmm(c, a, w.t()), [(3, 1), (3, 4), (2, 4)]),
+    "addmm_bias_scalar": (lambda c, a, b: torch.addmm(c, a, b), [(), (3, 4), (4, 2)]),
     "baddbmm": (lambda c, a, b: torch.baddbmm(c, a, b), [(2, 3, 2), (2, 3, 2), (2, 2, 2)]),
     "baddbmm_broadcast_alpha_beta": (lambda c, a, b: torch.baddbmm(c, a, b, beta=-1.5, alpha=0.5),
                                      [(3, 1), (2, 3, 2), (2, 2, 2)]),

@@ -25,7 +25,8 @@ fn parallel_blocks(m: usize, n: usize, k: usize) -> usize {
     }
 }
 
-/// dst[m,n] (contiguous, row stride n) = lhs[m,k] @ rhs[k,n].
+/// dst[m,n] (contiguous, row stride n) = lhs[m,k] @ rhs[k,n], or `+=` when `acc` (addmm:
+/// dst already holds the bias, as PyTorch's addmm seeds its output).
 ///
 /// Threads split dst into blocks of rows or columns, each a single-threaded gemm. Rejected:
 /// `gemm`'s own `Parallelism::Rayon`, which on 2 cores sped a 256x784 @ 784x512 (an MLP
@@ -35,11 +36,15 @@ fn parallel_blocks(m: usize, n: usize, k: usize) -> usize {
 /// # Safety
 /// Pointers and strides must address valid matrices of the given sizes; `dst` must not
 /// alias the operands.
-pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, threaded: bool) {
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, threaded: bool, acc: bool) {
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
+        if acc {
+            return;
+        }
         for i in 0..m * n {
             *dst.add(i) = T::zero();
         }
@@ -47,7 +52,7 @@ pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs:
     }
     let blocks = if threaded { parallel_blocks(m, n, k) } else { 1 };
     if blocks <= 1 {
-        return matmul_serial(m, n, k, lhs, rhs, dst, n);
+        return matmul_serial(m, n, k, lhs, rhs, dst, n, acc);
     }
     // Each block packs its share of one operand and all of the other: split the side
     // whose operand is bigger (rows of lhs when m >= n, else columns of rhs), so the
@@ -70,65 +75,69 @@ pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs:
         unsafe {
             if by_rows {
                 let l = Mat { ptr: l.ptr.wrapping_offset(s0 as isize * lrs), ..l };
-                matmul_serial(s1 - s0, n, k, l, r, (dp as *mut T).add(s0 * n), n)
+                matmul_serial(s1 - s0, n, k, l, r, (dp as *mut T).add(s0 * n), n, acc)
             } else {
                 let r = Mat { ptr: r.ptr.wrapping_offset(s0 as isize * rcs), ..r };
-                matmul_serial(m, s1 - s0, k, l, r, (dp as *mut T).add(s0), n)
+                matmul_serial(m, s1 - s0, k, l, r, (dp as *mut T).add(s0), n, acc)
             }
         }
     });
 }
 
-/// dst (row stride `ld`) = lhs @ rhs on the calling thread.
-unsafe fn matmul_serial<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, ld: usize) {
+/// dst (row stride `ld`) = lhs @ rhs (`+=` when `acc`) on the calling thread.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul_serial<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, ld: usize, acc: bool) {
     let par = Parallelism::None;
     match T::DTYPE {
         DType::F32 => gemm::gemm(
             m, n, k,
-            dst as *mut f32, 1, ld as isize, false,
+            dst as *mut f32, 1, ld as isize, acc,
             lhs.ptr as *const f32, lhs.cs, lhs.rs,
             rhs.ptr as *const f32, rhs.cs, rhs.rs,
-            0.0f32, 1.0f32, false, false, false, par,
+            1.0f32, 1.0f32, false, false, false, par,
         ),
         DType::F64 => gemm::gemm(
             m, n, k,
-            dst as *mut f64, 1, ld as isize, false,
+            dst as *mut f64, 1, ld as isize, acc,
             lhs.ptr as *const f64, lhs.cs, lhs.rs,
             rhs.ptr as *const f64, rhs.cs, rhs.rs,
-            0.0f64, 1.0f64, false, false, false, par,
+            1.0f64, 1.0f64, false, false, false, par,
         ),
         DType::F16 => gemm::gemm(
             m, n, k,
-            dst as *mut half::f16, 1, ld as isize, false,
+            dst as *mut half::f16, 1, ld as isize, acc,
             lhs.ptr as *const half::f16, lhs.cs, lhs.rs,
             rhs.ptr as *const half::f16, rhs.cs, rhs.rs,
-            half::f16::ZERO, half::f16::ONE, false, false, false, par,
+            half::f16::ONE, half::f16::ONE, false, false, false, par,
         ),
-        _ => naive(m, n, k, lhs, rhs, dst, ld),
+        _ => naive(m, n, k, lhs, rhs, dst, ld, acc),
     }
 }
 
 /// Integer (wrapping, i64 accumulate) and bfloat16 (f32 accumulate) matmul.
-unsafe fn naive<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, ld: usize) {
+#[allow(clippy::too_many_arguments)]
+unsafe fn naive<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, ld: usize, acc: bool) {
     let float = T::DTYPE.is_float();
     for i in 0..m {
         for j in 0..n {
             if float {
-                let mut acc = 0.0f32;
+                let d = dst.add(i * ld + j);
+                let mut sum = if acc { (*d).to_f64() as f32 } else { 0.0f32 };
                 for p in 0..k {
                     let a = *lhs.ptr.offset(i as isize * lhs.rs + p as isize * lhs.cs);
                     let b = *rhs.ptr.offset(p as isize * rhs.rs + j as isize * rhs.cs);
-                    acc += a.to_f64() as f32 * b.to_f64() as f32;
+                    sum += a.to_f64() as f32 * b.to_f64() as f32;
                 }
-                *dst.add(i * ld + j) = T::from_f64(acc as f64);
+                *d = T::from_f64(sum as f64);
             } else {
-                let mut acc = 0i64;
+                let d = dst.add(i * ld + j);
+                let mut sum = if acc { (*d).to_i64() } else { 0i64 };
                 for p in 0..k {
                     let a = *lhs.ptr.offset(i as isize * lhs.rs + p as isize * lhs.cs);
                     let b = *rhs.ptr.offset(p as isize * rhs.rs + j as isize * rhs.cs);
-                    acc = acc.wrapping_add(a.to_i64().wrapping_mul(b.to_i64()));
+                    sum = sum.wrapping_add(a.to_i64().wrapping_mul(b.to_i64()));
                 }
-                *dst.add(i * ld + j) = if T::DTYPE == DType::Bool { T::from_bool(acc != 0) } else { T::from_i64(acc) };
+                *d = if T::DTYPE == DType::Bool { T::from_bool(sum != 0) } else { T::from_i64(sum) };
             }
         }
     }

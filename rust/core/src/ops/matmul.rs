@@ -79,6 +79,13 @@ fn c_name(d: crate::dtype::DType) -> &'static str {
 
 /// a: [..., m, k], b: [..., k, n] with identical batch dims -> contiguous [..., m, n].
 fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    bmm_impl(a, b, None)
+}
+
+/// `bmm_general`, or with `bias` (CPU, the output's dtype, broadcastable to its shape) the
+/// fused `bias + a @ b` of addmm: the output is seeded with the bias and the gemm adds onto
+/// it, as PyTorch's addmm does (one pass and one allocation fewer than mm + add).
+fn bmm_impl(a: &Tensor, b: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
     let (ad, bd) = (a.data().clone(), b.data().clone());
     let (la, lb) = (&ad.layout, &bd.layout);
     let nd = la.ndim();
@@ -98,6 +105,12 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         }
     } else {
         let od = out.data();
+        if let Some(c) = bias {
+            let cd = c.data().clone();
+            let seeded = crate::tensor::TensorData { layout: cd.layout.broadcast_to(&out_shape)?, ..cd };
+            super::copy_data(&seeded, &od)?;
+        }
+        let acc = bias.is_some();
         let ba = Layout { shape: Dims::from_slice(&batch), strides: la.strides[..nd - 2].into(), offset: la.offset };
         let bb = Layout { shape: Dims::from_slice(&batch), strides: lb.strides[..nd - 2].into(), offset: lb.offset };
         let (ars, acs, brs, bcs) = (la.strides[nd - 2] as isize, la.strides[nd - 1] as isize, lb.strides[nd - 2] as isize, lb.strides[nd - 1] as isize);
@@ -111,7 +124,7 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
                     matmul::<T>(m, n, k,
                         Mat { ptr: pa.get().add(oa) as *const T, rs: ars, cs: acs },
                         Mat { ptr: pb.get().add(ob) as *const T, rs: brs, cs: bcs },
-                        po.get().add(i * m * n), threaded)
+                        po.get().add(i * m * n), threaded, acc)
                 }
             };
             if nb > 1 && m * n * k < 128 * 128 * 128 && crate::cpu::num_threads() > 1 {
@@ -123,11 +136,18 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             }
         });
     }
-    if needs_grad(&[a, b]) {
+    let mut inputs = vec![a, b];
+    inputs.extend(bias);
+    if needs_grad(&inputs) {
         let (sa, sb) = (SavedTensor::input(a), SavedTensor::input(b));
-        let name = if nd == 2 { "MmBackward0" } else { "BmmBackward0" };
-        record(name, &[a, b], &[&out], move |ctx, g| {
-            let Some(g) = &g[0] else { return Ok(vec![None, None]) };
+        let bias_shape = bias.map(|c| c.shape());
+        let name = match (&bias_shape, nd) {
+            (Some(_), _) => "AddmmBackward0",
+            (None, 2) => "MmBackward0",
+            _ => "BmmBackward0",
+        };
+        record(name, &inputs, &[&out], move |ctx, g| {
+            let Some(g) = &g[0] else { return Ok(vec![None; ctx.needs_input_grad.len()]) };
             // Each gradient is produced in its input's memory layout, as PyTorch's
             // mm_mat1/mat2_backward do: for `x @ w.t()` (Linear) the weight gradient then
             // comes out row-major like the weight, instead of as a transposed view that
@@ -144,7 +164,11 @@ fn bmm_general(a: &Tensor, b: &Tensor) -> Result<Tensor> {
             } else {
                 None
             };
-            Ok(vec![ga, gb])
+            let mut grads = vec![ga, gb];
+            if let Some(shape) = &bias_shape {
+                grads.push(if ctx.needs_input_grad[2] { Some(g.sum_to_size(shape)?) } else { None });
+            }
+            Ok(grads)
         });
     }
     Ok(out)
@@ -288,6 +312,16 @@ impl Tensor {
 
     /// beta * self + alpha * (m1 @ m2)
     pub fn addmm(&self, m1: &Tensor, m2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        let one = |s: Scalar| s == Scalar::Int(1) || s == Scalar::Float(1.0);
+        let (s1, s2, si) = (m1.shape(), m2.shape(), self.shape());
+        // Linear's case (bias + x @ w.t() on the CPU, one dtype): fused into the gemm.
+        if one(beta) && one(alpha) && s1.len() == 2 && s2.len() == 2 && s1[1] == s2[0] && si.len() <= 2
+            && self.dtype() == m1.dtype() && m1.dtype() == m2.dtype()
+            && [self, m1, m2].iter().all(|t| t.device() == crate::Device::Cpu)
+            && broadcast_shapes(&si, &[s1[0], s2[1]]).is_ok_and(|s| *s == [s1[0], s2[1]])
+        {
+            return bmm_impl(m1, m2, Some(self));
+        }
         let p = m1.mm(m2)?;
         let shape = p.shape();
         broadcast_shapes(&self.shape(), &shape).map_err(|_| {
