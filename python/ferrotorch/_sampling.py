@@ -18,8 +18,9 @@ def _uniform_for(t, generator):
     return _C.rand(*t.shape, dtype=dt, device=t.device, generator=generator)
 
 
-def bernoulli(input, p=None, *, generator=None, out=None):
-    """Draws 0/1 with probability `input` (elementwise), or `p` when given; input's dtype."""
+def bernoulli(input, p=None, *, generator=None):
+    """Draws 0/1 with probability `input` (elementwise), or `p` when given; input's dtype.
+    (`out=` is added by the package's `_add_out`, as for the other functions.)"""
     if p is not None and not isinstance(p, _C.Tensor):
         _check_p(float(p))
         r = (_uniform_for(input, generator) < float(p)).to(input.dtype)
@@ -32,9 +33,6 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         if pd.numel() and not bool(((pd >= 0) & (pd <= 1)).all()):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
         r = (_uniform_for(pd.expand(input.shape) if p is not None else pd, generator) < pd).to(input.dtype)
-    if out is not None:
-        out.copy_(r)
-        return out
     return r
 
 
@@ -43,10 +41,7 @@ def _bernoulli_method(self, p=None, *, generator=None):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    if isinstance(p, _C.Tensor):
-        if not p.is_floating_point():
-            raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for "
-                                      f"'{_dtype_name(p.dtype)}'")
+    if isinstance(p, _C.Tensor):  # (bernoulli checks its dtype and range)
         p = p.to(self.device)
     r = bernoulli(self, p, generator=generator)
     with no_grad():
@@ -54,7 +49,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     return self
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the rows of `input` (non-negative weights, 1-d or 2-d), int64.
 
     With replacement: inverse-CDF (a uniform's rank in the row's cumulative sum, scaled so
@@ -94,12 +89,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     else:
         e = -(1.0 - _C.rand(rows, n, dtype=_C.float64, device=dev, generator=generator)).log()  # Exp(1), > 0
         r = (w / e).topk(num_samples, dim=-1).indices
-    if input.dim() == 1:
-        r = r.reshape(num_samples)
-    if out is not None:
-        out.copy_(r)
-        return out
-    return r
+    return r.reshape(num_samples) if input.dim() == 1 else r
 
 
 def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
