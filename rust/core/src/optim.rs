@@ -174,7 +174,7 @@ fn for_ranges(n: usize, f: impl Fn(std::ops::Range<usize>) + Sync + Send) {
     }
 }
 
-/// Raw pointer that may cross into rayon tasks; each task touches a disjoint range.
+/// Raw pointer that may cross into parallel tasks; each task touches a disjoint range.
 #[derive(Clone, Copy)]
 struct P<T>(*mut T);
 // SAFETY: tasks write disjoint index ranges of the buffer behind the pointer.
@@ -261,11 +261,11 @@ unsafe fn sgd_kernel<T: Real>(p: &mut [T], g: *const T, b: Option<&mut [T]>, fir
         // slices rebuilt here never alias each other or another task's.
         unsafe {
             let (ps, gs) = (pp.slice(&r), gp.slice(&r));
-            crate::cpu::simd::vectorized(|| match bp {
+            match bp {
                 None => sgd_chunk::<T, false, false>(ps, gs, &mut [], &c),
                 Some(bp) if first => sgd_chunk::<T, true, true>(ps, gs, bp.slice(&r), &c),
                 Some(bp) => sgd_chunk::<T, true, false>(ps, gs, bp.slice(&r), &c),
-            })
+            }
         }
     });
 }
@@ -280,25 +280,26 @@ struct SgdConsts<T> {
     nesterov: bool,
 }
 
-/// One range of the SGD update. Slices (noalias) and compile-time momentum flags let the
-/// loop vectorise; the remaining flags are loop-invariant selects. (Raw pointers per
-/// element were 7x slower: the compiler could not prove the buffers disjoint.)
-#[inline(always)]
-fn sgd_chunk<T: Real, const MOM: bool, const FIRST: bool>(p: &mut [T], g: &[T], b: &mut [T], c: &SgdConsts<T>) {
-    let n = p.len();
-    let (g, b) = (&g[..n], if MOM { &mut b[..n] } else { b });
-    for i in 0..n {
-        let x = p[i];
-        let mut d = if c.maximize { -g[i] } else { g[i] };
-        if c.use_wd {
-            d = d + c.wd * x;
+crate::multiversion! {
+    /// One range of the SGD update. Slices (noalias) and compile-time momentum flags let the
+    /// loop vectorise; the remaining flags are loop-invariant selects. (Raw pointers per
+    /// element were 7x slower: the compiler could not prove the buffers disjoint.)
+    fn sgd_chunk [T: Real, const MOM: bool, const FIRST: bool] [T, MOM, FIRST] (p: &mut [T], g: &[T], b: &mut [T], c: &SgdConsts<T>) {
+        let n = p.len();
+        let (g, b) = (&g[..n], if MOM { &mut b[..n] } else { b });
+        for i in 0..n {
+            let x = p[i];
+            let mut d = if c.maximize { -g[i] } else { g[i] };
+            if c.use_wd {
+                d = d + c.wd * x;
+            }
+            if MOM {
+                let buf = if FIRST { d } else { b[i] * c.mom + c.damp * d };
+                b[i] = buf;
+                d = if c.nesterov { d + c.mom * buf } else { buf };
+            }
+            p[i] = x + c.lr * d;
         }
-        if MOM {
-            let buf = if FIRST { d } else { b[i] * c.mom + c.damp * d };
-            b[i] = buf;
-            d = if c.nesterov { d + c.mom * buf } else { buf };
-        }
-        p[i] = x + c.lr * d;
     }
 }
 
@@ -484,14 +485,14 @@ unsafe fn adam_kernel<T: Real>(p: &mut [T], g: *const T, m: &mut [T], v: &mut [T
             let (ps, gs, ms, vs) = (pp.slice(&r), gp.slice(&r), mp.slice(&r), vp.slice(&r));
             // The scalar update source, compiled for this CPU's widest vectors (the wheel
             // targets baseline x86-64, where sqrt/div run 4 wide): 3x faster on AVX-512.
-            crate::cpu::simd::vectorized(|| match (xp, dec, l2) {
+            match (xp, dec, l2) {
                 (None, false, false) => adam_chunk::<T, false, false, false>(ps, gs, ms, vs, &mut [], &c),
                 (None, true, _) => adam_chunk::<T, false, true, false>(ps, gs, ms, vs, &mut [], &c),
                 (None, false, true) => adam_chunk::<T, false, false, true>(ps, gs, ms, vs, &mut [], &c),
                 (Some(x), false, false) => adam_chunk::<T, true, false, false>(ps, gs, ms, vs, x.slice(&r), &c),
                 (Some(x), true, _) => adam_chunk::<T, true, true, false>(ps, gs, ms, vs, x.slice(&r), &c),
                 (Some(x), false, true) => adam_chunk::<T, true, false, true>(ps, gs, ms, vs, x.slice(&r), &c),
-            })
+            }
         }
     });
 }
@@ -510,44 +511,40 @@ struct AdamConsts<T> {
     maximize: bool,
 }
 
-/// One range of the Adam update (see `sgd_chunk` for why slices + const flags).
-#[inline(always)]
-fn adam_chunk<T: Real, const AMS: bool, const DECOUPLED: bool, const L2: bool>(
-    p: &mut [T],
-    g: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    vmax: &mut [T],
-    c: &AdamConsts<T>,
-) {
-    let n = p.len();
-    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
-    let vmax = if AMS { &mut vmax[..n] } else { vmax };
-    for i in 0..n {
-        let mut x = p[i];
-        let mut gr = if c.maximize { -g[i] } else { g[i] };
-        if DECOUPLED {
-            x = x * c.decay;
+crate::multiversion! {
+    /// One range of the Adam update (see `sgd_chunk` for why slices + const flags).
+    fn adam_chunk [T: Real, const AMS: bool, const DECOUPLED: bool, const L2: bool] [T, AMS, DECOUPLED, L2] (
+        p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: &mut [T], c: &AdamConsts<T>,
+    ) {
+        let n = p.len();
+        let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+        let vmax = if AMS { &mut vmax[..n] } else { vmax };
+        for i in 0..n {
+            let mut x = p[i];
+            let mut gr = if c.maximize { -g[i] } else { g[i] };
+            if DECOUPLED {
+                x = x * c.decay;
+            }
+            if L2 {
+                gr = gr + c.wd * x;
+            }
+            let m0 = m[i];
+            let m1 = if c.lerp_lo { m0 + c.w * (gr - m0) } else { gr - (gr - m0) * c.wc };
+            m[i] = m1;
+            let v1 = v[i] * c.b2 + c.one_minus_b2 * gr * gr;
+            v[i] = v1;
+            let vv = if AMS {
+                let old = vmax[i];
+                // NaN propagates as torch.maximum does.
+                let mx = if v1 > old || v1 != v1 { v1 } else { old };
+                vmax[i] = mx;
+                mx
+            } else {
+                v1
+            };
+            let denom = vv.sqrt() / c.bc2_sqrt + c.eps;
+            p[i] = x + c.neg_step_size * (m1 / denom);
         }
-        if L2 {
-            gr = gr + c.wd * x;
-        }
-        let m0 = m[i];
-        let m1 = if c.lerp_lo { m0 + c.w * (gr - m0) } else { gr - (gr - m0) * c.wc };
-        m[i] = m1;
-        let v1 = v[i] * c.b2 + c.one_minus_b2 * gr * gr;
-        v[i] = v1;
-        let vv = if AMS {
-            let old = vmax[i];
-            // NaN propagates as torch.maximum does.
-            let mx = if v1 > old || v1 != v1 { v1 } else { old };
-            vmax[i] = mx;
-            mx
-        } else {
-            v1
-        };
-        let denom = vv.sqrt() / c.bc2_sqrt + c.eps;
-        p[i] = x + c.neg_step_size * (m1 / denom);
     }
 }
 

@@ -365,9 +365,7 @@ pub fn set_num_threads(n: usize) -> PyResult<()> {
     if n == 0 {
         return Err(PyRuntimeError::new_err("Number of threads has to be positive"));
     }
-    // rayon's global pool cannot be resized once built: the first call builds it with n
-    // threads; every call caps the threads kernels use (cpu::set_thread_limit).
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    // The kernels' pool grows its workers on demand, so any n works, raised or lowered.
     ferrotorch::cpu::set_thread_limit(n);
     *THREADS.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
     Ok(())
@@ -379,7 +377,7 @@ pub fn get_num_threads() -> usize {
 }
 
 /// Registered with `os.register_at_fork(after_in_child=...)`: a forked child has none of
-/// the parent's rayon threads, so its kernels must run single-threaded.
+/// the parent's worker threads, so its kernels must run single-threaded.
 #[pyfunction]
 pub fn _after_fork_in_child() {
     ferrotorch::cpu::set_thread_limit(1);

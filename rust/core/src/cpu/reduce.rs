@@ -196,30 +196,26 @@ pub fn lanes(l: &Layout, dim: usize, f: impl Fn(usize, usize, usize, usize) + Sy
     }
 }
 
-/// Fast f32 sum of a contiguous slice: 16 independent lanes (vectorises) per block,
-/// blocks combined in f64 so 16M-element sums stay accurate.
-pub fn sum_f32_contig(x: &[f32]) -> f64 {
-    // Same body compiled for AVX-512F / AVX2 and picked at run time.
-    crate::cpu::simd::sum_f32(x, sum_body)
-}
-
-#[inline(always)]
-fn sum_body(x: &[f32]) -> f64 {
-    const B: usize = 4096;
-    let mut total = 0.0f64;
-    for block in x.chunks(B) {
-        let mut acc = [0.0f32; 16];
-        let mut it = block.chunks_exact(16);
-        for c in &mut it {
-            for j in 0..16 {
-                acc[j] += c[j];
+crate::multiversion! {
+    /// Fast f32 sum of a contiguous slice: 16 independent lanes (vectorises) per block,
+    /// blocks combined in f64 so 16M-element sums stay accurate.
+    pub fn sum_f32_contig [] [] (x: &[f32]) -> f64 {
+        const B: usize = 4096;
+        let mut total = 0.0f64;
+        for block in x.chunks(B) {
+            let mut acc = [0.0f32; 16];
+            let mut it = block.chunks_exact(16);
+            for c in &mut it {
+                for j in 0..16 {
+                    acc[j] += c[j];
+                }
             }
+            let mut s: f32 = acc.iter().sum();
+            for &v in it.remainder() {
+                s += v;
+            }
+            total += s as f64;
         }
-        let mut s: f32 = acc.iter().sum();
-        for &v in it.remainder() {
-            s += v;
-        }
-        total += s as f64;
+        total
     }
-    total
 }

@@ -80,37 +80,44 @@ unsafe fn apply_avx2<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
     apply_base(s, d, f)
 }
 
-/// `body(x)` multiversioned like `map_f32` (`body` is an `#[inline(always)]` fn item, so it
-/// is compiled inside each target-feature function; a fn pointer would not be).
-pub fn sum_f32<F: Fn(&[f32]) -> f64>(x: &[f32], body: F) -> f64 {
-    vectorized(|| body(x))
-}
-
-/// Run `f` compiled for the best instruction set this CPU has. `f` must be a closure
-/// whose work is `#[inline(always)]` code: it is inlined into each target-feature
-/// function and vectorised there (the fused optimizer updates use this).
-#[inline(always)]
-pub fn vectorized<R, F: FnOnce() -> R>(f: F) -> R {
-    match isa() {
-        // SAFETY: isa() reported the features these functions are compiled for.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { run_avx512(f) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { run_avx2(f) },
-        _ => f(),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn run_avx512<R, F: FnOnce() -> R>(f: F) -> R {
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<R, F: FnOnce() -> R>(f: F) -> R {
-    f()
+/// Define `fn name<generics>(args) -> R { body }` whose body is compiled three times (AVX-512F,
+/// AVX2+FMA, baseline) and picked at run time, like `map_f32`. Generics are written twice,
+/// as declared and as passed on: `fn f [T: Real, const A: bool] [T, A] (x: &[T]) { .. }`.
+///
+/// The body becomes an `#[inline(always)]` fn called directly from each target-feature
+/// wrapper, which is what gets it compiled for that target. Rejected: a `vectorized(closure)`
+/// helper (what was here). A closure, or a fn item called through its `FnOnce` shim, is one
+/// out-of-line function shared by the three wrappers, and LLVM declines to inline it once
+/// it is large: Adam's update, the softmax lane and the column sums all ran the baseline
+/// 4-wide code on AVX-512 machines that way.
+#[macro_export]
+macro_rules! multiversion {
+    ($(#[$m:meta])* $vis:vis fn $name:ident [$($gen:tt)*] [$($gu:tt)*] ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body<$($gen)*>($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx512<$($gen)*>($($arg: $ty),*) $(-> $ret)? { body::<$($gu)*>($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2<$($gen)*>($($arg: $ty),*) $(-> $ret)? { body::<$($gu)*>($($arg),*) }
+            match $crate::cpu::simd::isa() {
+                // SAFETY: isa() reported the features these functions are compiled for.
+                #[cfg(target_arch = "x86_64")]
+                $crate::cpu::simd::Isa::Avx512 => unsafe { avx512::<$($gu)*>($($arg),*) },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                $crate::cpu::simd::Isa::Avx2 => unsafe { avx2::<$($gu)*>($($arg),*) },
+                _ => body::<$($gu)*>($($arg),*),
+            }
+        }
+    };
 }
 
 #[cfg(test)]

@@ -258,9 +258,19 @@ macro_rules! unary_num_ops {
             $(
             pub fn $name(&self) -> Result<Tensor> {
                 fn kernel(src: &TensorData, out: &TensorData) {
+                    #[allow(unused_imports)]
+                    use crate::cpu::math::Num as _;
+                    if src.dtype == DType::F32 && src.layout.is_contiguous() && out.layout.is_contiguous() {
+                        // The multiversioned f32 map (AVX-512/AVX2), as the float ops use.
+                        type T = f32;
+                        let n = src.layout.numel();
+                        // SAFETY: both are contiguous f32 views of n elements; `out` is a
+                        // fresh buffer, so the two slices do not overlap.
+                        let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
+                        crate::cpu::simd::map_f32(s, d, |$v: T| $num);
+                        return;
+                    }
                     dispatch!(src.dtype, T => {
-                        #[allow(unused_imports)]
-                        use crate::cpu::math::Num as _;
                         // SAFETY: src/out hold T.
                         unsafe { map1::<T, T, _>(src.ptr::<T>(), &src.layout, out.ptr::<T>(), &out.layout, |$v: T| $num) }
                     })
