@@ -1,6 +1,6 @@
 //! CPU kernels. The strided traversal is written once (`walk`): dims are coalesced,
 //! the innermost dim becomes a row handed to the kernel with per-operand strides, and
-//! rows (or chunks of a single long row) are split across rayon above a grain size.
+//! rows (or chunks of a single long row) are split across threads (`par_for`) above a grain size.
 //! Kernels then have one contiguous fast path and one strided path each.
 
 pub mod math;
