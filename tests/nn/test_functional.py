@@ -255,6 +255,28 @@ def test_softmax_3d_and_float32(which):
     np.testing.assert_allclose(np_(y), ref, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("n", [1, 10, 16, 33, 1000, 5000])
+@pytest.mark.parametrize("layout", ["contiguous", "rows_sliced", "outer_transposed"])
+def test_softmax_float32_last_dim_rows(n, layout):
+    # float32 over the last dim: the row kernel (whole 16-blocks, padded tail, rows split
+    # across threads when there are many) for contiguous inputs, the lane path otherwise.
+    rng = np.random.default_rng(n)
+    rows = 2 * max(1, 35000 // n)   # enough rows to run in parallel; even, for the transposed case
+    a = (rng.standard_normal((rows, 2 * n)) * 5).astype(np.float32)
+    t = torch.from_numpy(a)
+    if layout == "contiguous":
+        t, a = t[:, :n].contiguous(), a[:, :n]
+    elif layout == "rows_sliced":
+        t, a = t[::2, n:], a[::2, n:]
+    else:
+        b = np.ascontiguousarray(a[:, :n].reshape(rows // 2, 2, n).transpose(1, 0, 2))
+        t = torch.from_numpy(b).transpose(0, 1)
+        a = b.transpose(1, 0, 2)
+    ref = np_log_softmax(a.astype(np.float64), -1)
+    np.testing.assert_allclose(F.log_softmax(t, -1).numpy(), ref, rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(F.softmax(t, -1).numpy(), np.exp(ref), rtol=1e-5, atol=1e-7)
+
+
 def test_softmax_extreme_logits_stay_finite():
     a = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -999.0], [5.0, 5.0, 5.0]])
     for dt in (torch.float32, torch.float64):
