@@ -163,12 +163,14 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
             mx[j] = if c[j] > mx[j] || c[j] != c[j] { c[j] } else { mx[j] };
         }
     }
-    let mut m = f32::NEG_INFINITY;
-    for v in mx {
-        if v > m || v != v {
-            m = v;
+    // Pairwise (4 dependent steps, not 16): the per-row horizontal work is what short rows
+    // (a 10-class cross-entropy) spend their time on.
+    for w in [8, 4, 2, 1] {
+        for j in 0..w {
+            mx[j] = if mx[j + w] > mx[j] || mx[j + w] != mx[j + w] { mx[j + w] } else { mx[j] };
         }
     }
+    let m = mx[0];
     // A lane whose max is ±inf or NaN: shift by 0 (inf - inf would be NaN), as logsumexp does.
     let shift = if m.is_finite() { m } else { 0.0 };
     // exp(x - shift) into the output, summed in 16 f32 lanes, flushed to f64 every 1024.
@@ -181,7 +183,7 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
             acc[j] += e;
         }
         if b % 64 == 63 {
-            sum += acc.iter().sum::<f32>() as f64;
+            sum += hsum16(acc) as f64;
             acc = [0.0; L];
         }
     }
@@ -194,7 +196,7 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
         et[j] = if j < tail { e } else { 0.0 };
         acc[j] += et[j];
     }
-    sum += acc.iter().sum::<f32>() as f64;
+    sum += hsum16(acc) as f64;
     if log {
         // (v - shift) - ln(sum), not v - (shift + ln(sum)): the latter rounds ln(sum)
         // at the scale of the logits (a row of -1000s lost 4 digits).
@@ -219,6 +221,17 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
         }
     }
     ys[full..].copy_from_slice(&et[..tail]);
+}
+
+/// Sum of 16 lanes, pairwise.
+#[inline(always)]
+fn hsum16(mut a: [f32; 16]) -> f32 {
+    for w in [8, 4, 2, 1] {
+        for j in 0..w {
+            a[j] += a[j + w];
+        }
+    }
+    a[0]
 }
 
 crate::multiversion! {
