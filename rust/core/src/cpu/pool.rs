@@ -46,7 +46,9 @@ struct Pool {
     cap: AtomicU64,
     busy: AtomicBool,
     panicked: AtomicBool,
-    workers: Mutex<usize>,
+    /// Workers spawned so far; `spawn` serialises the spawning itself.
+    workers: AtomicUsize,
+    spawn: Mutex<()>,
     sleepers: AtomicUsize,
     sleep: Mutex<()>,
     wake: Condvar,
@@ -61,6 +63,16 @@ unsafe impl Send for Pool {}
 
 fn noop(_: usize) {}
 
+/// The sequence number in a `ctrl` word.
+fn seq(c: u64) -> u64 {
+    c & !OPEN & !COUNT_MASK
+}
+
+/// `c` publishes an open job other than the one with sequence `seen`.
+fn fresh(c: u64, seen: u64) -> bool {
+    c & OPEN != 0 && seq(c) != seen
+}
+
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
@@ -70,7 +82,8 @@ fn pool() -> &'static Pool {
         cap: AtomicU64::new(0),
         busy: AtomicBool::new(false),
         panicked: AtomicBool::new(false),
-        workers: Mutex::new(0),
+        workers: AtomicUsize::new(0),
+        spawn: Mutex::new(()),
         sleepers: AtomicUsize::new(0),
         sleep: Mutex::new(()),
         wake: Condvar::new(),
@@ -90,25 +103,29 @@ impl Pool {
     }
 
     fn ensure_workers(&'static self, want: usize) {
-        let mut have = self.workers.lock().unwrap_or_else(|e| e.into_inner());
-        while *have < want {
-            let spawned = std::thread::Builder::new().name(format!("ferrotorch-{}", *have + 1)).spawn(move || self.work());
-            if spawned.is_err() {
+        // Every parallel loop passes here: one atomic load once the workers exist.
+        if self.workers.load(Acquire) >= want {
+            return;
+        }
+        let _g = self.spawn.lock().unwrap_or_else(|e| e.into_inner());
+        while self.workers.load(Acquire) < want {
+            let name = format!("ferrotorch-{}", self.workers.load(Acquire) + 1);
+            if std::thread::Builder::new().name(name).spawn(move || self.work()).is_err() {
                 break; // fewer workers: the caller and the others take the pieces
             }
-            *have += 1;
+            self.workers.fetch_add(1, Release);
         }
     }
 
     fn work(&self) {
-        let mut seen = self.ctrl.load(Acquire) & !OPEN & !COUNT_MASK;
+        let mut seen = seq(self.ctrl.load(Acquire));
         loop {
             let start = Instant::now();
             let mut spins = 0u32;
             loop {
                 let c = self.ctrl.load(Acquire);
-                if c & OPEN != 0 && c & !OPEN & !COUNT_MASK != seen {
-                    seen = c & !OPEN & !COUNT_MASK;
+                if fresh(c, seen) {
+                    seen = seq(c);
                     self.try_join(c);
                     break;
                 }
@@ -133,7 +150,7 @@ impl Pool {
             }
             match self.ctrl.compare_exchange_weak(c, c + 1, AcqRel, Acquire) {
                 Ok(_) => break,
-                Err(now) if now & !OPEN & !COUNT_MASK == c & !OPEN & !COUNT_MASK => c = now,
+                Err(now) if seq(now) == seq(c) => c = now,
                 Err(_) => return,
             }
         }
@@ -156,10 +173,7 @@ impl Pool {
         // Re-check under the lock: a job published before we counted ourselves asleep would
         // otherwise never wake us (its caller saw no sleepers). Its caller notifies under
         // this lock, so nothing slips between this check and the wait.
-        while {
-            let c = self.ctrl.load(SeqCst);
-            !(c & OPEN != 0 && c & !OPEN & !COUNT_MASK != seen)
-        } {
+        while !fresh(self.ctrl.load(SeqCst), seen) {
             g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
         }
         self.sleepers.fetch_sub(1, SeqCst);
@@ -183,8 +197,8 @@ pub(super) fn run(n: usize, helpers: usize, f: &(dyn Fn(usize) + Sync)) -> bool 
     }
     p.cap.store(helpers as u64, Relaxed);
     p.next.store(0, Relaxed);
-    let seq = (p.ctrl.load(Relaxed) & !OPEN & !COUNT_MASK).wrapping_add(SEQ_ONE) & !OPEN;
-    p.ctrl.store(OPEN | seq, SeqCst);
+    let next_seq = seq(p.ctrl.load(Relaxed)).wrapping_add(SEQ_ONE) & !OPEN;
+    p.ctrl.store(OPEN | next_seq, SeqCst);
     if p.sleepers.load(SeqCst) > 0 {
         let _g = p.sleep.lock().unwrap_or_else(|e| e.into_inner());
         p.wake.notify_all();

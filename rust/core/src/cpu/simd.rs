@@ -49,35 +49,13 @@ pub fn isa() -> Isa {
     Isa::Base
 }
 
-#[inline]
-fn apply<F: Fn(f32) -> f32 + Copy>(s: &[f32], d: &mut [f32], f: F) {
-    match isa() {
-        // SAFETY: isa() reported the features these functions are compiled for.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { apply_avx512(s, d, f) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { apply_avx2(s, d, f) },
-        _ => apply_base(s, d, f),
+crate::multiversion! {
+    /// `d[i] = f(s[i])` on the calling thread.
+    fn apply [F: Fn(f32) -> f32] [F] (s: &[f32], d: &mut [f32], f: F) {
+        for (o, &v) in d.iter_mut().zip(s) {
+            *o = f(v);
+        }
     }
-}
-
-#[inline(always)]
-fn apply_base<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
-    for (o, &v) in d.iter_mut().zip(s) {
-        *o = f(v);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn apply_avx512<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
-    apply_base(s, d, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn apply_avx2<F: Fn(f32) -> f32>(s: &[f32], d: &mut [f32], f: F) {
-    apply_base(s, d, f)
 }
 
 /// Define `fn name<generics>(args) -> R { body }` whose body is compiled three times (AVX-512F,
@@ -130,8 +108,7 @@ mod tests {
         for (d, &s) in dst.iter().zip(&src) {
             assert_eq!(d.to_bits(), crate::cpu::math::exp_f32_fast(s).to_bits());
         }
-        let mut base = vec![0.0f32; 1000];
-        super::apply_base(&src[..1000], &mut base, crate::cpu::math::exp_f32_fast);
+        let base: Vec<f32> = src[..1000].iter().map(|&v| crate::cpu::math::exp_f32_fast(v)).collect();
         assert_eq!(&base[..], &dst[..1000]);
     }
 }

@@ -190,6 +190,20 @@ pub(crate) fn check_no_internal_overlap(x: &Tensor) -> Result<()> {
     Ok(())
 }
 
+/// The contiguous f32 case of a unary kernel, through the multiversioned map (AVX-512/AVX2);
+/// false, doing nothing, for any other dtype or layout.
+fn map_f32_contiguous(src: &TensorData, out: &TensorData, f: impl Fn(f32) -> f32 + Copy + Send + Sync) -> bool {
+    if src.dtype != DType::F32 || !src.layout.is_contiguous() || !out.layout.is_contiguous() {
+        return false;
+    }
+    let n = src.layout.numel();
+    // SAFETY: both are contiguous f32 views of n elements; `out` is a fresh buffer, so the
+    // two slices do not overlap.
+    let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
+    crate::cpu::simd::map_f32(s, d, f);
+    true
+}
+
 macro_rules! unary_float_ops {
     ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $f32:expr, $f64:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr) ),* $(,)?) => {
         /// (op name, CUDA kernel base name) for every unary float op.
@@ -198,12 +212,7 @@ macro_rules! unary_float_ops {
             $(
             pub fn $name(&self) -> Result<Tensor> {
                 fn kernel(src: &TensorData, out: &TensorData) {
-                    if src.dtype == DType::F32 && src.layout.is_contiguous() && out.layout.is_contiguous() {
-                        let n = src.layout.numel();
-                        // SAFETY: both are contiguous f32 views of n elements; `out` is a
-                        // fresh buffer, so the two slices do not overlap.
-                        let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
-                        crate::cpu::simd::map_f32(s, d, $f32);
+                    if map_f32_contiguous(src, out, $f32) {
                         return;
                     }
                     dispatch_float!(src.dtype, T => {
@@ -260,14 +269,8 @@ macro_rules! unary_num_ops {
                 fn kernel(src: &TensorData, out: &TensorData) {
                     #[allow(unused_imports)]
                     use crate::cpu::math::Num as _;
-                    if src.dtype == DType::F32 && src.layout.is_contiguous() && out.layout.is_contiguous() {
-                        // The multiversioned f32 map (AVX-512/AVX2), as the float ops use.
-                        type T = f32;
-                        let n = src.layout.numel();
-                        // SAFETY: both are contiguous f32 views of n elements; `out` is a
-                        // fresh buffer, so the two slices do not overlap.
-                        let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
-                        crate::cpu::simd::map_f32(s, d, |$v: T| $num);
+                    // (`T` names f32 for the op's expression, written over the element type)
+                    if map_f32_contiguous(src, out, { type T = f32; |$v: T| $num }) {
                         return;
                     }
                     dispatch!(src.dtype, T => {
