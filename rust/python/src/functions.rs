@@ -358,8 +358,6 @@ pub fn result_type(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -
     Ok(dtype_obj(py, ferrotorch::ops::result_dtype(&[x.arg(), y.arg()])))
 }
 
-static THREADS: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
-
 #[pyfunction]
 pub fn set_num_threads(n: usize) -> PyResult<()> {
     if n == 0 {
@@ -367,13 +365,13 @@ pub fn set_num_threads(n: usize) -> PyResult<()> {
     }
     // The kernels' pool grows its workers on demand, so any n works, raised or lowered.
     ferrotorch::cpu::set_thread_limit(n);
-    *THREADS.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
     Ok(())
 }
 
 #[pyfunction]
 pub fn get_num_threads() -> usize {
-    THREADS.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(ferrotorch::cpu::num_threads)
+    // The limit set above, exactly (no longer capped by a pool size), else the default.
+    ferrotorch::cpu::num_threads()
 }
 
 /// Registered with `os.register_at_fork(after_in_child=...)`: a forked child has none of
@@ -381,7 +379,6 @@ pub fn get_num_threads() -> usize {
 #[pyfunction]
 pub fn _after_fork_in_child() {
     ferrotorch::cpu::set_thread_limit(1);
-    *THREADS.lock().unwrap_or_else(|e| e.into_inner()) = Some(1);
 }
 
 #[pyfunction]
