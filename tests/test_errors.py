@@ -234,6 +234,21 @@ def test_overflowing_sizes():
         torch.empty(2 ** 40, 2 ** 40)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda: torch.rand(2 ** 40), lambda: torch.randn(7, 2 ** 40), lambda: torch.randperm(2 ** 40),
+    lambda: torch.randint(0, 5, (2 ** 40,)), lambda: torch.rand(2 ** 40, dtype=torch.float64),
+])
+def test_random_sizes_beyond_memory_raise_and_keep_the_stream(fn):
+    # PyTorch's out-of-memory RuntimeError, not an aborted interpreter; the failed draw
+    # consumes nothing, so the next draw equals the one a fresh seed gives.
+    torch.manual_seed(3)
+    with pytest.raises(RuntimeError, match="not enough memory: you tried to allocate"):
+        fn()
+    after = to_np(torch.rand(5))
+    torch.manual_seed(3)
+    np.testing.assert_array_equal(after, to_np(torch.rand(5)))
+
+
 def test_bad_ranges():
     with pytest.raises(RuntimeError):
         torch.arange(0, 5, 0)
@@ -368,6 +383,12 @@ def test_topk_kthvalue_out_of_range():
 def test_split_bad_sizes():
     _, t = make((2, 3), seed=1)
     raises(RuntimeError, lambda: t.split([1, 1], 1), t)
+    s = torch.tensor(1.5)
+    raises(RuntimeError, lambda: s.split(1), s, match="split expects at least a 1-dimensional tensor")
+    raises(RuntimeError, lambda: s.split([1]), s, match="split expects at least a 1-dimensional tensor")
+    raises(RuntimeError, lambda: s.chunk(2, 0), s, match="chunk expects at least a 1-dimensional tensor")
+    raises(IndexError, lambda: s.roll(1, 0), s, match="tensor has no dimensions")
+    raises(IndexError, lambda: s.repeat_interleave(2, 0), s)
     raises(RuntimeError, lambda: torch.stack([]))
     raises(RuntimeError, lambda: t.clamp(), t)
 

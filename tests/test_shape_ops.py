@@ -148,6 +148,16 @@ def test_flip_is_a_copy_and_strided_input():
         t.flip(2)
 
 
+def test_flip_0d_is_a_copy():
+    # a scalar flips as one element along dim 0 or -1, as in PyTorch
+    s = torch.tensor(2.5)
+    for d in (0, -1):
+        f = s.flip(d)
+        assert f.shape == () and f.item() == 2.5
+        f.fill_(1.0)
+        assert s.item() == 2.5
+
+
 @pytest.mark.parametrize("shifts,dims", [
     (1, 0), (-1, 1), (5, 1), (-7, -1), ((1, 2), (0, 1)), ((2, -1), (1, 0)), (3, None), (-14, None), (0, 0),
 ])

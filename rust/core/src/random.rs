@@ -14,6 +14,8 @@
 //! After a draw of n elements the offset advances by the number of blocks used.
 
 use std::sync::{Arc, Mutex};
+use crate::error::Result;
+use crate::storage::try_vec;
 
 const M0: u32 = 0xD251_1F53;
 const M1: u32 = 0xCD9E_8D57;
@@ -90,33 +92,34 @@ impl Generator {
         r
     }
     /// n uniforms in [0, 1) with f32 resolution (f32 tensors).
-    pub fn uniform_f32(&self, n: usize) -> Vec<f32> {
+    pub fn uniform_f32(&self, n: usize) -> Result<Vec<f32>> {
+        // Allocate before reserving: a failed allocation leaves the stream where it was.
+        let mut out = try_vec(n, 0.0f32)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(4));
-        let mut out = vec![0.0f32; n];
         fill_par(&mut out, 4, |bi, chunk| {
             let b = block(seed, off + bi as u64);
             for (j, o) in chunk.iter_mut().enumerate() {
                 *o = (b[j] >> 8) as f32 * (1.0 / 16_777_216.0);
             }
         });
-        out
+        Ok(out)
     }
     /// n uniforms in [0, 1) with f64 resolution.
-    pub fn uniform_f64(&self, n: usize) -> Vec<f64> {
+    pub fn uniform_f64(&self, n: usize) -> Result<Vec<f64>> {
+        let mut out = try_vec(n, 0.0f64)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
-        let mut out = vec![0.0f64; n];
         fill_par(&mut out, 2, |bi, chunk| {
             let b = block(seed, off + bi as u64);
             for (j, o) in chunk.iter_mut().enumerate() {
                 *o = u01_f64(b[2 * j], b[2 * j + 1]);
             }
         });
-        out
+        Ok(out)
     }
     /// n standard normals (Box-Muller).
-    pub fn normal_f64(&self, n: usize) -> Vec<f64> {
+    pub fn normal_f64(&self, n: usize) -> Result<Vec<f64>> {
+        let mut out = try_vec(n, 0.0f64)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
-        let mut out = vec![0.0f64; n];
         fill_par(&mut out, 2, |bi, chunk| {
             let b = block(seed, off + bi as u64);
             // 1 - u keeps the log argument in (0, 1].
@@ -129,14 +132,14 @@ impl Generator {
                 chunk[1] = r * th.sin();
             }
         });
-        out
+        Ok(out)
     }
     /// n integers uniform in [low, high).
-    pub fn randint(&self, low: i64, high: i64, n: usize) -> Vec<i64> {
+    pub fn randint(&self, low: i64, high: i64, n: usize) -> Result<Vec<i64>> {
         // Wrapping: the span of [i64::MIN, i64::MAX) is below 2^64 as a u64.
         let span = high.wrapping_sub(low) as u64;
+        let mut out = try_vec(n, 0i64)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
-        let mut out = vec![0i64; n];
         fill_par(&mut out, 2, |bi, chunk| {
             let b = block(seed, off + bi as u64);
             for (j, o) in chunk.iter_mut().enumerate() {
@@ -145,20 +148,21 @@ impl Generator {
                 *o = low.wrapping_add((u % span) as i64);
             }
         });
-        out
+        Ok(out)
     }
     /// A random permutation of 0..n (Fisher-Yates driven by this stream).
-    pub fn randperm(&self, n: usize) -> Vec<i64> {
-        let mut p: Vec<i64> = (0..n as i64).collect();
+    pub fn randperm(&self, n: usize) -> Result<Vec<i64>> {
+        let mut p = try_vec(n, 0i64)?;
+        p.iter_mut().enumerate().for_each(|(i, x)| *x = i as i64);
         if n < 2 {
-            return p;
+            return Ok(p);
         }
-        let r = self.uniform_f64(n);
+        let r = self.uniform_f64(n)?;
         for i in (1..n).rev() {
             let j = ((r[i] * (i + 1) as f64) as usize).min(i);
             p.swap(i, j);
         }
-        p
+        Ok(p)
     }
 }
 
@@ -226,16 +230,16 @@ mod tests {
     #[test]
     fn streams_are_reproducible_and_uniform() {
         let g = Generator::new(42);
-        let a = g.uniform_f32(1000);
+        let a = g.uniform_f32(1000).unwrap();
         g.manual_seed(42);
-        assert_eq!(a, g.uniform_f32(1000));
+        assert_eq!(a, g.uniform_f32(1000).unwrap());
         let mean: f64 = a.iter().map(|&x| x as f64).sum::<f64>() / 1000.0;
         assert!((mean - 0.5).abs() < 0.05);
-        let n = g.normal_f64(20000);
+        let n = g.normal_f64(20000).unwrap();
         let m: f64 = n.iter().sum::<f64>() / 20000.0;
         let v: f64 = n.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 20000.0;
         assert!(m.abs() < 0.03 && (v - 1.0).abs() < 0.05);
-        let mut p = g.randperm(100);
+        let mut p = g.randperm(100).unwrap();
         p.sort();
         assert_eq!(p, (0..100).collect::<Vec<_>>());
     }

@@ -74,11 +74,23 @@ fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
         .map_err(|_| err!(Runtime, "cannot allocate {} bytes", nbytes))?;
     // SAFETY: layout has non-zero size (class >= 64).
     let ptr = unsafe { alloc::alloc(layout) };
-    let ptr = NonNull::new(ptr).ok_or_else(|| {
-        err!(Runtime, "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.", nbytes)
-    })?;
+    let ptr = NonNull::new(ptr).ok_or_else(|| out_of_memory(nbytes))?;
     CPU_ALLOCATED.fetch_add(class, Ordering::Relaxed);
     Ok((ptr, class))
+}
+
+fn out_of_memory(nbytes: usize) -> crate::error::Error {
+    err!(Runtime, "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.", nbytes)
+}
+
+/// `vec![value; n]` that reports a failed allocation as PyTorch's out-of-memory
+/// RuntimeError. `vec!` would abort the process, and with it the Python interpreter, when
+/// a user asks for, say, `rand(2**40)`.
+pub(crate) fn try_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| out_of_memory(n.saturating_mul(std::mem::size_of::<T>())))?;
+    v.resize(n, value);
+    Ok(v)
 }
 
 fn cpu_free(ptr: NonNull<u8>, class: usize) {

@@ -129,9 +129,9 @@ impl Tensor {
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
         if dtype == DType::F64 {
-            return Tensor::from_vec(g.uniform_f64(n), shape);
+            return Tensor::from_vec(g.uniform_f64(n)?, shape);
         }
-        Tensor::from_vec(g.uniform_f32(n), shape)?.to_dtype_raw(dtype)
+        Tensor::from_vec(g.uniform_f32(n)?, shape)?.to_dtype_raw(dtype)
     }
 
     pub fn randn(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
@@ -144,7 +144,7 @@ impl Tensor {
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
-        Tensor::from_f64s(g.normal_f64(n), shape, dtype)
+        Tensor::from_f64s(g.normal_f64(n)?, shape, dtype)
     }
 
     pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
@@ -157,7 +157,7 @@ impl Tensor {
         }
         let n = crate::shape::checked_numel(shape)?;
         let g = g.cloned().unwrap_or_else(default_generator);
-        Tensor::from_vec(g.randint(low, high, n), shape)?.to_dtype_raw(dtype)
+        Tensor::from_vec(g.randint(low, high, n)?, shape)?.to_dtype_raw(dtype)
     }
 
     pub fn randperm(n: usize, dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
@@ -165,7 +165,7 @@ impl Tensor {
             return on_device(Tensor::randperm(n, dtype, Device::Cpu, g), device);
         }
         let g = g.cloned().unwrap_or_else(default_generator);
-        Tensor::from_vec(g.randperm(n), &[n])?.to_dtype_raw(dtype)
+        Tensor::from_vec(g.randperm(n)?, &[n])?.to_dtype_raw(dtype)
     }
 
     /// In-place `uniform_(a, b)`.

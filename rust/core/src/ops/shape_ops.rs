@@ -130,7 +130,8 @@ impl Tensor {
         let n = self.ndim();
         let ds = crate::shape::wrap_dims(dims, n)?;
         let mut out = self.clone();
-        for d in ds {
+        // A 0-d tensor flips as a one-element dim (PyTorch returns a copy).
+        for d in ds.into_iter().filter(|&d| d < n) {
             let len = self.shape()[d] as i64;
             let idx = Tensor::arange_i64(len - 1, -1, -1)?;
             out = out.index_select(d as i64, &idx)?;
@@ -152,6 +153,9 @@ impl Tensor {
         }
         if shifts.len() != dims.len() {
             bail!(Runtime, "shifts and dimensions must align. shifts: {}, dims:{}", shifts.len(), dims.len());
+        }
+        if self.ndim() == 0 {
+            bail!(Index, "Dimension specified as 0 but tensor has no dimensions");
         }
         let mut out = self.clone();
         for (&s, &d) in shifts.iter().zip(dims) {
@@ -215,6 +219,8 @@ impl Tensor {
     pub fn repeat_interleave(&self, repeats: &Tensor, dim: Option<i64>) -> Result<Tensor> {
         let (x, d) = match dim {
             None => (self.reshape(&[-1])?, 0usize),
+            // A 0-d tensor has no dim to repeat along (PyTorch: IndexError).
+            Some(_) if self.ndim() == 0 => bail!(Index, "Dimension specified as 0 but tensor has no dimensions"),
             Some(d) => (self.clone(), wrap_dim(d, self.ndim())?),
         };
         let n = x.shape().get(d).copied().unwrap_or(1);

@@ -267,6 +267,7 @@ impl Tensor {
 
     /// `split(split_size)`: chunks of `size` along dim (the last may be smaller).
     pub fn split(&self, size: i64, dim: i64) -> Result<Vec<Tensor>> {
+        self.check_not_scalar("split")?;
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape().get(d).copied().unwrap_or(1) as i64;
         if size < 0 || (size == 0 && n != 0) {
@@ -286,6 +287,7 @@ impl Tensor {
 
     /// `split([sizes])`.
     pub fn split_sizes(&self, sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
+        self.check_not_scalar("split")?;
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         if sizes.iter().sum::<i64>() != n || sizes.iter().any(|&s| s < 0) {
@@ -306,10 +308,20 @@ impl Tensor {
         Ok(out)
     }
 
+    /// split/chunk on a 0-d tensor: `wrap_dim` lets dim 0 through (a scalar counts as one
+    /// dim there, as in PyTorch), but there is no size to split.
+    fn check_not_scalar(&self, op: &str) -> Result<()> {
+        if self.ndim() == 0 {
+            bail!(Runtime, "{} expects at least a 1-dimensional tensor", op);
+        }
+        Ok(())
+    }
+
     pub fn chunk(&self, chunks: i64, dim: i64) -> Result<Vec<Tensor>> {
         if chunks <= 0 {
             bail!(Runtime, "chunk expects `chunks` to be greater than 0, got: {}", chunks);
         }
+        self.check_not_scalar("chunk")?;
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         let size = (n + chunks - 1) / chunks;
