@@ -389,6 +389,11 @@ def test_split_bad_sizes():
     raises(RuntimeError, lambda: s.chunk(2, 0), s, match="chunk expects at least a 1-dimensional tensor")
     raises(IndexError, lambda: s.roll(1, 0), s, match="tensor has no dimensions")
     raises(IndexError, lambda: s.repeat_interleave(2, 0), s)
+    raises(RuntimeError, lambda: s.unflatten(0, (1,)), s, match="tensor has no dimensions")
+    raises(TypeError, lambda: torch.repeat_interleave(s, float("inf")), s)
+    v = torch.ones(2)
+    raises(RuntimeError, lambda: v.repeat_interleave(2 ** 62), v)
+    raises(RuntimeError, lambda: torch.repeat_interleave(torch.tensor([2 ** 62, 2 ** 62])), v)
     raises(RuntimeError, lambda: torch.stack([]))
     raises(RuntimeError, lambda: t.clamp(), t)
 

@@ -1226,6 +1226,11 @@ tensor_class! {
         };
         let r = match to_arg(repeats)? {
             crate::convert::ArgOwned::T(t) => t,
+            crate::convert::ArgOwned::S(ferrotorch::dtype::Scalar::Float(_)) => {
+                return Err(PyTypeError::new_err(
+                    "repeat_interleave() received an invalid combination of arguments - got (Tensor, float): repeats must be an int or a Tensor",
+                ))
+            }
             crate::convert::ArgOwned::S(s) => Tensor::from_vec(vec![s.to_i64()], &[1]).py()?,
         };
         wrap(self.t.repeat_interleave(&r, dim))

@@ -229,10 +229,7 @@ impl Tensor {
         if reps.len() != n {
             bail!(Runtime, "repeats must have the same size as input along dim, but got repeats.size(0) = {} and input.size({}) = {}", reps.len(), d, n);
         }
-        if reps.iter().any(|&r| r < 0) {
-            bail!(Runtime, "repeats can not be negative");
-        }
-        let idx: Vec<i64> = reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(i as i64, r as usize)).collect();
+        let idx = repeat_indices(&reps)?;
         let len = idx.len();
         x.index_select(d as i64, &Tensor::from_vec(idx, &[len])?)
     }
@@ -247,11 +244,7 @@ impl Tensor {
         if repeats.ndim() != 1 {
             bail!(Runtime, "repeat_interleave only accept 1D vector as repeat");
         }
-        let reps = repeats.to_vec::<i64>()?;
-        if reps.iter().any(|&r| r < 0) {
-            bail!(Runtime, "repeats can not be negative");
-        }
-        let idx: Vec<i64> = reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(i as i64, r as usize)).collect();
+        let idx = repeat_indices(&repeats.to_vec::<i64>()?)?;
         let len = idx.len();
         Tensor::from_vec(idx, &[len])?.to_dtype_raw(dt)
     }
@@ -282,3 +275,22 @@ impl Tensor {
     }
 }
 
+/// Index `i` repeated `reps[i]` times (`[2, 0, 3]` -> `[0, 0, 2, 2, 2]`), for both
+/// repeat_interleave forms. The total is checked before anything is allocated: a huge
+/// count is PyTorch's RuntimeError, not an aborted process.
+fn repeat_indices(reps: &[i64]) -> Result<Vec<i64>> {
+    if reps.iter().any(|&r| r < 0) {
+        bail!(Runtime, "repeats can not be negative");
+    }
+    let total = reps.iter().try_fold(0usize, |acc, &r| acc.checked_add(r as usize));
+    let Some(total) = total.filter(|&t| t <= isize::MAX as usize / 8) else {
+        bail!(Runtime, "repeat_interleave: the output size (the sum of repeats) overflows");
+    };
+    let mut idx = crate::storage::try_vec(total, 0i64)?;
+    let mut at = 0;
+    for (i, &r) in reps.iter().enumerate() {
+        idx[at..at + r as usize].fill(i as i64);
+        at += r as usize;
+    }
+    Ok(idx)
+}

@@ -76,6 +76,9 @@ impl Tensor {
 
     pub fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
         let shape = self.shape();
+        if shape.is_empty() {
+            bail!(Runtime, "unflatten got an unexpected error: Dimension specified as {} but tensor has no dimensions", dim);
+        }
         let d = wrap_dim(dim, shape.len())?;
         let inner = infer_shape(sizes, shape[d]).map_err(|_| {
             err!(Runtime, "unflatten: Provided sizes {:?} don't multiply up to the size of dim {} ({}) in the input tensor", sizes, dim, shape[d])
