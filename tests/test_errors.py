@@ -237,6 +237,7 @@ def test_overflowing_sizes():
 @pytest.mark.parametrize("fn", [
     lambda: torch.rand(2 ** 40), lambda: torch.randn(7, 2 ** 40), lambda: torch.randperm(2 ** 40),
     lambda: torch.randint(0, 5, (2 ** 40,)), lambda: torch.rand(2 ** 40, dtype=torch.float64),
+    lambda: torch.linspace(0, 1, 2 ** 40), lambda: torch.logspace(0, 7, 2 ** 40),
 ])
 def test_random_sizes_beyond_memory_raise_and_keep_the_stream(fn):
     # PyTorch's out-of-memory RuntimeError, not an aborted interpreter; the failed draw
@@ -247,6 +248,20 @@ def test_random_sizes_beyond_memory_raise_and_keep_the_stream(fn):
     after = to_np(torch.rand(5))
     torch.manual_seed(3)
     np.testing.assert_array_equal(after, to_np(torch.rand(5)))
+
+
+def test_as_strided_sizes_that_overflow():
+    # the storage size needed does not fit 64 bits: a wrapped size would pass the bounds check
+    t = torch.ones(3)
+    raises(RuntimeError, lambda: t.as_strided((2 ** 40, 2 ** 40), (2 ** 40, 2 ** 40)), t, match="out of bounds")
+    raises(RuntimeError, lambda: t.as_strided((2, 2), (1, 1), 2), t, match="out of bounds")
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+def test_size_and_stride_of_a_dim_of_a_0d_tensor(dim):
+    s = torch.tensor(3)
+    raises(IndexError, lambda: s.size(dim), s, match=f"Dimension specified as {dim} but tensor has no dimensions")
+    raises(IndexError, lambda: s.stride(dim), s, match=f"Dimension specified as {dim} but tensor has no dimensions")
 
 
 def test_bad_ranges():

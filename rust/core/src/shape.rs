@@ -49,6 +49,15 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
     Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
 }
 
+/// `wrap_dim` for ops that index a real dim (`size(d)`, `stride(d)`): a 0-d tensor has
+/// none, PyTorch's IndexError, where `wrap_dim` lets 0 and -1 through for reductions.
+pub fn wrap_dim_of_sizes(dim: i64, ndim: usize) -> Result<usize> {
+    if ndim == 0 {
+        bail!(Index, "Dimension specified as {} but tensor has no dimensions", dim);
+    }
+    wrap_dim(dim, ndim)
+}
+
 /// Wrap a list of dims, rejecting repeats.
 pub fn wrap_dims(dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(dims.len());
@@ -127,10 +136,16 @@ impl Layout {
     }
     /// Largest element offset reachable + 1 (storage elements needed).
     pub fn required_len(&self) -> usize {
+        self.checked_required_len().unwrap_or(usize::MAX)
+    }
+    /// `required_len`, or None when it does not fit a usize (user-given sizes and
+    /// strides, as in `as_strided`, can overflow; a wrapped length would pass a bounds
+    /// check it must fail).
+    pub fn checked_required_len(&self) -> Option<usize> {
         if self.shape.iter().any(|&d| d == 0) {
-            return self.offset;
+            return Some(self.offset);
         }
-        self.offset + self.shape.iter().zip(&self.strides).map(|(&d, &s)| (d - 1) * s).sum::<usize>() + 1
+        self.shape.iter().zip(&self.strides).try_fold(self.offset.checked_add(1)?, |acc, (&d, &s)| acc.checked_add((d - 1).checked_mul(s)?))
     }
     /// View of this layout broadcast to `shape` (stride 0 on broadcast dims).
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {

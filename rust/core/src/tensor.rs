@@ -107,8 +107,7 @@ impl Tensor {
     }
     pub fn size(&self, dim: i64) -> Result<usize> {
         let d = self.data();
-        let i = crate::shape::wrap_dim(dim, d.layout.ndim())?;
-        Ok(if d.layout.ndim() == 0 { 1 } else { d.layout.shape[i] })
+        Ok(d.layout.shape[crate::shape::wrap_dim_of_sizes(dim, d.layout.ndim())?])
     }
     pub fn is_contiguous(&self) -> bool {
         self.data().layout.is_contiguous()

@@ -318,7 +318,7 @@ tensor_class! {
         match dim {
             None => Ok(PyTuple::new(py, s.iter())?.into_any().unbind()),
             Some(d) => {
-                let i = ferrotorch::shape::wrap_dim(d, s.len()).py()?;
+                let i = ferrotorch::shape::wrap_dim_of_sizes(d, s.len()).py()?;
                 Ok(s[i].into_pyobject(py)?.into_any().unbind())
             }
         }

@@ -77,9 +77,10 @@ impl Tensor {
         let n = steps as usize;
         let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
         // Symmetric evaluation as PyTorch: the second half counts back from `end`.
-        let vals: Vec<f64> = (0..n)
-            .map(|i| if n == 1 { start } else if i < n / 2 { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 })
-            .collect();
+        let mut vals = crate::storage::try_vec(n, 0.0f64)?;
+        for (i, v) in vals.iter_mut().enumerate() {
+            *v = if n == 1 { start } else if i < n / 2 { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 };
+        }
         Tensor::from_vec(vals, &[n])?.to_dtype_raw(dtype)
     }
 

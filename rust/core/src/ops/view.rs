@@ -409,7 +409,9 @@ impl Tensor {
         }
         let d = self.data();
         let nl = Layout { shape: size.into(), strides: stride.into(), offset: offset.unwrap_or(d.layout.offset) };
-        if nl.required_len() * d.dtype.size() > d.storage.nbytes() {
+        let need = nl.checked_required_len().and_then(|n| n.checked_mul(d.dtype.size()));
+        if need.is_none_or(|need| need > d.storage.nbytes()) {
+            let need = need.map_or_else(|| "more than 2^64 bytes".to_string(), |n| n.to_string());
             bail!(
                 Runtime,
                 "setStorage: sizes {}, strides {}, storage offset {}, and itemsize {} requiring a storage size of {} are out of bounds for storage of size {}",
@@ -417,7 +419,7 @@ impl Tensor {
                 fmt_shape(stride),
                 nl.offset,
                 d.dtype.size(),
-                nl.required_len() * d.dtype.size(),
+                need,
                 d.storage.nbytes()
             );
         }
