@@ -676,6 +676,11 @@ def test_pow_rules():
     np.testing.assert_allclose(to_np(2 ** torch.tensor([0.5, -1.0, 3.0])), [math.sqrt(2), 0.5, 8.0],
                                rtol=1e-6)
     np.testing.assert_allclose(to_np(torch.pow(2.5, torch.tensor([2.0]))), [6.25], rtol=1e-6)
+    o = torch.empty(2)
+    torch.pow(3, torch.tensor([2.0, 0.5]), out=o)
+    np.testing.assert_allclose(to_np(o), [9.0, math.sqrt(3)], rtol=1e-6)
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        torch.pow(2 ** 63, 2 ** 40)  # two numbers: PyTorch's TypeError, not Python's int power
     r = torch.pow(torch.tensor([2.0]), torch.tensor([3], dtype=torch.int32))
     assert r.dtype == torch.float32 and r.tolist() == [8.0]
     r = torch.tensor([-2, 3], dtype=torch.int8) ** 3

@@ -59,8 +59,14 @@ arctan2 = Tensor.atan2
 
 
 def pow(input, exponent, *, out=None):
+    """torch.pow: also the (Number, Tensor) form, e.g. pow(2, t)."""
     if not isinstance(input, Tensor):
-        return exponent.__rpow__(input)
+        if not isinstance(exponent, Tensor):
+            # Not Python's int.__rpow__: pow(2**63, 2**40) would compute for ever.
+            raise TypeError(f"pow() received an invalid combination of arguments - got "
+                            f"({type(input).__name__}, {type(exponent).__name__}), but expected one of: "
+                            f"(Tensor input, Tensor exponent), (Number self, Tensor exponent), (Tensor input, Number exponent)")
+        return _write_out(exponent.__rpow__(input), out)
     return input.pow(exponent, out=out)
 
 
