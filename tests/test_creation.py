@@ -145,8 +145,16 @@ def test_tensor_bad_element_type_raises():
 
 
 def test_tensor_out_of_range_for_dtype_raises():
-    with pytest.raises(RuntimeError):
-        torch.tensor([300], dtype=torch.uint8)
+    for data, dtype in [([300], torch.uint8), ([-256], torch.uint8), ([128], torch.int8), ([-129], torch.int8),
+                        ([2 ** 15], torch.int16), ([2 ** 31], torch.int32)]:
+        with pytest.raises(RuntimeError, match=f"value cannot be converted to type {str(dtype)[6:]} without overflow"):
+            torch.tensor(data, dtype=dtype)
+
+
+def test_tensor_negative_into_uint8_wraps():
+    # c10's overflow rule: unsigned types take negatives down to -max, wrapped by two's complement
+    t = torch.tensor([-1, -255, 255, 0], dtype=torch.uint8)
+    assert t.tolist() == list(np.array([-1, -255, 255, 0], dtype=np.int64).astype(np.uint8))
 
 
 # --------------------------------------------------------------------------- as_tensor

@@ -243,7 +243,7 @@ def test_random_sizes_beyond_memory_raise_and_keep_the_stream(fn):
     # PyTorch's out-of-memory RuntimeError, not an aborted interpreter; the failed draw
     # consumes nothing, so the next draw equals the one a fresh seed gives.
     torch.manual_seed(3)
-    with pytest.raises(RuntimeError, match="not enough memory: you tried to allocate"):
+    with pytest.raises(RuntimeError, match="allocate memory: you tried to allocate"):
         fn()
     after = to_np(torch.rand(5))
     torch.manual_seed(3)
@@ -253,7 +253,8 @@ def test_random_sizes_beyond_memory_raise_and_keep_the_stream(fn):
 def test_as_strided_sizes_that_overflow():
     # the storage size needed does not fit 64 bits: a wrapped size would pass the bounds check
     t = torch.ones(3)
-    raises(RuntimeError, lambda: t.as_strided((2 ** 40, 2 ** 40), (2 ** 40, 2 ** 40)), t, match="out of bounds")
+    raises(RuntimeError, lambda: t.as_strided((2 ** 40, 2 ** 40), (2 ** 40, 2 ** 40)), t,
+           match=r"Storage size calculation overflowed with sizes=\[1099511627776, 1099511627776\]")
     raises(RuntimeError, lambda: t.as_strided((2, 2), (1, 1), 2), t, match="out of bounds")
 
 

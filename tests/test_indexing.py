@@ -266,6 +266,16 @@ def test_bool_masks():
     assert_close(t[t > 30], a[a > 30])
 
 
+def test_uint8_index_is_a_deprecated_mask():
+    # PyTorch's pre-bool convention: a uint8 index selects like the bool mask `!= 0`, with a warning
+    a, t = arange_pair((3, 4))
+    m = np.array([[1, 0, 2, 0], [0, 0, 1, 1], [5, 0, 0, 0]], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        assert_close(t[torch.tensor(m)], a[m != 0])
+    with pytest.warns(UserWarning):
+        assert_close(t[torch.tensor([1, 0, 1], dtype=torch.uint8)], a[[0, 2]])
+
+
 def test_mask_shape_mismatch_raises():
     t = torch.zeros(3, 4)
     with pytest.raises(IndexError, match="mask"):

@@ -80,7 +80,7 @@ fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
 }
 
 fn out_of_memory(nbytes: usize) -> crate::error::Error {
-    err!(Runtime, "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.", nbytes)
+    err!(Runtime, "DefaultCPUAllocator: can't allocate memory: you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)", nbytes)
 }
 
 /// `vec![value; n]` that reports a failed allocation as PyTorch's out-of-memory

@@ -142,7 +142,7 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
         } else if it.is_instance_of::<PyEllipsis>() {
             TensorIndex::Ellipsis
         } else if let Ok(t) = it.cast::<PyTensor>() {
-            let t = t.get().t.clone();
+            let t = uint8_index_as_mask(py, t.get().t.clone())?;
             if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
                 TensorIndex::Int(t.item().py()?.to_i64())
             } else if matches!(t.dtype(), DType::I8 | DType::I16) || t.dtype().is_float() {
@@ -151,7 +151,7 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
                 TensorIndex::Tensor(t)
             }
         } else if it.is_instance_of::<PyList>() || it.hasattr("__array_interface__")? {
-            let t = data::tensor_from_data(&it, None)?;
+            let t = uint8_index_as_mask(py, data::tensor_from_data(&it, None)?)?;
             // An empty list is an empty int64 index (its inferred dtype is float).
             if t.numel() == 0 && t.dtype().is_float() {
                 TensorIndex::Tensor(t.to_dtype(DType::I64).py()?)
@@ -168,8 +168,22 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
             ));
         });
     }
-    let _ = py;
     Ok(out)
+}
+
+/// PyTorch still reads a uint8 index tensor as a mask (its pre-bool convention), with a
+/// deprecation warning; as an integer index it would pick different elements silently.
+fn uint8_index_as_mask(py: Python<'_>, t: Tensor) -> PyResult<Tensor> {
+    if t.dtype() != DType::U8 {
+        return Ok(t);
+    }
+    PyErr::warn(
+        py,
+        &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+        c"indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+        1,
+    )?;
+    t.to_dtype(DType::Bool).py()
 }
 
 macro_rules! tensor_class {

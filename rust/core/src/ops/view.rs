@@ -409,9 +409,10 @@ impl Tensor {
         }
         let d = self.data();
         let nl = Layout { shape: size.into(), strides: stride.into(), offset: offset.unwrap_or(d.layout.offset) };
-        let need = nl.checked_required_len().and_then(|n| n.checked_mul(d.dtype.size()));
-        if need.is_none_or(|need| need > d.storage.nbytes()) {
-            let need = need.map_or_else(|| "more than 2^64 bytes".to_string(), |n| n.to_string());
+        let Some(need) = nl.checked_required_len().and_then(|n| n.checked_mul(d.dtype.size())) else {
+            bail!(Runtime, "Storage size calculation overflowed with sizes={:?} and strides={:?}", size, stride);
+        };
+        if need > d.storage.nbytes() {
             bail!(
                 Runtime,
                 "setStorage: sizes {}, strides {}, storage offset {}, and itemsize {} requiring a storage size of {} are out of bounds for storage of size {}",
