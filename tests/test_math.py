@@ -833,6 +833,56 @@ def test_where_scalars_and_errors():
     assert torch.where(torch.tensor([], dtype=torch.bool), torch.ones(0), 1.0).shape == (0,)
 
 
+def test_where_uint8_condition_and_single_argument():
+    c8 = torch.tensor([2, 0, 1], dtype=torch.uint8)
+    t = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match="uint8 condition"):
+        assert torch.where(c8, t, -t).tolist() == [1.0, -2.0, 3.0]
+    # where(condition) is nonzero(as_tuple=True), a 0-d condition counting as 1-d
+    assert [x.tolist() for x in torch.where(torch.tensor(5, dtype=torch.int8))] == [[0]]
+    assert [x.tolist() for x in torch.where(torch.tensor(0.0))] == [[]]
+    m = np.array([[0, 3], [4, 0]])
+    assert [x.tolist() for x in torch.where(torch.tensor(m))] == [v.tolist() for v in np.nonzero(m)]
+
+
+def test_functional_binary_ops_take_a_number_first():
+    u = torch.tensor([1, 5, 200], dtype=torch.uint8)
+    r = torch.add(2, u)
+    assert r.dtype == torch.uint8 and r.tolist() == [3, 7, 202]  # a number is a weak scalar
+    r = torch.sub(2, u)
+    assert r.dtype == torch.uint8 and r.tolist() == list((np.uint8(2) - np.array([1, 5, 200], np.uint8)))
+    r = torch.add(2, torch.tensor([1.0, 2.0]), alpha=3)
+    assert r.tolist() == [5.0, 8.0]
+    r = torch.mul(0.5, torch.tensor([3, 4]))
+    assert r.dtype == torch.float32 and r.tolist() == [1.5, 2.0]
+    r = torch.div(1, torch.tensor([4, 8]))
+    assert r.dtype == torch.float32 and r.tolist() == [0.25, 0.125]
+    assert torch.div(7, torch.tensor([2, -2]), rounding_mode="floor").tolist() == [3, -4]
+    assert torch.floor_divide(7, torch.tensor([2, -2])).tolist() == [3, -4]
+    assert torch.bitwise_and(6, torch.tensor([3, 5])).tolist() == [6 & 3, 6 & 5]
+    assert torch.bitwise_xor(True, torch.tensor([True, False])).tolist() == [False, True]
+    # two numbers: a 0-d tensor of the numbers' own dtype
+    r = torch.add(-1, 2)
+    assert r.shape == () and r.dtype == torch.int64 and r.item() == 1
+    r = torch.divide(0.5, -1)
+    assert r.dtype == torch.float32 and r.item() == -0.5
+    assert torch.multiply(3, 4).item() == 12 and torch.subtract(3, 4).item() == -1
+    assert torch.true_divide(3, 4).item() == 0.75
+
+
+@pytest.mark.parametrize("op", ["fmod", "remainder", "floor_divide", "div"])
+def test_integer_division_by_zero_into_an_empty_result_is_not_an_error(op):
+    # PyTorch raises only for a division it performs
+    a = torch.zeros(0, 2, dtype=torch.int64)
+    b = torch.tensor([0, 1])
+    kw = {"rounding_mode": "trunc"} if op == "div" else {}
+    r = getattr(torch, op)(a, b, **kw)
+    assert r.shape == (0, 2)
+    getattr(a, op + "_")(b, **kw)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        getattr(torch, op)(torch.ones(2, 2, dtype=torch.int64), b, **kw)
+
+
 # --------------------------------------------------------------------------- nan_to_num
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)

@@ -795,3 +795,16 @@ def test_reduction_out():
     out = torch.empty(3, 4, dtype=torch.float64)
     torch.cumsum(t, 1, out=out)
     assert_close(out, np.cumsum(a, axis=1))
+
+
+def test_dim_given_as_a_0d_integer_tensor():
+    # PyTorch takes anything with __index__ as a dim, 0-d integer tensors included
+    a = np.arange(12.0).reshape(3, 4)
+    t = torch.tensor(a)
+    d = torch.tensor(1)
+    np.testing.assert_allclose(to_np(t.sum(d)), a.sum(1))
+    np.testing.assert_allclose(to_np(torch.amax(t, torch.tensor(0))), a.max(0))
+    np.testing.assert_allclose(to_np(torch.std(t, torch.tensor(-1))), a.std(-1, ddof=1))
+    assert torch.all(t >= 0, torch.tensor(0)).tolist() == [True] * 4
+    np.testing.assert_allclose(to_np(t.roll(1, torch.tensor(0))), np.roll(a, 1, 0))
+    np.testing.assert_allclose(to_np(t.flip(np.int64(1))), a[:, ::-1])

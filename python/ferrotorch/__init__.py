@@ -48,11 +48,36 @@ equal allclose isclose lerp nan_to_num clamp clip clone detach numel softmax log
 for _n in _METHOD_FUNCS:
     if hasattr(Tensor, _n):
         globals()[_n] = getattr(Tensor, _n)
+
+
+def _number_first(name):
+    """torch.add(2, t), torch.mul(0.5, 3): PyTorch's functional forms also take a number as
+    `input`. The number becomes a 0-d tensor of the dtype it would promote to against
+    `other` (so add(2, uint8_tensor) stays uint8, as a Python scalar does); tensor-first
+    calls go straight to the method."""
+    meth = getattr(Tensor, name)
+
+    def f(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            other = args[0] if args else kwargs.get("other")
+            if isinstance(other, Tensor):
+                input = tensor(input, dtype=result_type(input, other), device=other.device)
+            else:
+                input = tensor(input)
+        return meth(input, *args, **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = meth.__doc__
+    return f
+
+
+for _n in ("add", "sub", "mul", "div", "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor"):
+    globals()[_n] = _number_first(_n)
 negative = Tensor.neg
-true_divide = Tensor.div
-subtract = Tensor.sub
-multiply = Tensor.mul
-divide = Tensor.div
+true_divide = div
+subtract = sub
+multiply = mul
+divide = div
 greater, greater_equal, less, less_equal, not_equal = Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne
 absolute = Tensor.abs
 arctan2 = Tensor.atan2

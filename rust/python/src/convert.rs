@@ -343,6 +343,13 @@ pub fn to_int_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
     if obj.is_instance_of::<PyInt>() {
         return Ok(vec![obj.extract()?]);
     }
+    // One index-like object (a 0-d integer tensor, a NumPy integer) is one dim, as in
+    // PyTorch; iterating a 0-d tensor would fail.
+    if !obj.is_instance_of::<PyTuple>() && !obj.is_instance_of::<PyList>() {
+        if let Ok(i) = to_index(obj) {
+            return Ok(vec![i]);
+        }
+    }
     let mut out = vec![];
     for item in obj.try_iter()? {
         out.push(to_index(&item?)?);

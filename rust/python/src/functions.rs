@@ -324,14 +324,22 @@ pub fn r#where(condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, o
     let c = to_tensor(condition)?;
     match (input, other) {
         (Some(a), Some(b)) => {
+            let c = if c.dtype() == DType::U8 {
+                // PyTorch's deprecated uint8 condition: nonzero means true.
+                PyErr::warn(
+                    py,
+                    &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+                    c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.",
+                    1,
+                )?;
+                c.to_dtype(DType::Bool).py()?
+            } else {
+                c
+            };
             let (a, b) = (to_arg(a)?, to_arg(b)?);
             Ok(PyTensor::new(ferrotorch::ops::elementwise::where_args(&c, a.arg(), b.arg()).py()?).into_pyobject(py)?.into_any().unbind())
         }
-        (None, None) => {
-            let nz = c.nonzero().py()?;
-            let cols: Vec<TensorObj> = (0..c.ndim()).map(|k| nz.select(1, k as i64).and_then(|x| x.contiguous()).map(PyTensor::new)).collect::<ferrotorch::Result<_>>().py()?;
-            Ok(PyTuple::new(py, cols)?.into_any().unbind())
-        }
+        (None, None) => crate::tensor::nonzero_tuple(py, &c),
         _ => Err(PyTypeError::new_err("where() expects (condition) or (condition, input, other)")),
     }
 }

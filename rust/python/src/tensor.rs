@@ -171,6 +171,17 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
     Ok(out)
 }
 
+/// `nonzero(as_tuple=True)`, also `torch.where(condition)`: one index tensor per dim. A
+/// 0-d input behaves as if it were 1-d: one index column, [0] or [].
+pub(crate) fn nonzero_tuple(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
+    let nz = if t.ndim() == 0 { t.reshape(&[1]).and_then(|x| x.nonzero()) } else { t.nonzero() }.py()?;
+    let cols: Vec<TensorObj> = (0..t.ndim().max(1))
+        .map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous()).map(PyTensor::new))
+        .collect::<ferrotorch::Result<_>>()
+        .py()?;
+    Ok(PyTuple::new(py, cols)?.into_any().unbind())
+}
+
 /// PyTorch still reads a uint8 index tensor as a mask (its pre-bool convention), with a
 /// deprecation warning; as an integer index it would pick different elements silently.
 fn uint8_index_as_mask(py: Python<'_>, t: Tensor) -> PyResult<Tensor> {
@@ -1252,11 +1263,7 @@ tensor_class! {
     #[pyo3(signature = (as_tuple=false))]
     fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
         if as_tuple {
-            // A 0-d input behaves as if it were 1-d: one index column, [0] or [].
-            let nz = if self.t.ndim() == 0 { self.t.reshape(&[1]).and_then(|x| x.nonzero()) } else { self.t.nonzero() }.py()?;
-            let n = self.t.ndim().max(1);
-            let cols: Vec<TensorObj> = (0..n).map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous())).collect::<ferrotorch::Result<Vec<_>>>().py()?.into_iter().map(PyTensor::new).collect();
-            return Ok(PyTuple::new(py, cols)?.into_any().unbind());
+            return nonzero_tuple(py, &self.t);
         }
         Ok(PyTensor::new(self.t.nonzero().py()?).into_pyobject(py)?.into_any().unbind())
     }

@@ -528,8 +528,11 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
     let dev = check_same_device(&[a, b])?;
     let (compute, out_dtype) = binary_dtypes(spec, &a, &b)?;
     let (ad, bd) = (a.data_on(compute, dev)?, b.data_on(compute, dev)?);
-    check_int_zero_divisor(spec, compute, &bd)?;
     let shape = broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?;
+    // An empty result divides nothing (PyTorch raises only for a division it performs).
+    if shape.iter().all(|&d| d > 0) {
+        check_int_zero_divisor(spec, compute, &bd)?;
+    }
     let (la, lb) = (ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
     let out = Tensor::empty_on(&shape, out_dtype, dev)?;
     {
@@ -655,7 +658,9 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
         if compute == adt && out_dtype == adt && !a.device().is_cuda() {
             check_same_device(&[Arg::T(a), b])?;
             let bd = b.data_as(compute)?;
-            check_int_zero_divisor(spec, compute, &bd)?;
+            if a.numel() > 0 {
+                check_int_zero_divisor(spec, compute, &bd)?;
+            }
             let ad = a.data().clone();
             let lb = bd.layout.broadcast_to(&ad.layout.shape).map_err(|_| {
                 crate::err!(
