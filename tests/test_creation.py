@@ -394,6 +394,18 @@ def test_arange(args, dtype):
     assert_close(t, expected)
 
 
+def test_arange_and_full_take_0d_tensors_as_numbers():
+    assert torch.arange(torch.tensor(3)).tolist() == list(range(3))
+    r = torch.arange(torch.tensor(0.5), 3)
+    assert r.dtype == torch.float32 and r.tolist() == [0.5, 1.5, 2.5]
+    r = torch.full((2,), torch.tensor(7))
+    assert r.dtype == torch.int64 and r.tolist() == [7, 7]
+    u = torch.full_like(torch.zeros(2, dtype=torch.uint8), torch.tensor(9))
+    assert u.dtype == torch.uint8 and u.tolist() == [9, 9]
+    with pytest.raises(TypeError):
+        torch.arange(torch.tensor([1, 2]))
+
+
 def test_arange_length_is_ceil():
     # PyTorch computes the length as ceil((end - start) / step) in double precision.
     assert torch.arange(0, 1, 0.1).shape == (10,)

@@ -702,6 +702,24 @@ def test_pow_scalar_exponents(dtype):
 
 # --------------------------------------------------------------------------- clamp / clip
 
+def test_clamp_integer_bounds_outside_the_dtype_range():
+    # PyTorch: a bound beyond the far end of the range changes nothing; one beyond the near
+    # end is an error (casting it would wrap: uint8 min=-1 would become 255)
+    u = torch.tensor([2, 100], dtype=torch.uint8)
+    assert u.clamp(-1).tolist() == [2, 100]
+    assert u.clamp(max=300).tolist() == [2, 100]
+    assert u.clamp(-5, 50).tolist() == [2, 50]
+    i = torch.tensor([-100, 5, 100], dtype=torch.int8)
+    assert i.clamp(-200, 200).tolist() == [-100, 5, 100]
+    with pytest.raises(RuntimeError, match="Clamp min value 300 is outside the representable range of Byte"):
+        u.clamp(300)
+    with pytest.raises(RuntimeError, match="Clamp max value -1 is outside the representable range of Byte"):
+        u.clamp(max=-1)
+    with pytest.raises(RuntimeError, match="Clamp min value 200 is outside the representable range of Char"):
+        i.clamp(min=200)
+    assert u.tolist() == [2, 100] and i.tolist() == [-100, 5, 100]
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES + ["int32", "int64", "int8"])
 def test_clamp_scalars(dtype):
     a, t = make((4, 5), dtype)

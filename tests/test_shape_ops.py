@@ -473,6 +473,15 @@ def test_masked_fill_float_value_and_errors():
     with pytest.raises(RuntimeError):
         t.masked_fill(torch.tensor([True, False, True]), torch.tensor([1.0, 2.0]))  # value must be 0-d
     assert_close(t, a)
+    # out of place, self broadcasts against the mask (PyTorch)
+    m = np.array([[True], [False]])
+    assert_close(t.masked_fill(torch.tensor(m), 7.0), np.where(m, 7.0, a))
+    one = torch.tensor([[5.0]])
+    r = one.masked_fill(torch.tensor([True, False, True]), 1.0)
+    assert_close(r, np.array([[1.0, 5.0, 1.0]]))
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        one.masked_fill_(torch.tensor([True, False, True]), 1.0)
+    assert one.tolist() == [[5.0]]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])

@@ -261,6 +261,16 @@ pub fn to_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     Ok(None)
 }
 
+/// A number argument that PyTorch also takes as a 0-d tensor (`arange(t)`,
+/// `full(size, t)`): a Python/NumPy number, or a 0-d tensor's value.
+pub fn to_number(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        let t = &t.get().t;
+        return if t.ndim() == 0 { Ok(Some(t.item().py()?)) } else { Ok(None) };
+    }
+    to_scalar(obj)
+}
+
 pub enum ArgOwned {
     T(Tensor),
     S(Scalar),

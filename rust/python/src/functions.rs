@@ -237,7 +237,7 @@ pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Optio
         )));
     }
     let s = check_sizes(&to_int_list(size)?)?;
-    let v = to_scalar(fill_value)?.ok_or_else(|| PyTypeError::new_err("fill_value must be a number"))?;
+    let v = to_number(fill_value)?.ok_or_else(|| PyTypeError::new_err("fill_value must be a number"))?;
     let dt = match opt_dtype(dtype)? {
         Some(d) => d,
         None => match v {
@@ -254,7 +254,7 @@ pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Optio
 #[pyo3(signature = (*args, dtype=None, device=None, requires_grad=false, out=None))]
 pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
-    let vals: Vec<Scalar> = args.iter().map(|a| to_scalar(&a)?.ok_or_else(|| PyTypeError::new_err("arange() arguments must be numbers"))).collect::<PyResult<_>>()?;
+    let vals: Vec<Scalar> = args.iter().map(|a| to_number(&a)?.ok_or_else(|| PyTypeError::new_err("arange() arguments must be numbers"))).collect::<PyResult<_>>()?;
     let (s, e, st) = match vals.len() {
         1 => (Scalar::Int(0), vals[0], Scalar::Int(1)),
         2 => (vals[0], vals[1], Scalar::Int(1)),

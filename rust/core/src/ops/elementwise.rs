@@ -885,16 +885,9 @@ impl Tensor {
             bail!(Runtime, "masked_fill_ only supports boolean masks, but got mask with dtype {}", mask.dtype().name());
         }
         let v = Tensor::scalar(value, self.dtype())?;
-        let out = where_args(mask, Arg::T(&v), Arg::T(self))?;
-        if out.shape() != self.shape() {
-            bail!(
-                Runtime,
-                "The size of tensor a ({}) must match the size of tensor b ({})",
-                crate::shape::fmt_shape(&self.shape()),
-                crate::shape::fmt_shape(&mask.shape())
-            );
-        }
-        Ok(out)
+        // Out of place, self broadcasts with the mask as in PyTorch ((1, 1) with a (3,)
+        // mask gives (1, 3)); masked_fill_ rejects a result of another shape.
+        where_args(mask, Arg::T(&v), Arg::T(self))
     }
     pub fn masked_fill_(&self, mask: &Tensor, value: Scalar) -> Result<()> {
         inplace_via(self, false, |x| x.masked_fill(mask, value))
@@ -963,6 +956,26 @@ fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
         Arg::T(t) => t.clone(),
         Arg::S(s) => {
             let dt = result_dtype(&[Arg::T(x), Arg::S(s)]);
+            // A bound outside an integer dtype's range would wrap when cast (uint8
+            // clamp(min=-1) became min=255). As PyTorch: a bound on the far side of the
+            // range is a no-op, one on the near side an error.
+            let range = match dt {
+                DType::U8 => Some((0.0, 255.0)),
+                DType::I8 => Some((-128.0, 127.0)),
+                DType::I16 => Some((-32768.0, 32767.0)),
+                DType::I32 => Some((i32::MIN as f64, i32::MAX as f64)),
+                _ => None,
+            };
+            if let Some((lo, hi)) = range {
+                let v = s.to_f64();
+                if (is_min && v < lo) || (!is_min && v > hi) {
+                    return Ok(x.clone());
+                }
+                if v < lo || v > hi {
+                    let side = if is_min { "min" } else { "max" };
+                    bail!(Runtime, "Clamp {} value {} is outside the representable range of {}", side, v, crate::ops::pretty_dtype(dt));
+                }
+            }
             Tensor::scalar(s, dt)?
         }
     };
