@@ -1041,3 +1041,18 @@ def test_index_protocol_rejects(make_t):
         operator.index(t)
     with pytest.raises(TypeError):
         [1, 2, 3][t]
+
+
+def test_new_factories_take_self_dtype_and_device():
+    base = torch.zeros(2, dtype=torch.float16)
+    src = torch.tensor([[1.5, -2.25], [3.0, 4.0]], dtype=torch.float64)
+    r = base.new_tensor(src)
+    assert r.dtype == torch.float16 and r.tolist() == src.tolist()
+    r.fill_(0.0)
+    assert src.tolist() == [[1.5, -2.25], [3.0, 4.0]]  # a copy, not a view
+    assert base.new_tensor(src, dtype=torch.int32).tolist() == [[1, -2], [3, 4]]
+    # a size given as one int-like (a 0-d integer tensor) is a 1-d size
+    z = base.new_zeros(torch.tensor(3))
+    assert z.shape == (3,) and z.dtype == torch.float16 and z.tolist() == [0.0] * 3
+    assert base.new_ones((2, 1)).tolist() == [[1.0], [1.0]]
+    assert base.new_full((2,), 7).tolist() == [7.0, 7.0]

@@ -7,6 +7,7 @@ inputs are left unchanged.
 """
 import math
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -856,6 +857,9 @@ def test_where_uint8_condition_and_single_argument():
     t = torch.tensor([1.0, 2.0, 3.0])
     with pytest.warns(UserWarning, match="uint8 condition"):
         assert torch.where(c8, t, -t).tolist() == [1.0, -2.0, 3.0]
+    with warnings.catch_warnings():  # PyTorch warns once per process
+        warnings.simplefilter("ignore")
+        assert t.where(c8, 0.0).tolist() == [1.0, 0.0, 3.0]
     # where(condition) is nonzero(as_tuple=True), a 0-d condition counting as 1-d
     assert [x.tolist() for x in torch.where(torch.tensor(5, dtype=torch.int8))] == [[0]]
     assert [x.tolist() for x in torch.where(torch.tensor(0.0))] == [[]]

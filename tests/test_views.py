@@ -484,6 +484,9 @@ def test_chunk_hand_computed():
     assert [p.tolist() for p in parts] == [[0, 1], [2, 3], [4]]
     with pytest.raises(RuntimeError):
         torch.arange(5).chunk(0)
+    # an empty dim gives `chunks` empty pieces (PyTorch), each a view of shape (4, 0)
+    parts = torch.zeros(4, 0).chunk(3, 1)
+    assert len(parts) == 3 and all(tuple(p.shape) == (4, 0) for p in parts)
 
 
 @pytest.mark.parametrize("n,size", [(6, 2), (7, 3), (5, 5), (5, 10), (4, 1)])

@@ -245,8 +245,8 @@ if hasattr(_os, "register_at_fork"):
 # ---- small Tensor methods that are compositions of existing ones ----------------------
 def _new_factory(fill):
     def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        if len(size) == 1 and not isinstance(size[0], _builtins.int):
-            size = tuple(size[0])
+        if len(size) == 1:
+            size = _size_arg(size[0])
         t = fill(size, dtype=dtype if dtype is not None else self.dtype,
                  device=device if device is not None else self.device)
         return t.requires_grad_(requires_grad) if requires_grad else t
@@ -258,6 +258,16 @@ Tensor.new_ones = _new_factory(_C.ones)
 Tensor.new_empty = _new_factory(_C.empty)
 
 
+def _size_arg(size):
+    """A size given as one object: a sequence of ints, or one int-like (an int, a 0-d
+    integer tensor) meaning a 1-d size, as PyTorch reads it."""
+    if isinstance(size, (tuple, list)):
+        return tuple(size)
+    if hasattr(size, "__index__") and not (isinstance(size, Tensor) and size.dim() > 0):
+        return (size.__index__(),)
+    return tuple(size)
+
+
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     t = _C.full(tuple(size), fill_value, dtype=dtype if dtype is not None else self.dtype,
                 device=device if device is not None else self.device)
@@ -266,8 +276,9 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     if isinstance(data, Tensor):
-        t = data.detach().clone()
-        t = t.to(dtype if dtype is not None else t.dtype)
+        # self's dtype and device unless given, as for any other data (PyTorch)
+        t = data.detach().to(dtype=dtype if dtype is not None else self.dtype,
+                             device=device if device is not None else self.device, copy=True)
     else:
         t = _C.tensor(data, dtype=dtype if dtype is not None else self.dtype,
                       device=device if device is not None else self.device)

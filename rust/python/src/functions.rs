@@ -324,18 +324,7 @@ pub fn r#where(condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, o
     let c = to_tensor(condition)?;
     match (input, other) {
         (Some(a), Some(b)) => {
-            let c = if c.dtype() == DType::U8 {
-                // PyTorch's deprecated uint8 condition: nonzero means true.
-                PyErr::warn(
-                    py,
-                    &py.get_type::<pyo3::exceptions::PyUserWarning>(),
-                    c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.",
-                    1,
-                )?;
-                c.to_dtype(DType::Bool).py()?
-            } else {
-                c
-            };
+            let c = crate::tensor::where_condition(py, c)?;
             let (a, b) = (to_arg(a)?, to_arg(b)?);
             Ok(PyTensor::new(ferrotorch::ops::elementwise::where_args(&c, a.arg(), b.arg()).py()?).into_pyobject(py)?.into_any().unbind())
         }

@@ -182,6 +182,21 @@ pub(crate) fn nonzero_tuple(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
     Ok(PyTuple::new(py, cols)?.into_any().unbind())
 }
 
+/// `where`'s condition: PyTorch's deprecated uint8 condition (nonzero means true) is
+/// taken with its warning.
+pub(crate) fn where_condition(py: Python<'_>, c: Tensor) -> PyResult<Tensor> {
+    if c.dtype() != DType::U8 {
+        return Ok(c);
+    }
+    PyErr::warn(
+        py,
+        &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+        c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.",
+        1,
+    )?;
+    c.to_dtype(DType::Bool).py()
+}
+
 /// PyTorch still reads a uint8 index tensor as a mask (its pre-bool convention), with a
 /// deprecation warning; as an integer index it would pick different elements silently.
 fn uint8_index_as_mask(py: Python<'_>, t: Tensor) -> PyResult<Tensor> {
@@ -1352,7 +1367,7 @@ tensor_class! {
         Ok(slf)
     }
     fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        let c = to_tensor(condition)?;
+        let c = where_condition(condition.py(), to_tensor(condition)?)?;
         let o = to_arg(other)?;
         wrap(ferrotorch::ops::elementwise::where_args(&c, Arg::T(&self.t), o.arg()))
     }

@@ -327,6 +327,10 @@ impl Tensor {
         self.check_not_scalar("chunk")?;
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
+        if n == 0 {
+            // PyTorch gives `chunks` empty pieces here (split would give one).
+            return (0..chunks).map(|_| self.narrow(d as i64, 0, 0)).collect();
+        }
         let size = (n + chunks - 1) / chunks;
         self.split(size.max(if n == 0 { 0 } else { 1 }), d as i64)
     }
