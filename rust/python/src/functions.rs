@@ -324,7 +324,7 @@ pub fn r#where(condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, o
     let c = to_tensor(condition)?;
     match (input, other) {
         (Some(a), Some(b)) => {
-            let c = crate::tensor::where_condition(py, c)?;
+            let c = crate::tensor::uint8_as_bool(py, c, crate::tensor::WHERE_UINT8)?;
             let (a, b) = (to_arg(a)?, to_arg(b)?);
             Ok(PyTensor::new(ferrotorch::ops::elementwise::where_args(&c, a.arg(), b.arg()).py()?).into_pyobject(py)?.into_any().unbind())
         }

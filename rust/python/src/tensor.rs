@@ -142,7 +142,7 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
         } else if it.is_instance_of::<PyEllipsis>() {
             TensorIndex::Ellipsis
         } else if let Ok(t) = it.cast::<PyTensor>() {
-            let t = uint8_index_as_mask(py, t.get().t.clone())?;
+            let t = uint8_as_bool(py, t.get().t.clone(), INDEX_UINT8)?;
             if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
                 TensorIndex::Int(t.item().py()?.to_i64())
             } else if matches!(t.dtype(), DType::I8 | DType::I16) || t.dtype().is_float() {
@@ -151,7 +151,7 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
                 TensorIndex::Tensor(t)
             }
         } else if it.is_instance_of::<PyList>() || it.hasattr("__array_interface__")? {
-            let t = uint8_index_as_mask(py, data::tensor_from_data(&it, None)?)?;
+            let t = uint8_as_bool(py, data::tensor_from_data(&it, None)?, INDEX_UINT8)?;
             // An empty list is an empty int64 index (its inferred dtype is float).
             if t.numel() == 0 && t.dtype().is_float() {
                 TensorIndex::Tensor(t.to_dtype(DType::I64).py()?)
@@ -182,35 +182,18 @@ pub(crate) fn nonzero_tuple(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
     Ok(PyTuple::new(py, cols)?.into_any().unbind())
 }
 
-/// `where`'s condition: PyTorch's deprecated uint8 condition (nonzero means true) is
-/// taken with its warning.
-pub(crate) fn where_condition(py: Python<'_>, c: Tensor) -> PyResult<Tensor> {
-    if c.dtype() != DType::U8 {
-        return Ok(c);
-    }
-    PyErr::warn(
-        py,
-        &py.get_type::<pyo3::exceptions::PyUserWarning>(),
-        c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.",
-        1,
-    )?;
-    c.to_dtype(DType::Bool).py()
-}
-
-/// PyTorch still reads a uint8 index tensor as a mask (its pre-bool convention), with a
-/// deprecation warning; as an integer index it would pick different elements silently.
-fn uint8_index_as_mask(py: Python<'_>, t: Tensor) -> PyResult<Tensor> {
+/// PyTorch's deprecated uint8 masks (nonzero means true), still taken with a warning by
+/// `where`'s condition and by indexing; as an integer index a uint8 tensor would pick
+/// different elements silently.
+pub(crate) fn uint8_as_bool(py: Python<'_>, t: Tensor, warning: &std::ffi::CStr) -> PyResult<Tensor> {
     if t.dtype() != DType::U8 {
         return Ok(t);
     }
-    PyErr::warn(
-        py,
-        &py.get_type::<pyo3::exceptions::PyUserWarning>(),
-        c"indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
-        1,
-    )?;
+    PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), warning, 1)?;
     t.to_dtype(DType::Bool).py()
 }
+pub(crate) const WHERE_UINT8: &std::ffi::CStr = c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.";
+const INDEX_UINT8: &std::ffi::CStr = c"indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.";
 
 macro_rules! tensor_class {
     (unary: [$($u:ident),* $(,)?], inplace: [$($ui:ident),* $(,)?], binary: [$($b:ident),* $(,)?], binary_inplace: [$($bi:ident),* $(,)?], { $($rest:tt)* }) => {
@@ -1367,7 +1350,7 @@ tensor_class! {
         Ok(slf)
     }
     fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        let c = where_condition(condition.py(), to_tensor(condition)?)?;
+        let c = uint8_as_bool(condition.py(), to_tensor(condition)?, WHERE_UINT8)?;
         let o = to_arg(other)?;
         wrap(ferrotorch::ops::elementwise::where_args(&c, Arg::T(&self.t), o.arg()))
     }
