@@ -487,6 +487,8 @@ def test_chunk_hand_computed():
     # an empty dim gives `chunks` empty pieces (PyTorch), each a view of shape (4, 0)
     parts = torch.zeros(4, 0).chunk(3, 1)
     assert len(parts) == 3 and all(tuple(p.shape) == (4, 0) for p in parts)
+    with pytest.raises(RuntimeError, match="allocate memory"):
+        torch.zeros(4, 0).chunk(2 ** 40, 1)
 
 
 @pytest.mark.parametrize("n,size", [(6, 2), (7, 3), (5, 5), (5, 10), (4, 1)])

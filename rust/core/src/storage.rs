@@ -79,7 +79,7 @@ fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
     Ok((ptr, class))
 }
 
-fn out_of_memory(nbytes: usize) -> crate::error::Error {
+pub(crate) fn out_of_memory(nbytes: usize) -> crate::error::Error {
     err!(Runtime, "DefaultCPUAllocator: can't allocate memory: you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)", nbytes)
 }
 

@@ -328,8 +328,16 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let n = self.shape()[d] as i64;
         if n == 0 {
-            // PyTorch gives `chunks` empty pieces here (split would give one).
-            return (0..chunks).map(|_| self.narrow(d as i64, 0, 0)).collect();
+            // PyTorch gives `chunks` empty pieces here (split would give one). The list is
+            // reserved first: chunk(2**40) is then an out-of-memory error, not a process
+            // the OS kills.
+            let mut out = Vec::new();
+            out.try_reserve_exact(chunks as usize)
+                .map_err(|_| crate::storage::out_of_memory((chunks as usize).saturating_mul(std::mem::size_of::<Tensor>())))?;
+            for _ in 0..chunks {
+                out.push(self.narrow(d as i64, 0, 0)?);
+            }
+            return Ok(out);
         }
         let size = (n + chunks - 1) / chunks;
         self.split(size.max(if n == 0 { 0 } else { 1 }), d as i64)
