@@ -890,6 +890,8 @@ def test_functional_binary_ops_take_a_number_first():
     assert r.dtype == torch.float32 and r.item() == -0.5
     assert torch.multiply(3, 4).item() == 12 and torch.subtract(3, 4).item() == -1
     assert torch.true_divide(3, 4).item() == 0.75
+    with pytest.raises(TypeError, match="must be Tensor, not tuple"):
+        torch.add((1, 2), 1.5)  # only a number is lifted, as in PyTorch
 
 
 @pytest.mark.parametrize("op", ["fmod", "remainder", "floor_divide", "div"])

@@ -5,6 +5,7 @@ and autograd live in the Rust extension ``ferrotorch._C``; this package adds the
 Python layer (function aliases, legacy type objects, printing, grad-mode managers).
 """
 import builtins as _builtins
+import numbers as _numbers
 import os as _os
 
 from . import _C
@@ -59,6 +60,9 @@ def _number_first(name):
 
     def f(input, *args, **kwargs):
         if not isinstance(input, Tensor):
+            if not isinstance(input, _numbers.Number):
+                # a list or tuple is not lifted (PyTorch: TypeError), so a wrong argument is not hidden
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
             other = args[0] if args else kwargs.get("other")
             if isinstance(other, Tensor):
                 input = tensor(input, dtype=result_type(input, other), device=other.device)
