@@ -98,6 +98,31 @@ def test_stack(shape, dim):
     assert_close(torch.stack(tuple(t for _, t in pairs), dim=dim), np.stack([a for a, _ in pairs], axis=dim))
 
 
+def test_out_argument_of_joining_and_creation_functions_is_written():
+    # out= was accepted and silently ignored by cat/stack/arange/rand/randn
+    a, b = np.arange(6.0).reshape(2, 3), -np.arange(6.0).reshape(2, 3)
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    for fn, ref in [(torch.cat, np.concatenate), (torch.concat, np.concatenate), (torch.stack, np.stack)]:
+        o = torch.empty_like(torch.tensor(ref([a, b], axis=1)))
+        r = fn([ta, tb], 1, out=o)
+        assert r is o
+        assert_close(o, ref([a, b], axis=1))
+    o = torch.zeros(4, dtype=torch.int64)
+    assert torch.arange(1, 9, 2, out=o) is o and o.tolist() == [1, 3, 5, 7]
+    torch.manual_seed(5)
+    expect = to_np(torch.rand(2, 3))
+    o = torch.zeros(2, 3)
+    torch.manual_seed(5)
+    assert torch.rand(2, 3, out=o) is o
+    assert_close(o, expect)
+    torch.manual_seed(5)
+    expect = to_np(torch.randn(4))
+    o = torch.zeros(4)
+    torch.manual_seed(5)
+    torch.randn(4, out=o)
+    assert_close(o, expect)
+
+
 def test_stack_errors():
     t1 = torch.ones(2, 3)
     with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):

@@ -333,7 +333,8 @@ def _add_out(f):
 
 
 for _n in ("round", "nan_to_num", "lerp", "mm", "bmm", "mv", "dot", "sum", "mean", "prod", "cumsum", "cumprod",
-           "matmul", "where", "amax", "amin", "logsumexp", "outer", "addmm", "bernoulli", "multinomial"):
+           "matmul", "where", "amax", "amin", "logsumexp", "outer", "addmm", "bernoulli", "multinomial",
+           "cat", "concat", "concatenate", "stack", "arange", "rand", "randn"):
     if _n in globals():
         globals()[_n] = _add_out(globals()[_n])
 del _n
