@@ -49,6 +49,17 @@ impl DType {
     pub fn is_signed(self) -> bool {
         !matches!(self, DType::Bool | DType::U8)
     }
+    /// The value range of the integer dtypes narrower than int64 (what a scalar must fit
+    /// before it is cast to one); None for the others.
+    pub fn int_range(self) -> Option<(i64, i64)> {
+        match self {
+            DType::U8 => Some((0, u8::MAX as i64)),
+            DType::I8 => Some((i8::MIN as i64, i8::MAX as i64)),
+            DType::I16 => Some((i16::MIN as i64, i16::MAX as i64)),
+            DType::I32 => Some((i32::MIN as i64, i32::MAX as i64)),
+            _ => None,
+        }
+    }
     /// PyTorch's name: "float32", "int64", ...
     pub fn name(self) -> &'static str {
         match self {

@@ -79,7 +79,7 @@ fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
     Ok((ptr, class))
 }
 
-pub(crate) fn out_of_memory(nbytes: usize) -> crate::error::Error {
+fn out_of_memory(nbytes: usize) -> crate::error::Error {
     err!(Runtime, "DefaultCPUAllocator: can't allocate memory: you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)", nbytes)
 }
 
@@ -87,9 +87,15 @@ pub(crate) fn out_of_memory(nbytes: usize) -> crate::error::Error {
 /// RuntimeError. `vec!` would abort the process, and with it the Python interpreter, when
 /// a user asks for, say, `rand(2**40)`.
 pub(crate) fn try_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
+    let mut v = try_with_capacity(n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// `Vec::with_capacity(n)`, a failed allocation reported as by `try_vec`.
+pub(crate) fn try_with_capacity<T>(n: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| out_of_memory(n.saturating_mul(std::mem::size_of::<T>())))?;
-    v.resize(n, value);
     Ok(v)
 }
 

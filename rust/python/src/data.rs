@@ -268,10 +268,10 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
         Tensor::from_vec(v, &shape).py()?
     } else {
         let v: Vec<i64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64 }).collect();
-        if target == DType::U8 || target == DType::I8 || target == DType::I16 || target == DType::I32 {
+        if let Some((lo, hi)) = target.int_range() {
             // As c10's `overflows`: an unsigned type also takes negatives down to -max,
             // which wrap by two's complement (tensor([-1], dtype=uint8) is [255]).
-            let (lo, hi) = match target { DType::U8 => (-255, 255), DType::I8 => (-128, 127), DType::I16 => (-32768, 32767), _ => (i32::MIN as i64, i32::MAX as i64) };
+            let lo = if lo == 0 { -hi } else { lo };
             if let Some(bad) = v.iter().find(|&&x| x < lo || x > hi) {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
                     "value cannot be converted to type {} without overflow ({})", target.name(), bad

@@ -509,8 +509,10 @@ fn binary_dtypes(spec: &BinarySpec, a: &Arg, b: &Arg) -> Result<(DType, DType)> 
     })
 }
 
-fn check_int_zero_divisor(spec: &BinarySpec, compute: DType, b: &TensorData) -> Result<()> {
-    if spec.kind == Kind::IntDiv && !compute.is_float() {
+/// Integer division by a zero in `b`, PyTorch's ZeroDivisionError; only when the result
+/// (of shape `out`) has elements: PyTorch raises only for a division it performs.
+fn check_int_zero_divisor(spec: &BinarySpec, compute: DType, b: &TensorData, out: &[usize]) -> Result<()> {
+    if spec.kind == Kind::IntDiv && !compute.is_float() && !out.contains(&0) {
         let mut zero = false;
         dispatch_int!(compute, T => {
             let t = Tensor::from_data(b.clone());
@@ -529,10 +531,7 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
     let (compute, out_dtype) = binary_dtypes(spec, &a, &b)?;
     let (ad, bd) = (a.data_on(compute, dev)?, b.data_on(compute, dev)?);
     let shape = broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?;
-    // An empty result divides nothing (PyTorch raises only for a division it performs).
-    if shape.iter().all(|&d| d > 0) {
-        check_int_zero_divisor(spec, compute, &bd)?;
-    }
+    check_int_zero_divisor(spec, compute, &bd, &shape)?;
     let (la, lb) = (ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
     let out = Tensor::empty_on(&shape, out_dtype, dev)?;
     {
@@ -658,10 +657,8 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
         if compute == adt && out_dtype == adt && !a.device().is_cuda() {
             check_same_device(&[Arg::T(a), b])?;
             let bd = b.data_as(compute)?;
-            if a.numel() > 0 {
-                check_int_zero_divisor(spec, compute, &bd)?;
-            }
             let ad = a.data().clone();
+            check_int_zero_divisor(spec, compute, &bd, &ad.layout.shape)?;
             let lb = bd.layout.broadcast_to(&ad.layout.shape).map_err(|_| {
                 crate::err!(
                     Runtime,
@@ -959,15 +956,8 @@ fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
             // A bound outside an integer dtype's range would wrap when cast (uint8
             // clamp(min=-1) became min=255). As PyTorch: a bound on the far side of the
             // range is a no-op, one on the near side an error.
-            let range = match dt {
-                DType::U8 => Some((0.0, 255.0)),
-                DType::I8 => Some((-128.0, 127.0)),
-                DType::I16 => Some((-32768.0, 32767.0)),
-                DType::I32 => Some((i32::MIN as f64, i32::MAX as f64)),
-                _ => None,
-            };
-            if let Some((lo, hi)) = range {
-                let v = s.to_f64();
+            if let Some((lo, hi)) = dt.int_range() {
+                let (lo, hi, v) = (lo as f64, hi as f64, s.to_f64());
                 if (is_min && v < lo) || (!is_min && v > hi) {
                     return Ok(x.clone());
                 }

@@ -154,12 +154,9 @@ impl Tensor {
         if shifts.len() != dims.len() {
             bail!(Runtime, "shifts and dimensions must align. shifts: {}, dims:{}", shifts.len(), dims.len());
         }
-        if self.ndim() == 0 {
-            bail!(Index, "Dimension specified as 0 but tensor has no dimensions");
-        }
         let mut out = self.clone();
         for (&s, &d) in shifts.iter().zip(dims) {
-            let d = wrap_dim(d, self.ndim())?;
+            let d = crate::shape::wrap_dim_of_sizes(d, self.ndim())?;
             let len = self.shape()[d] as i64;
             if len == 0 {
                 continue;
@@ -219,9 +216,7 @@ impl Tensor {
     pub fn repeat_interleave(&self, repeats: &Tensor, dim: Option<i64>) -> Result<Tensor> {
         let (x, d) = match dim {
             None => (self.reshape(&[-1])?, 0usize),
-            // A 0-d tensor has no dim to repeat along (PyTorch: IndexError).
-            Some(_) if self.ndim() == 0 => bail!(Index, "Dimension specified as 0 but tensor has no dimensions"),
-            Some(d) => (self.clone(), wrap_dim(d, self.ndim())?),
+            Some(d) => (self.clone(), crate::shape::wrap_dim_of_sizes(d, self.ndim())?),
         };
         let n = x.shape().get(d).copied().unwrap_or(1);
         let reps = repeats.to_vec::<i64>()?;
@@ -282,8 +277,7 @@ fn repeat_indices(reps: &[i64]) -> Result<Vec<i64>> {
     if reps.iter().any(|&r| r < 0) {
         bail!(Runtime, "repeats can not be negative");
     }
-    let total = reps.iter().try_fold(0usize, |acc, &r| acc.checked_add(r as usize));
-    let Some(total) = total.filter(|&t| t <= isize::MAX as usize / 8) else {
+    let Some(total) = reps.iter().try_fold(0usize, |acc, &r| acc.checked_add(r as usize)) else {
         bail!(Runtime, "repeat_interleave: the output size (the sum of repeats) overflows");
     };
     let mut idx = crate::storage::try_vec(total, 0i64)?;

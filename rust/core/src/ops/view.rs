@@ -76,10 +76,9 @@ impl Tensor {
 
     pub fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
         let shape = self.shape();
-        if shape.is_empty() {
-            bail!(Runtime, "unflatten got an unexpected error: Dimension specified as {} but tensor has no dimensions", dim);
-        }
-        let d = wrap_dim(dim, shape.len())?;
+        // PyTorch wraps the 0-d IndexError into a RuntimeError here.
+        let d = crate::shape::wrap_dim_of_sizes(dim, shape.len())
+            .map_err(|e| if shape.is_empty() { err!(Runtime, "unflatten got an unexpected error: {}", e) } else { e })?;
         let inner = infer_shape(sizes, shape[d]).map_err(|_| {
             err!(Runtime, "unflatten: Provided sizes {:?} don't multiply up to the size of dim {} ({}) in the input tensor", sizes, dim, shape[d])
         })?;
@@ -261,10 +260,7 @@ impl Tensor {
     }
 
     pub fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
-        let d = wrap_dim(dim, self.ndim())?;
-        if self.ndim() == 0 {
-            bail!(Index, "Dimension specified as 0 but tensor has no dimensions");
-        }
+        let d = crate::shape::wrap_dim_of_sizes(dim, self.ndim())?;
         (0..self.shape()[d]).map(|i| self.select(d as i64, i as i64)).collect()
     }
 
@@ -331,16 +327,13 @@ impl Tensor {
             // PyTorch gives `chunks` empty pieces here (split would give one). The list is
             // reserved first: chunk(2**40) is then an out-of-memory error, not a process
             // the OS kills.
-            let mut out = Vec::new();
-            out.try_reserve_exact(chunks as usize)
-                .map_err(|_| crate::storage::out_of_memory((chunks as usize).saturating_mul(std::mem::size_of::<Tensor>())))?;
+            let mut out = crate::storage::try_with_capacity(chunks as usize)?;
             for _ in 0..chunks {
                 out.push(self.narrow(d as i64, 0, 0)?);
             }
             return Ok(out);
         }
-        let size = (n + chunks - 1) / chunks;
-        self.split(size.max(if n == 0 { 0 } else { 1 }), d as i64)
+        self.split((n + chunks - 1) / chunks, d as i64)
     }
 
     pub fn diagonal(&self, offset: i64, dim1: i64, dim2: i64) -> Result<Tensor> {
