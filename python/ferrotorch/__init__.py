@@ -51,11 +51,13 @@ for _n in _METHOD_FUNCS:
         globals()[_n] = getattr(Tensor, _n)
 
 
-def _number_first(name):
-    """torch.add(2, t), torch.mul(0.5, 3): PyTorch's functional forms also take a number as
+def _number_first(name, two_numbers=True):
+    """torch.add(2, t), torch.pow(2, t): PyTorch's functional forms also take a number as
     `input`. The number becomes a 0-d tensor of the dtype it would promote to against
     `other` (so add(2, uint8_tensor) stays uint8, as a Python scalar does); tensor-first
-    calls go straight to the method."""
+    calls go straight to the method. Two numbers give a 0-d tensor where PyTorch allows
+    them (add(-1, 2)) and its TypeError where it does not (pow, remainder: never Python's
+    own operator, which for pow(2**63, 2**40) would compute for ever)."""
     meth = getattr(Tensor, name)
 
     def f(input, *args, **kwargs):
@@ -63,11 +65,15 @@ def _number_first(name):
             if not isinstance(input, _numbers.Number):
                 # a list or tuple is not lifted (PyTorch: TypeError), so a wrong argument is not hidden
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-            other = args[0] if args else kwargs.get("other")
+            other = args[0] if args else kwargs.get("other", kwargs.get("exponent"))
             if isinstance(other, Tensor):
                 input = tensor(input, dtype=result_type(input, other), device=other.device)
-            else:
+            elif two_numbers:
                 input = tensor(input)
+            else:
+                raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                                f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
+                                f"(Tensor input, Tensor other), (Number self, Tensor other), (Tensor input, Number other)")
         return meth(input, *args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
@@ -77,6 +83,8 @@ def _number_first(name):
 
 for _n in ("add", "sub", "mul", "div", "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor"):
     globals()[_n] = _number_first(_n)
+pow = _number_first("pow", two_numbers=False)
+remainder = _number_first("remainder", two_numbers=False)
 negative = Tensor.neg
 true_divide = div
 subtract = sub
@@ -85,28 +93,6 @@ divide = div
 greater, greater_equal, less, less_equal, not_equal = Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne
 absolute = Tensor.abs
 arctan2 = Tensor.atan2
-
-
-def pow(input, exponent, *, out=None):
-    """torch.pow: also the (Number, Tensor) form, e.g. pow(2, t)."""
-    if not isinstance(input, Tensor):
-        if not isinstance(exponent, Tensor):
-            # Not Python's int.__rpow__: pow(2**63, 2**40) would compute for ever.
-            raise TypeError(f"pow() received an invalid combination of arguments - got "
-                            f"({type(input).__name__}, {type(exponent).__name__}), but expected one of: "
-                            f"(Tensor input, Tensor exponent), (Number self, Tensor exponent), (Tensor input, Number exponent)")
-        return _write_out(exponent.__rpow__(input), out)
-    return input.pow(exponent, out=out)
-
-
-def remainder(input, other, *, out=None):
-    """torch.remainder: also the (Number, Tensor) form, e.g. remainder(-5, t)."""
-    if not isinstance(input, Tensor):
-        if not isinstance(other, Tensor):
-            raise TypeError(f"remainder(): expected a Tensor as input or other, got "
-                            f"{type(input).__name__} and {type(other).__name__}")
-        return _write_out(other.__rmod__(input), out)
-    return input.remainder(other, out=out)
 
 
 def is_tensor(obj):
