@@ -141,3 +141,182 @@ def test_sampling_is_not_differentiable_and_keeps_grad_mode():
     for r in (torch.multinomial(w, 2), torch.bernoulli(w.detach() / 2)):
         assert not r.requires_grad
     assert torch.is_grad_enabled()
+
+
+# ---------------------------------------------------------------- in-place samplers
+# Continuous draws are checked with a Kolmogorov-Smirnov statistic against the exact CDF
+# (float64 NumPy); 2.2/sqrt(n) is exceeded by chance with probability ~ 1e-4.
+N = 100_000
+
+
+def ks_ok(samples, cdf):
+    x = np.sort(np.asarray(samples, np.float64))
+    n = len(x)
+    f = cdf(x)
+    i = np.arange(1, n + 1)
+    d = max(np.max(i / n - f), np.max(f - (i - 1) / n))
+    assert d < 2.2 / np.sqrt(n), d
+
+
+def test_exponential_matches_cdf_and_returns_self():
+    torch.manual_seed(0)
+    t = torch.empty(N)
+    assert t.exponential_(2.5) is t
+    assert (t >= 0).all()
+    ks_ok(t.numpy(), lambda x: 1 - np.exp(-2.5 * x))
+
+
+def test_exponential_float64_default_rate():
+    t = torch.empty(N, dtype=torch.float64).exponential_(generator=torch.Generator().manual_seed(1))
+    assert t.dtype == torch.float64
+    ks_ok(t.numpy(), lambda x: 1 - np.exp(-x))
+
+
+def test_cauchy_matches_cdf():
+    torch.manual_seed(2)
+    t = torch.empty(N).cauchy_(1.5, 0.5)
+    ks_ok(t.numpy(), lambda x: 0.5 + np.arctan((x - 1.5) / 0.5) / np.pi)
+
+
+def test_log_normal_matches_cdf():
+    from math import erf
+    torch.manual_seed(3)
+    t = torch.empty(N, dtype=torch.float64).log_normal_(0.5, 0.75)
+    assert (t > 0).all()
+    ks_ok(np.log(t.numpy()), np.vectorize(lambda z: 0.5 * (1 + erf((z - 0.5) / (0.75 * np.sqrt(2))))))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.int32, torch.int64])
+def test_geometric_frequencies(dtype):
+    p = 0.3
+    torch.manual_seed(4)
+    t = torch.empty(N, dtype=dtype).geometric_(p)
+    assert t.dtype == dtype
+    v = t.numpy().astype(np.int64)
+    assert v.min() >= 1 and np.all(v == t.numpy())  # whole numbers, trials up to the first success
+    k = np.arange(1, 8)
+    within([np.mean(v == j) for j in k], p * (1 - p) ** (k - 1), N)
+
+
+@pytest.mark.parametrize("dtype,lo,hi", [(torch.int64, -7, 5), (torch.uint8, 3, 9), (torch.int8, -128, -120),
+                                         (torch.float32, -2, 4), (torch.float16, 0, 6), (torch.bool, 0, 2)])
+def test_random_from_to_is_uniform(dtype, lo, hi):
+    torch.manual_seed(5)
+    t = torch.empty(N, dtype=dtype).random_(lo, hi)
+    assert t.dtype == dtype
+    v = t.numpy().astype(np.int64)
+    assert v.min() >= lo and v.max() < hi
+    k = hi - lo
+    within(np.bincount(v - lo, minlength=k) / N, np.full(k, 1 / k), N)
+
+
+def test_random_to_only_and_keywords():
+    g = torch.Generator().manual_seed(6)
+    a = torch.empty(1000, dtype=torch.int64).random_(4, generator=g)  # random_(to): [0, to)
+    assert set(a.tolist()) == {0, 1, 2, 3}
+    b = torch.empty(1000, dtype=torch.int64).random_(**{"from": 10, "to": 12})
+    assert set(b.tolist()) == {10, 11}
+    c = torch.empty(1000).random_(to=2)
+    assert set(c.tolist()) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("dtype,top", [(torch.uint8, 255), (torch.int8, 127), (torch.int16, 32767),
+                                       (torch.float32, 2 ** 24), (torch.float16, 2 ** 11), (torch.bool, 1)])
+def test_random_default_range(dtype, top):
+    # [0, max] for integer dtypes, [0, 2**digits] (integers a float holds exactly) for floats.
+    torch.manual_seed(7)
+    v = torch.empty(N, dtype=dtype).random_().numpy().astype(np.float64)
+    assert v.min() >= 0 and v.max() <= top and np.all(v == np.round(v))
+    within(np.mean(v <= top / 2), 0.5, N, sigmas=6)  # uniform over the range: half lie below its middle
+
+
+def test_random_default_int64_covers_the_range():
+    torch.manual_seed(8)
+    v = torch.empty(N, dtype=torch.int64).random_().numpy()
+    assert v.min() >= 0
+    within(np.mean(v >= 2 ** 62), 0.5, N)
+
+
+def test_samplers_follow_the_generator():
+    for name, args in [("random_", (0, 100)), ("exponential_", ()), ("geometric_", (0.2,)), ("cauchy_", ()),
+                       ("log_normal_", ())]:
+        a = getattr(torch.empty(50), name)(*args, generator=torch.Generator().manual_seed(11))
+        b = getattr(torch.empty(50), name)(*args, generator=torch.Generator().manual_seed(11))
+        c = getattr(torch.empty(50), name)(*args, generator=torch.Generator().manual_seed(12))
+        assert torch.equal(a, b) and not torch.equal(a, c), name
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda t: t.exponential_(0), RuntimeError, "exponential_ expects lambda > 0.0, but found lambda=0"),
+    (lambda t: t.long().exponential_(), RuntimeError,
+     "Exponential distribution is a continuous probability distribution. dtype must be a floating point but "
+     "you specified Long"),
+    (lambda t: t.int().cauchy_(), RuntimeError, "dtype must be a floating point but you specified int"),
+    (lambda t: t.cauchy_(0, -1), RuntimeError, "cauchy_ expects sigma > 0.0, but found sigma=-1"),
+    (lambda t: t.geometric_(1), RuntimeError, "geometric_ expects p to be in (0, 1), but got p=1"),
+    (lambda t: t.log_normal_(1, 0), RuntimeError, "log_normal_ expects std > 0.0, but found std=0"),
+    (lambda t: t.int().log_normal_(), NotImplementedError, "\"log_normal_cpu\" not implemented for 'Int'"),
+    (lambda t: t.random_(5, 5), RuntimeError, "random_ expects 'from' to be less than 'to', but got from=5 >= to=5"),
+    (lambda t: t.byte().random_(-1, 5), RuntimeError, "from is out of bounds for unsigned char"),
+    (lambda t: t.byte().random_(0, 300), RuntimeError, "to - 1 is out of bounds for unsigned char"),
+    (lambda t: t.random_(1, 2, 3), TypeError, "random_()"),
+])
+def test_sampler_errors_leave_the_tensor_unchanged(call, exc, msg):
+    t = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(exc) as e:
+        call(t)
+    assert msg in str(e.value)
+    assert t.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_random_float_beyond_exact_integers_warns():
+    with pytest.warns(UserWarning, match="out of bounds"):
+        torch.empty(3).random_(0, 2 ** 25)
+
+
+# ---------------------------------------------------------------- finfo / iinfo
+@pytest.mark.parametrize("name", ["float16", "float32", "float64"])
+def test_finfo_matches_numpy(name):
+    f, ref = torch.finfo(getattr(torch, name)), np.finfo(getattr(np, name))
+    assert (f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal) == (
+        ref.bits, float(ref.eps), float(ref.max), float(ref.min), float(ref.tiny), float(ref.smallest_normal))
+    assert f.resolution == 10.0 ** -ref.precision and f.dtype == name
+    assert isinstance(f.max, float)
+
+
+def test_finfo_bfloat16_from_its_bit_layout():
+    # bfloat16 is the top half of a float32: widen its bit patterns to read the limits.
+    bf = lambda bits: float(np.array([bits << 16], np.uint32).view(np.float32)[0])  # noqa: E731
+    f = torch.finfo(torch.bfloat16)
+    assert f.max == bf(0x7F7F) and f.min == -bf(0x7F7F) and f.tiny == bf(0x0080)
+    assert f.eps == bf(0x3F81) - 1.0 and f.bits == 16 and f.resolution == 0.01
+
+
+def test_finfo_default_dtype_and_repr():
+    assert torch.finfo() == torch.finfo(torch.float32)
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert torch.finfo().dtype == "float64"
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert repr(torch.finfo(torch.float16)) == ("finfo(resolution=0.001, min=-65504, max=65504, eps=0.000976562, "
+                                                "smallest_normal=6.10352e-05, tiny=6.10352e-05, dtype=float16)")
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_numpy(name):
+    i, ref = torch.iinfo(getattr(torch, name)), np.iinfo(getattr(np, name))
+    assert (i.bits, i.min, i.max, i.dtype) == (ref.bits, int(ref.min), int(ref.max), name)
+    assert isinstance(i.max, int)
+
+
+def test_iinfo_repr_and_errors():
+    assert repr(torch.iinfo(torch.int32)) == "iinfo(min=-2.14748e+09, max=2.14748e+09, dtype=int32)"
+    with pytest.raises(TypeError, match="requires an integer input type"):
+        torch.iinfo(torch.float32)
+    with pytest.raises(TypeError, match="torch.bool is not supported by torch.iinfo"):
+        torch.iinfo(torch.bool)
+    with pytest.raises(TypeError, match="requires a floating point input type"):
+        torch.finfo(torch.int32)
+    with pytest.raises(TypeError, match="must be torch.dtype, not str"):
+        torch.finfo("float32")

@@ -287,6 +287,7 @@ def _clamp_min_(self, min):
     return self.clamp_(min=min)
 
 
+from ._dtype_info import finfo, iinfo  # noqa: E402
 from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402
 _install_sampling(Tensor)
 

@@ -1,5 +1,9 @@
-"""torch.bernoulli and torch.multinomial, composed of tensor ops (rand, cumsum, topk), so they
-run on every device with no kernel of their own and draw from the same Philox stream."""
+"""torch.bernoulli, torch.multinomial and the in-place samplers Tensor.random_/exponential_/
+geometric_/cauchy_/log_normal_, composed of tensor ops (rand, randint, log, cumsum, topk), so
+they run on every device with no kernel of their own and draw from the same Philox stream."""
+import math
+import warnings
+
 from . import _C
 from ._utils import _dtype_name
 from .autograd.grad_mode import no_grad
@@ -96,7 +100,139 @@ def _multinomial_method(self, num_samples, replacement=False, *, generator=None)
     return multinomial(self, num_samples, replacement, generator=generator)
 
 
+# ---------------------------------------------------------------- in-place samplers
+# Each draws into a fresh tensor and copies it into self under no_grad, as uniform_/normal_ do:
+# the draw is complete before self is touched, so a bad argument leaves self unchanged.
+
+def _fill(self, value):
+    with no_grad():
+        self.copy_(value)
+    return self
+
+
+def _need_float(self, what, c_name):
+    """PyTorch's check; its exponential_ names the dtype as a ScalarType ('Long'), cauchy_ as the
+    C type ('long int'), and both forms are kept."""
+    if not self.is_floating_point():
+        dt = _c_type_name(self.dtype) if c_name else _dtype_name(self.dtype)
+        raise RuntimeError(f"{what} distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {dt}")
+
+
+_C_TYPE_NAMES = {}
+
+
+def _c_type_name(dt):
+    """c10's C type name of a dtype ('unsigned char'), as some of PyTorch's messages print it."""
+    if not _C_TYPE_NAMES:
+        _C_TYPE_NAMES.update({_C.int64: "long int", _C.int32: "int", _C.int16: "short int", _C.int8: "signed char",
+                              _C.uint8: "unsigned char", _C.bool: "bool", _C.float32: "float",
+                              _C.float64: "double", _C.float16: "c10::Half", _C.bfloat16: "c10::BFloat16"})
+    return _C_TYPE_NAMES[dt]
+
+
+# Integers a float dtype holds exactly, 2**(mantissa digits): random_()'s default upper bound there.
+_FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def _random_(self, *args, generator=None, **kwargs):
+    """``random_(from=0, to=None)`` or ``random_(to)``: integers uniform in [from, to) (in
+    [from, dtype's max] when `to` is None, [0, 2**digits] for floats), in self's dtype.
+    (*args because `from` is a Python keyword: PyTorch's signature cannot be written as def.)"""
+    names = ("from", "to")
+    if len(args) == 1 and not kwargs:
+        args = (0, args[0])  # the random_(to) overload
+    if len(args) > 2 or any(k not in names for k in kwargs) or any(names[i] in kwargs for i in range(len(args))):
+        raise TypeError(f"random_() received an invalid combination of arguments - got {args} {kwargs}")
+    bound = dict(zip(names, args), **kwargs)
+    from_, to = bound.get("from", 0), bound.get("to")
+    dt = self.dtype
+    name = str(dt).split(".")[-1]
+    lo, hi = int(from_), (None if to is None else int(to))
+    if dt == _C.bool:
+        dmin, dmax = 0, 1
+    elif name in _FLOAT_DIGITS:
+        dmin, dmax = -(1 << _FLOAT_DIGITS[name]), 1 << _FLOAT_DIGITS[name]
+    else:
+        from ._dtype_info import iinfo
+        info = iinfo(dt)
+        dmin, dmax = info.min, info.max
+    if hi is None:
+        hi = dmax + 1  # inclusive of the dtype's largest value, as PyTorch
+    elif lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
+    if name in _FLOAT_DIGITS:
+        if to is not None and not (dmin <= hi - 1 <= dmax):
+            warnings.warn(f"to - 1 is out of bounds [-(2^{_FLOAT_DIGITS[name]}), 2^{_FLOAT_DIGITS[name]}]. Due to "
+                          f"precision limitations {_c_type_name(dt).replace('c10::', '')} can support discrete "
+                          "uniform distribution only within this range.", UserWarning, stacklevel=2)
+    else:
+        if not dmin <= lo <= dmax:
+            raise RuntimeError(f"from is out of bounds for {_c_type_name(dt)}")
+        if not dmin <= hi - 1 <= dmax:
+            raise RuntimeError(f"to - 1 is out of bounds for {_c_type_name(dt)}")
+    i64max = (1 << 63) - 1
+    if hi - 1 > i64max or lo < -(1 << 63):
+        raise RuntimeError(f"random_ expects the range [from, to) within int64, but got from={lo}, to={hi}")
+    if hi - 1 == i64max and lo > -(1 << 63):
+        # randint's exclusive bound cannot be 2**63: draw [lo - 1, max) and shift up by one.
+        r = _C.randint(lo - 1, i64max, tuple(self.shape), generator=generator, device=self.device) + 1
+    else:
+        r = _C.randint(lo, hi, tuple(self.shape), generator=generator, device=self.device)
+    return _fill(self, r.to(dt))
+
+
+def _open_uniform(self, generator):
+    """Uniforms in (0, 1], shaped like self, f64 for f64 tensors: safe to take the log of."""
+    return 1.0 - _uniform_for(self, generator)
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    """Exponential(lambd) draws: -log(U) / lambd."""
+    lambd = float(lambd)
+    if not lambd > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    _need_float(self, "Exponential", c_name=False)
+    return _fill(self, _open_uniform(self, generator).log() * (-1.0 / lambd))
+
+
+def _geometric_(self, p, *, generator=None):
+    """Geometric(p) draws on {1, 2, ...} (trials up to the first success): ceil(log U / log(1 - p))."""
+    p = float(p)
+    if not 0.0 < p < 1.0:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    k = (_open_uniform(self, generator).log() / math.log1p(-p)).ceil().clamp(min=1.0)
+    return _fill(self, k.to(self.dtype))
+
+
+def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Cauchy(median, sigma) draws: median + sigma * tan(pi * (U - 1/2))."""
+    sigma = float(sigma)
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+    _need_float(self, "Cauchy", c_name=True)
+    u = _uniform_for(self, generator)
+    return _fill(self, ((u - 0.5) * math.pi).tan() * sigma + float(median))
+
+
+def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Log-normal draws: exp of Normal(mean, std)."""
+    std = float(std)
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    if not self.is_floating_point():
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{_dtype_name(self.dtype)}'")
+    dt = _C.float64 if self.dtype == _C.float64 else _C.float32
+    z = _C.randn(*self.shape, dtype=dt, device=self.device, generator=generator)
+    return _fill(self, (z * std + float(mean)).exp())
+
+
 def install(tensor_cls):
+    tensor_cls.random_ = _random_
+    tensor_cls.exponential_ = _exponential_
+    tensor_cls.geometric_ = _geometric_
+    tensor_cls.cauchy_ = _cauchy_
+    tensor_cls.log_normal_ = _log_normal_
     tensor_cls.bernoulli = _bernoulli_method
     tensor_cls.bernoulli_ = _bernoulli_
     tensor_cls.multinomial = _multinomial_method
