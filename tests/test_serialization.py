@@ -95,6 +95,18 @@ class _Pickled:
         return _rebuild_tensor, (self.array, "float32", False, *self.extra)
 
 
+def test_callable_map_location_gets_the_saved_location():
+    t = torch.tensor([[1.5, -2.0], [3.0, 0.25]])
+    buf = io.BytesIO()
+    torch.save({"w": t, "b": t[0]}, buf)
+    seen = []
+    d = torch.load(io.BytesIO(buf.getvalue()), map_location=lambda s, loc: seen.append(loc) or s)
+    assert set(seen) == {"cpu"} and d["w"].tolist() == t.tolist() and d["b"].tolist() == t[0].tolist()
+    # None: the saved location, as PyTorch's restore_location falls back to
+    d = torch.load(io.BytesIO(buf.getvalue()), map_location=lambda s, loc: None)
+    assert d["w"].device.type == "cpu" and d["w"].tolist() == t.tolist()
+
+
 def test_device_is_saved_and_map_location_applies_at_load():
     a = np.array([1.5, -2.0], np.float32)
     t = torch.tensor(a)
@@ -112,5 +124,10 @@ def test_device_is_saved_and_map_location_applies_at_load():
             torch.load(io.BytesIO(blob))
         with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
             pickle.loads(blob)
+    # a callable gets (storage, saved location) and its result is used; None means the saved
+    # location (PyTorch's restore_location)
+    seen = []
+    w = torch.load(io.BytesIO(blob), map_location=lambda s, loc: seen.append(loc) or s)["w"]
+    assert seen == ["cuda:0"] and w.device.type == "cpu" and w.tolist() == a.tolist()
     # outside a load, map_location does not linger
     assert pickle.loads(pickle.dumps(t)).device.type == "cpu"

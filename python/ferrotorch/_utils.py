@@ -3,8 +3,8 @@ import collections
 import contextvars
 
 
-# ``load``'s map_location while it unpickles (None outside a load): a device, a device string or
-# a {saved device: device} dict, applied as each tensor is rebuilt.
+# ``load``'s map_location while it unpickles (None outside a load): a device, a device string, a
+# {saved device: device} dict or a callable, applied as each tensor is rebuilt.
 _map_location = contextvars.ContextVar("ferrotorch_map_location", default=None)
 
 
@@ -12,7 +12,7 @@ def _target_device(saved):
     ml = _map_location.get()
     if isinstance(ml, dict):
         return str(ml.get(saved, saved))
-    if ml is not None and not callable(ml):
+    if ml is not None:
         return str(ml)
     return saved
 
@@ -24,8 +24,22 @@ def _rebuild_tensor(array, dtype_name, requires_grad, device="cpu"):
     t = _C.from_numpy(array)
     if dtype_name != str(t.dtype).split(".")[-1]:
         t = t.to(getattr(_C, dtype_name))
-    target = _target_device(device)
-    if target != "cpu":
+    ml = _map_location.get()
+    if callable(ml) and not isinstance(ml, dict):
+        # PyTorch calls map_location(storage, location) with the storage deserialized on the
+        # CPU and uses what it returns, or the saved location when it returns None. There are
+        # no separate storages here: the CPU tensor stands in for its storage, which serves
+        # the usual idioms (`lambda s, loc: s`, `lambda s, loc: s.cuda(1)`).
+        r = ml(t, device)
+        if r is not None:
+            if not isinstance(r, _C.Tensor):
+                raise TypeError(f"map_location should return a tensor or None, not {type(r).__name__}")
+            t, target = r, str(r.device)
+        else:
+            target = device
+    else:
+        target = _target_device(device)
+    if target != str(t.device):
         if target.startswith("cuda") and _C._cuda_device_count() == 0:
             raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
                                "False. If you are running on a CPU-only machine, please use torch.load with "
