@@ -266,6 +266,16 @@ def build_workloads(q):
 
 
 # --------------------------------------------------------------------------- main
+def cpu_times():
+    """The aggregate `cpu` line of /proc/stat (user, nice, system, idle, iowait, irq, softirq,
+    steal, ...) in ticks, or None where there is none (not Linux)."""
+    try:
+        with open("/proc/stat") as fh:
+            return [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+
+
 def main():
     args = ARGS
     if args.quick:
@@ -294,6 +304,7 @@ def main():
 
     backends = ["ferrotorch", "numpy"] + (["torch"] if torch is not None else [])
     rows, errors = [], []
+    cpu0 = cpu_times()
     for w in build_workloads(q):
         res, meas = {}, {}
         for be in backends:
@@ -351,6 +362,13 @@ def main():
     for r in table:
         print(line(r))
     print("\nratios are time ratios: < 1 means ferrotorch is faster")
+    cpu1 = cpu_times()
+    if cpu0 and cpu1:
+        busy = sum(cpu1) - sum(cpu0)
+        steal = cpu1[7] - cpu0[7] if len(cpu1) > 7 else 0
+        # Steal is time a virtual CPU was runnable but the hypervisor ran another guest: on a
+        # shared VM it, not the libraries, sets the noise floor of every figure above.
+        print(f"CPU steal during the run: {100.0 * steal / max(busy, 1):.0f}% of CPU time (from /proc/stat)")
     if errors:
         print("\nerrors:")
         for e in errors:
