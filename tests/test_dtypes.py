@@ -499,3 +499,16 @@ def test_lerp_requires_same_dtype():
     with pytest.raises(RuntimeError):
         torch.lerp(a, torch.tensor([2.0], dtype=torch.float64), 0.5)
     assert a.tolist() == [1.0]
+
+
+def test_bfloat16_cast_rounds_to_nearest_even():
+    # Reference: round-to-nearest-even of the f32 bit pattern in integer arithmetic. From f64 the
+    # value is rounded to f32 first, as c10::BFloat16 (built from a float) does.
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0x0080_0000, 0x7F00_0000, 200_000, dtype=np.uint32)
+    bits[:4] = [0x5D44_8002, 0x3F80_8000, 0x3F81_8000, 0x3F80_7FFF]  # above a tie, ties both ways, below
+    f32 = bits.view(np.float32)
+    expect = (((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16).astype(np.uint32).view(np.float32)
+    assert np.array_equal(torch.from_numpy(f32.copy()).to(torch.bfloat16).float().numpy(), expect)
+    assert np.array_equal(torch.from_numpy(f32.astype(np.float64)).to(torch.bfloat16).float().numpy(), expect)
+    assert torch.tensor([float(f32[0])], dtype=torch.bfloat16).item() == float(expect[0])

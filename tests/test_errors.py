@@ -133,6 +133,18 @@ def test_cat_mismatch():
     raises(IndexError, lambda: torch.cat([a, a], 2), a)
 
 
+@pytest.mark.parametrize("name", ["cat", "stack", "hstack", "vstack"])
+def test_join_wants_a_sequence_of_tensors(name):
+    # A lone tensor would iterate as its rows and join them: PyTorch refuses it.
+    a = torch.ones(2, 3)
+    f = getattr(torch, name)
+    raises(TypeError, lambda: f(a), a, match=rf"{name}\(\): argument 'tensors' \(position 1\) must be tuple of "
+                                           r"Tensors, not Tensor")
+    raises(TypeError, lambda: f(x for x in [a, a]), a, match="must be tuple of Tensors, not generator")
+    raises(TypeError, lambda: f([a, 1]), a, match="expected Tensor as element 1 in argument 0, but got int")
+    raises(TypeError, lambda: f((a, [1.0, 2.0, 3.0])), a, match="expected Tensor as element 1 in argument 0, but got list")
+
+
 # ---------------------------------------------------------------- bad dims
 
 @pytest.mark.parametrize("name,fn", [

@@ -288,6 +288,10 @@ def _clamp_min_(self, min):
 
 
 from ._dtype_info import finfo, iinfo  # noqa: E402
+from . import _linalg_extra, _pointwise_extra, _search_extra  # noqa: E402
+for _m in (_linalg_extra, _pointwise_extra, _search_extra):
+    _m.install(globals(), Tensor)
+del _m
 from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402
 _install_sampling(Tensor)
 
@@ -301,14 +305,7 @@ __version__ = "0.1.0"
 
 
 # ---- `out=` for functions whose kernels don't take it directly ------------------------
-def _write_out(r, out):
-    if out is None:
-        return r
-    if tuple(out.shape) != tuple(r.shape):
-        out.data = r.to(out.dtype).contiguous()
-    else:
-        out.copy_(r)
-    return out
+from ._utils import write_out as _write_out  # noqa: E402
 
 
 def _add_out(f):

@@ -81,3 +81,67 @@ def _dtype_name(dt):
     return {_C.int64: "Long", _C.int32: "Int", _C.int16: "Short", _C.int8: "Char", _C.uint8: "Byte",
             _C.float32: "Float", _C.float64: "Double", _C.float16: "Half", _C.bfloat16: "BFloat16",
             _C.bool: "Bool"}.get(dt, str(dt))
+
+
+def alias_method(name, meth):
+    """A Tensor method that forwards to a Rust binding under another name (arccos -> acos).
+
+    A Python function rather than the binding itself, so that the class's own method
+    descriptors stay exactly the bindings `_C.pyi` declares (tests/test_stub.py).
+    """
+    def f(self, *args, **kwargs):
+        return meth(self, *args, **kwargs)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"Alias of Tensor.{meth.__name__}."
+    return f
+
+
+def write_out(r, out):
+    """`r`, or written into `out` (resized when its shape differs) and `out` returned: `out=` for
+    functions whose kernels don't take it directly."""
+    if out is None:
+        return r
+    if tuple(out.shape) != tuple(r.shape):
+        out.data = r.to(out.dtype).contiguous()
+    else:
+        out.copy_(r)
+    return out
+
+
+def can_cast(src, dst):
+    """c10::canCast for real dtypes: no float -> integral, no non-bool -> bool."""
+    if src.is_floating_point and not dst.is_floating_point:
+        return False
+    return not (dst == _C_mod().bool and src != _C_mod().bool)
+
+
+def _C_mod():
+    from . import _C
+    return _C
+
+
+def inplace(name, fn):
+    """Tensor.<name>_ from an out-of-place `fn`: computes fn(self, ...) completely (validation
+    included), checks the result keeps self's shape and casts to its dtype (PyTorch's checks),
+    then copies it into self with copy_, which records the in-place op for autograd and raises
+    PyTorch's error for a leaf that requires grad. While grad is recorded, fn reads a clone of
+    self: the graph of the result must not save self itself, which the copy then modifies."""
+    def f_(self, *args, **kwargs):
+        _C = _C_mod()
+        src = self
+        if _C.is_grad_enabled() and (self.requires_grad or any(
+                isinstance(a, _C.Tensor) and a.requires_grad for a in list(args) + list(kwargs.values()))):
+            src = self.clone()
+            args = tuple(src if a is self else a for a in args)
+        r = fn(src, *args, **kwargs)
+        if tuple(r.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(r.shape)}")
+        if not can_cast(r.dtype, self.dtype):
+            raise RuntimeError(f"result type {_dtype_name(r.dtype)} can't be cast to the desired output type "
+                               f"{_dtype_name(self.dtype)}")
+        self.copy_(r)
+        return self
+    f_.__name__ = f_.__qualname__ = name + "_"
+    f_.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    return f_

@@ -439,7 +439,17 @@ macro_rules! float_element {
 float_element!(f32, F32, |x: f32| x as f64, |v: f64| v as f32);
 float_element!(f64, F64, |x: f64| x, |v: f64| v);
 float_element!(f16, F16, |x: f16| x.to_f64(), f16::from_f64);
-float_element!(bf16, BF16, |x: bf16| x.to_f64(), bf16::from_f64);
+float_element!(bf16, BF16, |x: bf16| x.to_f64(), bf16_from_f64);
+
+/// f64 -> bfloat16 the way PyTorch converts: round to f32, then to bfloat16 (c10::BFloat16 is
+/// built from a float). Rejected: `half`'s `bf16::from_f64` (2.7), which drops the low 32 bits
+/// of the f64 before deciding the rounding, so values just above a tie round down: about one
+/// f32 value in 10^4 came out one ulp below PyTorch's result. f16 needs no such care: `half`'s
+/// f16::from_f64 already agrees with c10::Half's conversion through float.
+#[inline(always)]
+pub fn bf16_from_f64(v: f64) -> bf16 {
+    bf16::from_f32(v as f32)
+}
 
 /// Floating element types. f16/bf16 compute through f32, as PyTorch's CPU kernels do.
 pub trait Float: Element + std::ops::Neg<Output = Self> {
@@ -500,7 +510,7 @@ impl Float for bf16 {
     }
     #[inline(always)]
     fn from_f64_(v: f64) -> Self {
-        bf16::from_f64(v)
+        bf16_from_f64(v)
     }
 }
 
@@ -594,6 +604,19 @@ mod tests {
         assert_eq!(2.9f64.cast::<i32>(), 2);
         assert_eq!(300i64.cast::<u8>(), 44);
         assert_eq!(true.cast::<f32>(), 1.0);
+    }
+
+    #[test]
+    fn bf16_rounds_to_nearest_even_from_f32_values() {
+        // Reference: round-to-nearest-even on the f32 bit pattern, by integer arithmetic.
+        let rne = |b: u32| ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) as u16;
+        // Just above a tie (the low bits that `half`'s from_f64 loses), exact ties both ways,
+        // just below a tie, and a carry into the exponent.
+        for b in [0x5d44_8002u32, 0x3adc_8002, 0x509e_8007, 0x3f80_8000, 0x3f81_8000, 0x3f80_7fff, 0x3f7f_ffff] {
+            let v = f32::from_bits(b);
+            assert_eq!(v.cast::<bf16>().to_bits(), rne(b), "{b:#x} via f32");
+            assert_eq!((v as f64).cast::<bf16>().to_bits(), rne(b), "{b:#x} via f64");
+        }
     }
 }
 

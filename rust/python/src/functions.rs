@@ -5,7 +5,7 @@ use ferrotorch::random::Generator;
 use ferrotorch::{DType, Device, Scalar, Tensor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PyTuple};
+use pyo3::types::{PyFloat, PySequence, PyString, PyTuple};
 
 use crate::convert::*;
 use crate::data;
@@ -291,30 +291,51 @@ pub fn eye(n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Opt
     finish(t, requires_grad)
 }
 
-fn tensor_seq(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
-    seq.try_iter()?.map(|x| to_tensor(&x?)).collect()
+/// The `tensors` argument of cat/stack/hstack/vstack: a sequence of tensors. A lone Tensor is
+/// refused as PyTorch does: iterating it would silently join its rows instead.
+fn tensor_seq(name: &str, seq: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
+    if seq.cast::<PyTensor>().is_ok() || seq.cast::<PySequence>().is_err() || seq.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!(
+            "{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not {}",
+            seq.get_type().name()?
+        )));
+    }
+    let mut out = Vec::new();
+    for (i, x) in seq.try_iter()?.enumerate() {
+        let x = x?;
+        match x.cast::<PyTensor>() {
+            Ok(t) => out.push(t.get().t.clone()),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "expected Tensor as element {i} in argument 0, but got {}",
+                    x.get_type().name()?
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 pub fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
-    let ts = tensor_seq(tensors)?;
+    let ts = tensor_seq("cat", tensors)?;
     wrap(py.detach(|| Tensor::cat(&ts, dim)))
 }
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
 pub fn stack(tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
-    wrap(Tensor::stack(&tensor_seq(tensors)?, dim))
+    wrap(Tensor::stack(&tensor_seq("stack", tensors)?, dim))
 }
 #[pyfunction]
 pub fn hstack(tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-    wrap(Tensor::hstack(&tensor_seq(tensors)?))
+    wrap(Tensor::hstack(&tensor_seq("hstack", tensors)?))
 }
 #[pyfunction]
 pub fn vstack(tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-    wrap(Tensor::vstack(&tensor_seq(tensors)?))
+    wrap(Tensor::vstack(&tensor_seq("vstack", tensors)?))
 }
 
 #[pyfunction]

@@ -1,0 +1,746 @@
+"""Pointwise math PyTorch has and the Rust engine lacks (acosh, erfc, lgamma, gcd, hypot, ...)
+plus PyTorch's pure aliases, composed of existing tensor ops: autograd and every device work
+with no kernel of their own.
+
+Conventions of the composites:
+* float-valued ops lift int/bool inputs to the default float dtype and compute float16 /
+  bfloat16 in float32 (PyTorch's "opmath"), casting the result back;
+* branches are selected with ``where`` and each branch gets an input sanitised to a harmless
+  value where it is not selected, so the unselected branch never produces inf/NaN whose
+  zero-masked gradient would still turn into NaN (0 * inf);
+* loops run a fixed, dtype-bounded number of rounds, never on a data-dependent condition.
+
+Deviations from PyTorch (each also in its function's docstring):
+* signbit(-nan) is False: a NaN's sign bit cannot be read without bit views;
+* heaviside passes a gradient to `values`, nextafter's result carries none (PyTorch: the
+  derivative is not implemented, raised at backward);
+* gradients at singular points come from the composition: hypot at (0, 0) gives 0 (PyTorch
+  NaN), lgamma/digamma at their poles and acosh at 1 give NaN (PyTorch +-inf);
+* lgamma, digamma and mvlgamma compute in float64 for every float dtype, so float32 results
+  can differ from PyTorch's float32 kernels in the last bit (they are closer to exact);
+* erfc in float32 underflows to 0 where the result would be subnormal (x > ~9.2): the
+  engine's exp flushes subnormal results.
+"""
+import collections
+import functools
+import math
+import types
+import numbers
+
+from . import _C
+from ._utils import _dtype_name, alias_method, can_cast, inplace, write_out as _write_out
+from ._C import Tensor
+
+_LN2 = math.log(2.0)
+_LOW = (_C.float16, _C.bfloat16)
+
+
+# ---------------------------------------------------------------- argument handling
+def _need_tensor(fname, x, pos, arg):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _is_num(x):
+    return isinstance(x, numbers.Number) and not isinstance(x, Tensor)
+
+
+def _lift(fname, a, b):
+    """PyTorch's (Tensor, Number) / (Number, Tensor) overloads: the number becomes a 0-d tensor
+    of the dtype it promotes to against the tensor (a weak scalar), on the tensor's device."""
+    if _is_num(a) and isinstance(b, Tensor):
+        a = _C.tensor(a, dtype=_C.result_type(a, b), device=b.device)
+    elif _is_num(b) and isinstance(a, Tensor):
+        b = _C.tensor(b, dtype=_C.result_type(a, b), device=a.device)
+    elif not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got "
+                        f"({type(a).__name__}, {type(b).__name__}), but expected one of: "
+                        f"(Tensor input, Tensor other), (Number self, Tensor other), (Tensor input, Number other)")
+    return a, b
+
+
+def _category(d):
+    return 2 if d.is_floating_point else (0 if d == _C.bool else 1)
+
+
+def _result_type(*tensors):
+    """torch.result_type over several tensors: dimensioned operands decide unless the 0-d ones
+    are of a higher category (bool < integer < float)."""
+    dims = [t.dtype for t in tensors if t.dim() > 0]
+    zero = [t.dtype for t in tensors if t.dim() == 0]
+    d1 = functools.reduce(_C.promote_types, dims) if dims else None
+    d0 = functools.reduce(_C.promote_types, zero) if zero else None
+    if d1 is None or (d0 is not None and _category(d0) > _category(d1)):
+        return d0
+    return d1
+
+
+def _float_dtype(dt):
+    return dt if dt.is_floating_point else _C.get_default_dtype()
+
+
+def _compute_dtype(dt, f64):
+    if f64:
+        return _C.float64
+    return _C.float32 if dt in _LOW else dt
+
+
+# ---------------------------------------------------------------- op builders
+def _unary_float(name, core, f64=False):
+    """torch.<name>(input): float-valued unary op; `f64` computes in float64 (lgamma/digamma,
+    whose composition loses digits near their roots in float32)."""
+    def f(input, *args, **kwargs):
+        _need_tensor(name, input, 1, "input")
+        out = _float_dtype(input.dtype)
+        cd = _compute_dtype(out, f64)
+        r = core(input.to(cd), *args, **kwargs)
+        return r if r.dtype == out else r.to(out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = core.__doc__
+    return f
+
+
+def _binary(name, core, scalars=False, floating=True, float_only=False):
+    """torch.<name>(input, other): a binary op on the promoted dtype (lifted to the default
+    float dtype when `floating`; an integral one raises as PyTorch's kernel when `float_only`);
+    `scalars`: PyTorch's Number overloads are accepted."""
+    def f(input, other):
+        if scalars:
+            input, other = _lift(name, input, other)
+        else:
+            _need_tensor(name, input, 1, "input")
+            _need_tensor(name, other, 2, "other")
+        dt = _C.result_type(input, other)
+        if float_only and not dt.is_floating_point:
+            dev = "cuda" if input.device.type == "cuda" else "cpu"
+            raise NotImplementedError(f"\"{name}_{dev}\" not implemented for '{_dtype_name(dt)}'")
+        out = _float_dtype(dt) if floating else dt
+        cd = _compute_dtype(out, False) if floating else out
+        r = core(input.to(cd), other.to(cd))
+        return r if r.dtype == out else r.to(out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = core.__doc__
+    return f
+
+
+def _where(c, a, b):
+    return _C.where(c, a, b)
+
+
+# ---------------------------------------------------------------- elementwise cores
+# Each core takes tensors already in the compute dtype.
+
+_BIG = 2.0 ** 28  # above this 1/x**2 is below float64 eps: acosh/asinh(x) = log(2x)
+
+
+def _acosh(x):
+    """Inverse hyperbolic cosine: log1p(t + sqrt(t*(t+2))) with t = x-1 (accurate near 1)."""
+    big = x > _BIG
+    t = _where(big, 2.0, x) - 1
+    small = (t + (t * (t + 2)).sqrt()).log1p()
+    large = _where(big, x, 2.0).log() + _LN2
+    return _where(big, large, small)
+
+
+def _odd(x, core):
+    """core(|x|) with the sign of x, |x| taken by where so the gradient at 0 is core's."""
+    neg = x < 0
+    r = core(_where(neg, -x, x))
+    return _where(neg, -r, r)
+
+
+def _asinh_pos(a):
+    big = a > _BIG
+    s = _where(big, 1.0, a)
+    small = (s * (1 + s / (1 + (1 + s * s).sqrt()))).log1p()  # a product keeps -0.0
+    large = _where(big, a, 1.0).log() + _LN2
+    return _where(big, large, small)
+
+
+def _asinh(x):
+    """Inverse hyperbolic sine (odd; log1p form for accuracy at small |x|)."""
+    return _odd(x, _asinh_pos)
+
+
+def _atanh(x):
+    """Inverse hyperbolic tangent: 0.5*log1p(2x/(1-x)) (odd)."""
+    return _odd(x, lambda a: 0.5 * (2 * a / (1 - a)).log1p())
+
+
+_ERFC_CF_FROM = 2.0  # below: 1 - erf(x) loses < 2e-14 relatively; above: continued fraction
+_ERFC_CF_TERMS = 60
+
+
+def _erfc(x):
+    """Complementary error function: 1 - erf(x) for x < 2, the Laplace continued fraction
+    exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))) above (no cancellation)."""
+    cf = x >= _ERFC_CF_FROM
+    z = _where(cf, x, _ERFC_CF_FROM)
+    f = z
+    for k in range(_ERFC_CF_TERMS, 0, -1):  # fixed depth, evaluated from the tail
+        f = z + (k / 2.0) / f
+    tail = (-(z * z)).exp() / (math.sqrt(math.pi) * f)
+    return _where(cf, tail, 1 - _where(cf, 0.0, x).erf())
+
+
+def _logit(x, eps=None):
+    """log(x / (1 - x)), with x clamped to [eps, 1 - eps] when eps is given."""
+    if eps is not None:
+        x = x.clamp(eps, 1 - eps)
+    return (x / (1 - x)).log()
+
+
+def _xlogy(x, y):
+    """x * log(y), 0 where x == 0 (unless y is NaN)."""
+    y = _where((x == 0) & ~y.isnan(), 1.0, y)  # log(1) = 0 there: no 0 * -inf, no NaN gradient
+    return x * y.log()
+
+
+def _hypot(a, b):
+    """sqrt(a^2 + b^2) scaled by max(|a|, |b|) so it neither overflows nor underflows; inf
+    if either is infinite (even with a NaN), as C's hypot."""
+    aa, ba = a.abs(), b.abs()
+    ge = aa >= ba
+    m = _where(ge, aa, ba)
+    n = _where(ge, ba, aa)
+    r = n / _where(m == 0, 1.0, m)
+    res = m * (1 + r * r).sqrt()
+    return _where(a.isinf() | b.isinf(), float("inf"), res)
+
+
+def _logaddexp_with(a, b, exp, log1p_scale):
+    ge = a >= b
+    e = _where(ge, b - a, a - b)  # -|a - b|, by where so a tie splits the gradient evenly
+    res = _where(ge, a, b) + exp(e).log1p() * log1p_scale
+    return _where(a.isinf() & (a == b), a, res)  # inf+inf and -inf+-inf: a - b would be NaN
+
+
+def _logaddexp(a, b):
+    """log(exp(a) + exp(b)) without overflow."""
+    return _logaddexp_with(a, b, Tensor.exp, 1.0)
+
+
+def _logaddexp2(a, b):
+    """log2(2**a + 2**b) without overflow."""
+    return _logaddexp_with(a, b, Tensor.exp2, 1.0 / _LN2)
+
+
+def _sinc(x):
+    """Normalised sinc: sin(pi x) / (pi x), 1 at 0."""
+    zero = x == 0
+    px = _where(zero, 1.0, x) * math.pi
+    return _where(zero, 1.0, px.sin() / px)
+
+
+def _signbit(x):
+    """True where the sign bit is set. Deviation: a NaN's sign bit cannot be read without bit
+    views, so signbit(-nan) is False (PyTorch: True)."""
+    if x.dtype == _C.bool:
+        return x != x
+    if not x.is_floating_point():
+        return x < 0
+    return (x < 0) | ((x == 0) & ((1 / x) < 0))  # -0.0: 1/-0.0 = -inf
+
+
+def _copysign(a, b):
+    """|a| with the sign of b (b's sign bit, so -0.0 counts as negative)."""
+    aa = a.abs()
+    return _where(_signbit(b), -aa, aa)
+
+
+def _fmax(a, b):
+    """Elementwise maximum where a NaN loses to a number (IEEE fmax); ties give the gradient
+    to `input`, as PyTorch."""
+    if a.dtype == _C.bool:
+        return a | b
+    return _where((a >= b) | b.isnan(), a, b)
+
+
+def _fmin(a, b):
+    """Elementwise minimum where a NaN loses to a number (IEEE fmin)."""
+    if a.dtype == _C.bool:
+        return a & b
+    return _where((a <= b) | b.isnan(), a, b)
+
+
+def _ldexp(x, e):
+    """x * 2**e."""
+    return x * (2.0 ** e)
+
+
+# ---- Euclid
+def _euclid_rounds(dt):
+    """Rounds of Euclid's algorithm that suffice for |values| < 2**bits: Lame's bound,
+    log_phi(2**bits) + 2 ~ 1.44 * bits + 2."""
+    bits = {_C.uint8: 8, _C.int8: 8, _C.int16: 16, _C.int32: 32, _C.int64: 64}[dt]
+    return int(1.4405 * bits) + 2
+
+
+def _gcd(a, b):
+    """Greatest common divisor (non-negative), vectorised Euclid with a bounded round count."""
+    a, b = a.abs(), b.abs()
+    rounds = _euclid_rounds(a.dtype)
+    for i in range(rounds):
+        nz = b != 0
+        r = a.remainder(_where(nz, b, 1))
+        a, b = _where(nz, b, a), _where(nz, r, 0)
+        if i % 8 == 7 and not bool(b.ne(0).any()):  # cheap early exit; the bound still holds
+            break
+    return a
+
+
+def _lcm(a, b):
+    """Least common multiple, |a / gcd * b| (0 when gcd is 0)."""
+    if a.dtype in (_C.int8, _C.uint8, _C.int16):
+        # C's integer promotion in PyTorch's kernel: the product and its abs are taken in int,
+        # then narrowed (so an overflowing lcm wraps exactly as PyTorch's does)
+        return _lcm(a.to(_C.int32), b.to(_C.int32)).to(a.dtype)
+    g = _gcd(a, b)
+    zero = g == 0
+    r = (a.div(_where(zero, 1, g), rounding_mode="trunc") * b).abs()
+    return _where(zero, 0, r)
+
+
+def _int_only(name, core):
+    def f(a, b):
+        for t in (a, b):
+            if t.is_floating_point() or t.dtype == _C.bool:
+                dev = "cuda" if t.device.type == "cuda" else "cpu"
+                raise NotImplementedError(f"\"{name}_{dev}\" not implemented for '{_dtype_name(t.dtype)}'")
+        return core(a, b)
+    f.__doc__ = core.__doc__
+    return f
+
+
+# ---- gamma family (float64)
+_LG_SHIFT = 10.0  # recurrence moves arguments to >= this before the asymptotic series
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+# Stirling series coefficients B_2k / (2k (2k-1)) for 1/z, 1/z^3, ..., 1/z^15
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
+# digamma asymptotic coefficients -B_2k / (2k) for 1/z^2, 1/z^4, ..., 1/z^16
+_DIGAMMA = (-1 / 12, 1 / 120, -1 / 252, 1 / 240, -1 / 132, 691 / 32760, -1 / 12, 3617 / 8160)
+
+
+def _one(like):
+    """A 0-d 1 of like's dtype and device (broadcasts to any shape, unlike a [1] tensor)."""
+    return _C.ones((), dtype=like.dtype, device=like.device)
+
+
+def _shift_up(y, acc, step):
+    """Applies the recurrence until y >= _LG_SHIFT: a fixed number of masked rounds (y >= 0.5
+    here, so 10 rounds always suffice)."""
+    for _ in range(int(_LG_SHIFT)):
+        m = y < _LG_SHIFT
+        acc = step(acc, y, m)
+        y = _where(m, y + 1, y)
+    return y, acc
+
+
+def _poly(w, coeffs):
+    """sum_k coeffs[k] * w**k (Horner), w a tensor."""
+    s = coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        s = s * w + c
+    return s
+
+
+def _sinpi_abs(x):
+    """|sin(pi x)| with x reduced mod 1 first (exact; |sin| has period 1), so large |x|
+    keeps its digits and integers give exactly 0."""
+    r = x - x.round()
+    return (r * math.pi).sin().abs()
+
+
+def _lgamma_pos(y):
+    """log Gamma(y) for y >= 0.5: shift to z >= 10, Stirling series there."""
+    z, prod = _shift_up(y, _one(y),
+                        lambda p, y, m: _where(m, p * y, p))
+    w = 1 / z
+    series = w * _poly(w * w, _STIRLING)
+    return (z - 0.5) * z.log() - z + _HALF_LOG_2PI + series - prod.log()
+
+
+def _lgamma(x):
+    """log|Gamma(x)|: Stirling series after the recurrence for x >= 0.5, reflection
+    log(pi / |sin(pi x)|) - lgamma(1 - x) below; inf at the poles and at +-inf."""
+    neg = x < 0.5
+    y = _where(neg, 1 - x, x)
+    big = y > 1e300  # (z - 0.5) * log z - z is inf - inf at inf
+    lg = _lgamma_pos(_where(big, 1.0, y))
+    lg = _where(big, float("inf"), lg)
+    refl = (math.pi / _sinpi_abs(_where(neg, x, 0.25))).log() - lg
+    res = _where(neg, refl, lg)
+    # exact roots at 1 and 2 (the series leaves ~1e-15 there); res - res keeps the gradient
+    res = _where((x == 1) | (x == 2), res - res.detach(), res)
+    return _where(x == float("-inf"), float("inf"), res)
+
+
+def _digamma_pos(y):
+    z, acc = _shift_up(y, _one(y) * 0,
+                       lambda s, y, m: _where(m, s + 1 / y, s))
+    w = 1 / (z * z)
+    return z.log() - 0.5 / z + w * _poly(w, _DIGAMMA) - acc
+
+
+def _digamma(x):
+    """Digamma psi(x): recurrence + asymptotic series for x >= 0.5, reflection
+    psi(1 - x) - pi / tan(pi x) below. psi(0) = -inf and psi(-n) = NaN, as PyTorch."""
+    neg = x < 0.5
+    y = _where(neg, 1 - x, x)
+    big = y > 1e300
+    d = _digamma_pos(_where(big, 1.0, y))
+    d = _where(big, float("inf"), d)
+    xr = _where(neg, x, 0.25)
+    r = xr - xr.round()  # tan has period pi: reduce exactly
+    refl = d - math.pi / (r * math.pi).tan()
+    res = _where(neg, refl, d)
+    res = _where(x == 0, _where(_signbit(x), float("inf"), float("-inf")), res)  # copysign(inf, -x)
+    return _where((x < 0) & (x == x.floor()), float("nan"), res)
+
+
+# ---- Bessel i0
+_I0_SERIES_TO = 30.0
+_I0_SERIES_TERMS = 50   # (x/2)^(2k)/(k!)^2 at x = 30, k = 50 is < 1e-18 of the sum
+_I0_ASYM_TERMS = 20
+
+
+def _i0(x):
+    """Modified Bessel function of the first kind, order 0: the power series
+    sum (x/2)^(2k) / (k!)^2 for |x| <= 30, the asymptotic expansion
+    e^x / sqrt(2 pi x) * sum ((2k-1)!!)^2 / (k! (8x)^k) above. i0(+-inf) is NaN, as PyTorch."""
+    a = _where(x < 0, -x, x)
+    small = a <= _I0_SERIES_TO
+    s_in = _where(small, a, 0.0)
+    q = s_in * s_in * 0.25
+    term = s = _one(q)
+    for k in range(1, _I0_SERIES_TERMS + 1):
+        term = term * q / (k * k)
+        s = s + term
+    inf = a == float("inf")
+    b = _where(small | inf, 2 * _I0_SERIES_TO, a)
+    t = sa = _one(b)
+    for k in range(1, _I0_ASYM_TERMS + 1):
+        t = t * ((2 * k - 1) ** 2 / (8.0 * k)) / b
+        sa = sa + t
+    large = (b - 0.5 * (2 * math.pi * b).log()).exp() * sa  # e^x folded in: finite up to ~713
+    # +-inf gives NaN, as PyTorch's Cephes-based kernel does (exp(inf) / sqrt(inf))
+    return _where(small, s, _where(inf, float("nan"), large))
+
+
+def _mvlgamma(x, p):
+    """Multivariate log-gamma of order p: sum_j lgamma(x - j/2) + p(p-1)/4 log(pi) (computed
+    in float64). As PyTorch 2.x, no domain check on x."""
+    p = int(p)
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    # one vectorised lgamma over a trailing axis of p offsets (no Python loop over p: a huge
+    # p fails in arange's allocation like any oversized tensor)
+    j = _C.arange(p, dtype=x.dtype, device=x.device) / 2.0
+    r = _lgamma(x.unsqueeze(-1) - j).sum(-1)
+    return r + p * (p - 1) / 4.0 * math.log(math.pi)
+
+
+def _float_power(a, b):
+    """a ** b computed in float64 (PyTorch: float_power always returns float64)."""
+    return a ** b
+
+
+# ---- frexp / nextafter: exact, from exp2/log2 of integers (exact) and power-of-two scalings
+# output dtype -> (mantissa digits, exponent of the smallest subnormal, largest finite)
+_FLOAT_BITS = {_C.float64: (53, -1074, 1.7976931348623157e308), _C.float32: (24, -149, 3.4028234663852886e38),
+               _C.float16: (11, -24, 65504.0), _C.bfloat16: (8, -133, 3.3895313892515355e38)}
+_frexp_t = collections.namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def _frexp_parts(x):
+    """(m, e) with |x| = m * 2**e, m in [0.5, 1), for finite nonzero x (other entries hold
+    junk: callers select them away). e is a float tensor, no gradient."""
+    a = x.detach().abs()
+    a = _where(a.isfinite() & (a != 0), a, 1.0)
+    tiny = a < 2.0 ** -100  # subnormals: scale up exactly first (log2 may flush them)
+    a = _where(tiny, a * 2.0 ** 64, a)
+    e = a.log2().floor() + 1  # off by at most one: fixed below
+    e1 = (e / 2).floor()
+    m = a / e1.exp2() / (e - e1).exp2()  # two halves: 2**e alone overflows at e = 1024
+    hi, lo = m >= 1, m < 0.5
+    m = _where(hi, m * 0.5, _where(lo, m * 2, m))
+    e = e + hi.to(e.dtype) - lo.to(e.dtype) - _where(tiny, 64.0, 0.0)
+    return m, e
+
+
+def frexp(input):
+    """Decomposes input into mantissa in [0.5, 1) (input's sign and dtype) and int32 exponent,
+    input = mantissa * 2**exponent; 0, inf and NaN give (input, 0). Exact."""
+    _need_tensor("frexp", input, 1, "input")
+    if not input.is_floating_point():
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    x = input.to(_compute_dtype(input.dtype, False))
+    _, e = _frexp_parts(x)
+    ok = x.isfinite() & (x != 0)
+    e = _where(ok, e, 0.0)
+    # x / 2**e rather than the detached m: exact, and the gradient is PyTorch's grad / 2**e
+    e1 = (e / 2).floor()
+    m = _where(ok, x / e1.exp2() / (e - e1).exp2(), x)
+    return _frexp_t(m.to(input.dtype), e.to(_C.int32))
+
+
+def nextafter(input, other):
+    """The next representable value after input towards other (in their promoted dtype).
+    Exact. Deviation: the result carries no gradient (PyTorch: the derivative is not
+    implemented, raised at backward)."""
+    _need_tensor("nextafter", input, 1, "input")
+    _need_tensor("nextafter", other, 2, "other")
+    out = _C.result_type(input, other)
+    if not out.is_floating_point:
+        dev = "cuda" if input.device.type == "cuda" else "cpu"
+        raise NotImplementedError(f"\"nextafter_{dev}\" not implemented for '{_dtype_name(out)}'")
+    digits, sub, big = _FLOAT_BITS[out]
+    cd = _compute_dtype(out, False)
+    x, y = input.detach().to(cd), other.detach().to(cd)
+    m, e = _frexp_parts(x)
+    up, down = y > x, y < x
+    away = (up & (x > 0)) | (down & (x < 0))  # moving away from zero: the spacing above |x|
+    exp = e - digits
+    exp = _where(~away & (m == 0.5), exp - 1, exp)  # below a power of two the spacing halves
+    step = exp.clamp(min=float(sub)).exp2()
+    r = _where(up, x + step, x - step)
+    r = _where(r == 0, x * 0, r)  # -tiny towards zero is -0.0 (x + -x would give +0.0)
+    tiny = _C.tensor(2.0 ** sub, dtype=cd, device=x.device)  # (two Python scalars: float32)
+    r = _where(x == 0, _where(up, tiny, -tiny), r)
+    big = _C.tensor(big, dtype=cd, device=x.device)
+    r = _where(x.isinf(), _where(x > 0, big, -big), r)
+    r = _where(x == y, y, r)
+    r = _where(x.isnan() | y.isnan(), float("nan"), r)
+    return r.to(out)
+
+
+def _cuminplace(name):
+    def f_(self, dim, *, dtype=None):
+        if dtype is not None and dtype != self.dtype:
+            from ._sampling import _c_type_name
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {_c_type_name(self.dtype)} and output "
+                               f"tensor dtype {_c_type_name(dtype)} should match")
+        return inplace(name, getattr(Tensor, name))(self, dim)
+    f_.__name__ = f_.__qualname__ = name + "_"
+    f_.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    return f_
+
+
+# ---------------------------------------------------------------- public functions
+def positive(input):
+    """Returns input itself (PyTorch's unary plus); a bool tensor raises as PyTorch."""
+    _need_tensor("positive", input, 1, "input")
+    if input.dtype == _C.bool:
+        raise NotImplementedError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def signbit(input):
+    _need_tensor("signbit", input, 1, "input")
+    return _signbit(input)
+
+
+signbit.__doc__ = _signbit.__doc__
+
+
+def copysign(input, other):
+    """|input| with the sign of other (a tensor or a number); float result."""
+    _need_tensor("copysign", input, 1, "input")
+    if _is_num(other):
+        neg = math.copysign(1.0, other) < 0
+        out = _float_dtype(_C.result_type(input, other))
+        a = input.to(_compute_dtype(out, False)).abs()
+        return (-a if neg else a).to(out)
+    return _copysign_tensor(input, other)
+
+
+_copysign_tensor = _binary("copysign", _copysign)
+
+
+def float_power(input, exponent):
+    """input ** exponent in float64 (either may be a number)."""
+    if _is_num(input) and isinstance(exponent, Tensor):
+        return _C.tensor(float(input), dtype=_C.float64, device=exponent.device) ** exponent.to(_C.float64)
+    _need_tensor("float_power", input, 1, "input")
+    if _is_num(exponent):
+        return input.to(_C.float64) ** float(exponent)
+    _need_tensor("float_power", exponent, 2, "exponent")
+    return input.to(_C.float64) ** exponent.to(_C.float64)
+
+
+def _float_power_(self, exponent):
+    if self.dtype != _C.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_dtype_name(self.dtype)} but the "
+                           f"operation's result requires dtype Double")
+    return inplace("float_power", float_power)(self, exponent)
+
+
+def heaviside(input, values):
+    """0 where input < 0, values where input == 0, 1 where input > 0 (NaN gives 0).
+    Deviation: a gradient flows to `values` (PyTorch: the derivative is not implemented)."""
+    _need_tensor("heaviside", input, 1, "input")
+    _need_tensor("heaviside", values, 2, "values")
+    if input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if input.dtype == _C.bool:
+        return _where(input, input, values)
+    return _where(input == 0, values, (input > 0).to(input.dtype))
+
+
+_ldexp.__doc__ = "input * 2**other, float result."
+_xlogy.__doc__ = "input * log(other), 0 where input == 0 (unless other is NaN); either may be a number."
+ldexp = _binary("ldexp", _ldexp)
+xlogy = _binary("xlogy", _xlogy, scalars=True)
+logit = _unary_float("logit", _logit)
+mvlgamma = _unary_float("mvlgamma", _mvlgamma, f64=True)
+
+
+def clamp_min(input, min):
+    """input clamped below at min."""
+    _need_tensor("clamp_min", input, 1, "input")
+    return input.clamp(min=min)
+
+
+def clamp_max(input, max):
+    """input clamped above at max."""
+    _need_tensor("clamp_max", input, 1, "input")
+    return input.clamp(max=max)
+
+
+# name -> torch function; each also becomes a Tensor method (and an in-place `name_` where
+# listed in _INPLACE below).
+_FUNCS = {
+    "acosh": _unary_float("acosh", _acosh),
+    "asinh": _unary_float("asinh", _asinh),
+    "atanh": _unary_float("atanh", _atanh),
+    "erfc": _unary_float("erfc", _erfc),
+    "sinc": _unary_float("sinc", _sinc),
+    "i0": _unary_float("i0", _i0),
+    "lgamma": _unary_float("lgamma", _lgamma, f64=True),
+    "digamma": _unary_float("digamma", _digamma, f64=True),
+    "logit": logit,
+    "mvlgamma": mvlgamma,
+    "xlogy": xlogy,
+    "hypot": _binary("hypot", _hypot, float_only=True),
+    "logaddexp": _binary("logaddexp", _logaddexp, float_only=True),
+    "logaddexp2": _binary("logaddexp2", _logaddexp2, float_only=True),
+    "copysign": copysign,
+    "fmax": _binary("fmax", _fmax, floating=False),
+    "fmin": _binary("fmin", _fmin, floating=False),
+    "ldexp": ldexp,
+    "heaviside": heaviside,
+    "gcd": _binary("gcd", _int_only("gcd", _gcd), floating=False),
+    "lcm": _binary("lcm", _int_only("lcm", _lcm), floating=False),
+    "signbit": signbit,
+    "positive": positive,
+    "float_power": float_power,
+    "clamp_min": clamp_min,
+    "clamp_max": clamp_max,
+    "frexp": frexp,
+    "nextafter": nextafter,
+}
+# deg2rad / rad2deg on half types: PyTorch multiplies in the half dtype itself.
+for _n, _c in (("deg2rad", math.pi / 180.0), ("rad2deg", 180.0 / math.pi)):
+    def _scale(input, _c=_c, _n=_n):
+        _need_tensor(_n, input, 1, "input")
+        return (input if input.is_floating_point() else input.to(_C.get_default_dtype())) * _c
+    _scale.__name__ = _n
+    _scale.__doc__ = f"{_n}: multiplies by {_c!r}."
+    _FUNCS[_n] = _scale
+
+# in-place Tensor methods PyTorch has (signbit_, fmax_, fmin_, logaddexp_, positive_ do not exist)
+_INPLACE = ("acosh asinh atanh erfc sinc i0 lgamma digamma deg2rad rad2deg logit mvlgamma xlogy hypot "
+            "copysign ldexp heaviside gcd lcm nextafter").split()
+# ... of which torch.* in-place functions also exist
+_TORCH_INPLACE = "acosh asinh atanh erfc sinc i0 deg2rad rad2deg logit xlogy ldexp gcd lcm".split()
+
+# pure aliases: alias -> target (looked up on Tensor / in the namespace at install time)
+_ALIASES = {
+    "arccos": "acos", "arcsin": "asin", "arctan": "atan", "arccosh": "acosh", "arcsinh": "asinh",
+    "arctanh": "atanh", "arctan2": "atan2", "fix": "trunc", "sgn": "sign", "absolute": "abs",
+    "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div",
+    "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
+}
+# (addcmul/addcdiv and ger are _linalg_extra's, moveaxis/swapdims _search_extra's.)
+# aliases that also have an in-place Tensor method (alias_ -> target_)
+_ALIAS_INPLACE = ("arccos arcsin arctan arccosh arcsinh arctanh arctan2 fix sgn absolute negative multiply "
+                  "subtract divide true_divide greater greater_equal less less_equal not_equal").split()
+# torch.<name>_ functions PyTorch has for in-place Tensor methods ferrotorch already owns
+_TORCH_INPLACE_EXISTING = ("abs acos asin atan ceil cos cosh erf exp exp2 expm1 floor frac log log10 log1p log2 neg "
+                           "reciprocal relu round rsqrt sigmoid sin sinh sqrt square tan tanh trunc clamp clip "
+                           "nan_to_num fix negative arccos arcsin arctan arccosh arcsinh "
+                           "arctanh zero fill detach").split()
+
+
+def _with_out(name, fn):
+    """torch.<name>(..., out=t): the result written into t (resized when its shape differs,
+    as the package's other out= functions do), with PyTorch's checks."""
+    def g(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        if _C.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
+                                        for a in (out,) + args + tuple(kwargs.values())):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               f"differentiation, but one of the arguments requires grad.")
+        r = fn(*args, **kwargs)
+        if r.dtype == _C.bool and out.dtype != _C.bool:
+            raise RuntimeError(f"{name} does not support non-boolean outputs.")
+        if not can_cast(r.dtype, out.dtype):
+            raise RuntimeError(f"result type {_dtype_name(r.dtype)} can't be cast to the desired output type "
+                               f"{_dtype_name(out.dtype)}")
+        return _write_out(r, out)
+    g.__name__ = g.__qualname__ = name
+    g.__doc__ = fn.__doc__
+    return g
+
+
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    m.__name__ = m.__qualname__ = getattr(fn, "__name__", "method")
+    m.__doc__ = fn.__doc__
+    return m
+
+
+def install(namespace, tensor_cls):
+    """Adds this module's torch.* functions to `namespace` (the package's globals) and its
+    Tensor methods to `tensor_cls`. Names that already exist are left alone."""
+    def put_fn(name, fn):
+        if name not in namespace:
+            namespace[name] = fn
+
+    def put_meth(name, fn):
+        if not hasattr(tensor_cls, name):
+            if not isinstance(fn, types.FunctionType):  # an alias of a Rust binding
+                fn = alias_method(name, fn)
+            setattr(tensor_cls, name, fn)
+
+    for name, fn in _FUNCS.items():
+        put_fn(name, fn if name in ("positive", "frexp") else _with_out(name, fn))
+        if name not in ("clamp_min", "clamp_max"):  # the package sets its own methods for these
+            put_meth(name, _method(fn))
+    for name in _INPLACE:
+        put_meth(name + "_", inplace(name, _FUNCS[name]))
+    put_meth("float_power_", _float_power_)
+    for name in _TORCH_INPLACE:
+        put_fn(name + "_", getattr(tensor_cls, name + "_"))
+    for alias, target in _ALIASES.items():
+        if hasattr(tensor_cls, target):
+            put_meth(alias, getattr(tensor_cls, target))
+            put_fn(alias, namespace.get(target, getattr(tensor_cls, target)))
+    for alias in _ALIAS_INPLACE:
+        t = getattr(tensor_cls, _ALIASES[alias] + "_", None)
+        if t is not None:
+            put_meth(alias + "_", t)
+    for name in ("logical_not", "bitwise_not"):
+        put_meth(name + "_", inplace(name, getattr(tensor_cls, name)))
+    for name in ("cumsum", "cumprod"):
+        put_meth(name + "_", _cuminplace(name))
+    put_fn("clamp_min_", lambda input, min: input.clamp_(min=min))
+    put_fn("clamp_max_", lambda input, max: input.clamp_(max=max))
+    for name in _TORCH_INPLACE_EXISTING:
+        t = getattr(tensor_cls, name + "_", None)
+        if t is not None:
+            put_fn(name + "_", t)
