@@ -932,3 +932,10 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
             f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
     loss = (-target * (input1 - input2) + margin).clamp_min(0.0)
     return _reduce(loss, reduction)
+
+
+# Families written in their own modules (as torch.nn.functional re-exports torch's kernels).
+from ._functional_norm import *  # noqa: E402,F401,F403
+from ._functional_conv import *  # noqa: E402,F401,F403
+from ._functional_attention import *  # noqa: E402,F401,F403
+from ._functional_loss_extra import *  # noqa: E402,F401,F403
