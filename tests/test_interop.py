@@ -323,3 +323,14 @@ def test_item_and_python_scalars():
     assert [10, 20, 30][torch.tensor(2)] == 30      # __index__ of a 0-d integer tensor
     a = np.arange(5)
     assert a[torch.tensor(1)] == 1
+
+
+def test_format_of_0d_tensors_is_the_number():
+    assert f"{torch.tensor(0.0)}" == "0.0"
+    assert f"{torch.tensor(1.23456):.3f}" == "1.235"
+    assert "{:>5}".format(torch.tensor(7)) == "    7"
+    assert f"{torch.tensor(True)}" == "True"
+    t = torch.tensor([1.0, 2.0])
+    assert f"{t}" == str(t)
+    with pytest.raises(TypeError):
+        f"{t:.2f}"

@@ -776,6 +776,13 @@ def test_matrix_power_grad_and_errors():
         torch.matrix_power(torch.ones(3, 3, dtype=torch.int64), -1)
 
 
+def test_matrix_power_negative_inverts():
+    a = np.array([[2.0, 1.0, 0.0], [0.5, 3.0, 1.0], [0.0, 1.0, 4.0]])
+    t = torch.tensor(a, dtype=torch.float64)
+    assert_close(torch.matrix_power(t, -3), np.linalg.matrix_power(a, -3))
+    assert_close(t.T.matrix_power(-1), np.linalg.inv(a.T))
+
+
 # ---------------------------------------------------------------- broadcasting
 
 def test_broadcast_to_and_tensors():

@@ -803,3 +803,14 @@ def test_out_argument():
     i = torch.empty(2, dtype=torch.int64)
     torch.gcd(torch.tensor([12, 18]), torch.tensor([8, 27]), out=i)
     np.testing.assert_array_equal(to_np(i), [4, 9])
+
+
+def test_xlogy_gradient_at_zero_x_is_log_y():
+    # PyTorch differentiates x * log(y) with respect to x as log(y), also where x == 0 (value 0).
+    x = torch.tensor([0.0, 1.5, 0.0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([2.0, 3.0, 0.5], dtype=torch.float64, requires_grad=True)
+    r = torch.xlogy(x, y)
+    np.testing.assert_array_equal(r.detach().numpy(), [0.0, 1.5 * np.log(3.0), 0.0])
+    r.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.log([2.0, 3.0, 0.5]), rtol=1e-15)
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, 1.5 / 3.0, 0.0], rtol=1e-15)

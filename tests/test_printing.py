@@ -562,3 +562,4 @@ def test_dtype_name_aliases():
     assert format_tensor(f32([1.0]), "torch.float32") == "tensor([1.])"
     assert format_tensor(np.array([1], np.int64), "long") == "tensor([1])"
     assert format_tensor(np.array([1.0]), "double") == "tensor([1.], dtype=torch.float64)"
+

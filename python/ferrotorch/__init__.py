@@ -295,6 +295,15 @@ del _m
 from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402
 _install_sampling(Tensor)
 
+def _format(self, format_spec):
+    """format(t, spec) / f"{t:.3f}": a 0-d tensor formats as its number, as PyTorch's
+    Tensor.__format__; other tensors as their str (a non-empty spec is a TypeError)."""
+    if self.dim() == 0:
+        return self.item().__format__(format_spec)
+    return object.__format__(self, format_spec)
+
+
+Tensor.__format__ = _format
 Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
 Tensor.clamp_max = _clamp_max
@@ -321,4 +330,13 @@ for _n in ("round", "nan_to_num", "lerp", "mm", "bmm", "mv", "dot", "sum", "mean
            "cat", "concat", "concatenate", "stack", "arange", "rand", "randn"):
     if _n in globals():
         globals()[_n] = _add_out(globals()[_n])
+del _n
+
+# Submodules built on the functions above (installed by then).
+from . import linalg, special, distributions  # noqa: E402,F401
+from .linalg import (_torch_det as det, _torch_logdet as logdet, _torch_slogdet as slogdet,  # noqa: E402
+                     _torch_inverse as inverse, _torch_cholesky as cholesky)
+for _n in ("det", "logdet", "slogdet", "inverse", "cholesky"):
+    if not hasattr(Tensor, _n):
+        setattr(Tensor, _n, globals()[_n])
 del _n

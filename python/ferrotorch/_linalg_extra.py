@@ -879,10 +879,7 @@ def broadcast_tensors(*tensors):
 
 def matrix_power(input, n, *, out=None):
     """torch.matrix_power: the n-th power of (batches of) square matrices by repeated
-    squaring (at most 63 squarings for an int64 n).
-
-    Deviation: a negative n needs a matrix inverse, which ferrotorch lacks: it raises
-    NotImplementedError where PyTorch inverts floating-point input."""
+    squaring (at most 63 squarings for an int64 n); a negative n powers linalg.inv(input)."""
     _check_tensor("matrix_power", "input", 1, input)
     n = _int_arg("matrix_power", "n", 2, n)
     if input.dim() < 2:
@@ -891,11 +888,8 @@ def matrix_power(input, n, *, out=None):
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{input.shape[-2]} by {input.shape[-1]} matrices")
     if n < 0:
-        if not input.is_floating_point():
-            raise NotImplementedError(f"linalg.inv: Expected a floating point or complex tensor as input. "
-                                      f"Got {_dtype_name(input.dtype)}")
-        raise NotImplementedError("matrix_power: negative powers need linalg.inv, which ferrotorch does not "
-                                  "implement")
+        from .linalg import inv  # (linalg is built on this module's ops: imported at call time)
+        input, n = inv(input), -n
     if n == 0:
         eye = _C.eye(input.shape[-1], dtype=input.dtype, device=input.device)
         return _write_out(eye.expand(*input.shape).clone(), out)

@@ -192,8 +192,14 @@ def _logit(x, eps=None):
 
 def _xlogy(x, y):
     """x * log(y), 0 where x == 0 (unless y is NaN)."""
-    y = _where((x == 0) & ~y.isnan(), 1.0, y)  # log(1) = 0 there: no 0 * -inf, no NaN gradient
-    return x * y.log()
+    mask = (x == 0) & ~y.isnan()
+    r = x * _where(mask, 1.0, y).log()  # log(1) = 0 there: no 0 * -inf, no NaN gradient
+    if x.requires_grad:
+        # PyTorch's gradient with respect to x is log(y) even where x == 0: add a term that is 0
+        # in value and has that slope (for finite log(y); at y == 0 the slope is left at 0).
+        ly = y.detach().log()
+        r = r + _where(mask, (x - x.detach()) * _where(ly.isfinite(), ly, 0.0), 0.0)
+    return r
 
 
 def _hypot(a, b):

@@ -939,3 +939,7 @@ from ._functional_norm import *  # noqa: E402,F401,F403
 from ._functional_conv import *  # noqa: E402,F401,F403
 from ._functional_attention import *  # noqa: E402,F401,F403
 from ._functional_loss_extra import *  # noqa: E402,F401,F403
+from . import _functional_norm, _functional_conv, _functional_attention, _functional_loss_extra  # noqa: E402
+
+__all__ += [n for m in (_functional_norm, _functional_conv, _functional_attention, _functional_loss_extra)
+            for n in m.__all__]
