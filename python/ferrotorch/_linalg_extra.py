@@ -17,6 +17,7 @@ from ._utils import _dtype_name, inplace, write_out as _write_out
 
 _INT64_MAX = 2 ** 63 - 1
 _INTEGRAL = (_C.uint8, _C.int8, _C.int16, _C.int32, _C.int64)
+_INTEGRAL_OR_BOOL = _INTEGRAL + (_C.bool,)
 
 
 # ---- shared helpers ----------------------------------------------------------------------
@@ -667,7 +668,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     operands are PyTorch's error)."""
     for k, (n, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2))):
         _check_tensor("addcdiv", n, k + 1, t)
-    if tensor1.dtype in _INTEGRAL + (_C.bool,) and tensor2.dtype in _INTEGRAL + (_C.bool,):
+    if tensor1.dtype in _INTEGRAL_OR_BOOL and tensor2.dtype in _INTEGRAL_OR_BOOL:
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform "
             "a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as "
@@ -680,7 +681,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 
 def _beta_alpha(dtype, beta, alpha):
     """addr/addbmm's beta and alpha: a float is PyTorch's error for integer (and bool) input."""
-    if dtype in _INTEGRAL + (_C.bool,):
+    if dtype in _INTEGRAL_OR_BOOL:
         for n, s in (("beta", beta), ("alpha", alpha)):
             if isinstance(s, float):
                 raise RuntimeError(f"For integral input tensors, argument {n} must not be a floating point number.")

@@ -30,17 +30,13 @@ import numbers
 from . import _C
 from ._utils import _dtype_name, alias_method, can_cast, inplace, write_out as _write_out
 from ._C import Tensor
+from ._linalg_extra import _check_tensor
 
 _LN2 = math.log(2.0)
 _LOW = (_C.float16, _C.bfloat16)
 
 
 # ---------------------------------------------------------------- argument handling
-def _need_tensor(fname, x, pos, arg):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
-
-
 def _is_num(x):
     return isinstance(x, numbers.Number) and not isinstance(x, Tensor)
 
@@ -57,6 +53,12 @@ def _lift(fname, a, b):
                         f"({type(a).__name__}, {type(b).__name__}), but expected one of: "
                         f"(Tensor input, Tensor other), (Number self, Tensor other), (Tensor input, Number other)")
     return a, b
+
+
+def _not_implemented(name, t, dt):
+    """PyTorch's error for a kernel `name` without a `dt` variant on t's device type."""
+    dev = "cuda" if t.device.type == "cuda" else "cpu"
+    raise NotImplementedError(f"\"{name}_{dev}\" not implemented for '{_dtype_name(dt)}'")
 
 
 def _category(d):
@@ -90,7 +92,7 @@ def _unary_float(name, core, f64=False):
     """torch.<name>(input): float-valued unary op; `f64` computes in float64 (lgamma/digamma,
     whose composition loses digits near their roots in float32)."""
     def f(input, *args, **kwargs):
-        _need_tensor(name, input, 1, "input")
+        _check_tensor(name, "input", 1, input)
         out = _float_dtype(input.dtype)
         cd = _compute_dtype(out, f64)
         r = core(input.to(cd), *args, **kwargs)
@@ -108,12 +110,11 @@ def _binary(name, core, scalars=False, floating=True, float_only=False):
         if scalars:
             input, other = _lift(name, input, other)
         else:
-            _need_tensor(name, input, 1, "input")
-            _need_tensor(name, other, 2, "other")
+            _check_tensor(name, "input", 1, input)
+            _check_tensor(name, "other", 2, other)
         dt = _C.result_type(input, other)
         if float_only and not dt.is_floating_point:
-            dev = "cuda" if input.device.type == "cuda" else "cpu"
-            raise NotImplementedError(f"\"{name}_{dev}\" not implemented for '{_dtype_name(dt)}'")
+            _not_implemented(name, input, dt)
         out = _float_dtype(dt) if floating else dt
         cd = _compute_dtype(out, False) if floating else out
         r = core(input.to(cd), other.to(cd))
@@ -311,8 +312,7 @@ def _int_only(name, core):
     def f(a, b):
         for t in (a, b):
             if t.is_floating_point() or t.dtype == _C.bool:
-                dev = "cuda" if t.device.type == "cuda" else "cpu"
-                raise NotImplementedError(f"\"{name}_{dev}\" not implemented for '{_dtype_name(t.dtype)}'")
+                _not_implemented(name, t, t.dtype)
         return core(a, b)
     f.__doc__ = core.__doc__
     return f
@@ -477,7 +477,7 @@ def _frexp_parts(x):
 def frexp(input):
     """Decomposes input into mantissa in [0.5, 1) (input's sign and dtype) and int32 exponent,
     input = mantissa * 2**exponent; 0, inf and NaN give (input, 0). Exact."""
-    _need_tensor("frexp", input, 1, "input")
+    _check_tensor("frexp", "input", 1, input)
     if not input.is_floating_point():
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     x = input.to(_compute_dtype(input.dtype, False))
@@ -494,12 +494,11 @@ def nextafter(input, other):
     """The next representable value after input towards other (in their promoted dtype).
     Exact. Deviation: the result carries no gradient (PyTorch: the derivative is not
     implemented, raised at backward)."""
-    _need_tensor("nextafter", input, 1, "input")
-    _need_tensor("nextafter", other, 2, "other")
+    _check_tensor("nextafter", "input", 1, input)
+    _check_tensor("nextafter", "other", 2, other)
     out = _C.result_type(input, other)
     if not out.is_floating_point:
-        dev = "cuda" if input.device.type == "cuda" else "cpu"
-        raise NotImplementedError(f"\"nextafter_{dev}\" not implemented for '{_dtype_name(out)}'")
+        _not_implemented("nextafter", input, out)
     digits, sub, big = _FLOAT_BITS[out]
     cd = _compute_dtype(out, False)
     x, y = input.detach().to(cd), other.detach().to(cd)
@@ -535,14 +534,14 @@ def _cuminplace(name):
 # ---------------------------------------------------------------- public functions
 def positive(input):
     """Returns input itself (PyTorch's unary plus); a bool tensor raises as PyTorch."""
-    _need_tensor("positive", input, 1, "input")
+    _check_tensor("positive", "input", 1, input)
     if input.dtype == _C.bool:
         raise NotImplementedError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
 def signbit(input):
-    _need_tensor("signbit", input, 1, "input")
+    _check_tensor("signbit", "input", 1, input)
     return _signbit(input)
 
 
@@ -551,7 +550,7 @@ signbit.__doc__ = _signbit.__doc__
 
 def copysign(input, other):
     """|input| with the sign of other (a tensor or a number); float result."""
-    _need_tensor("copysign", input, 1, "input")
+    _check_tensor("copysign", "input", 1, input)
     if _is_num(other):
         neg = math.copysign(1.0, other) < 0
         out = _float_dtype(_C.result_type(input, other))
@@ -567,10 +566,10 @@ def float_power(input, exponent):
     """input ** exponent in float64 (either may be a number)."""
     if _is_num(input) and isinstance(exponent, Tensor):
         return _C.tensor(float(input), dtype=_C.float64, device=exponent.device) ** exponent.to(_C.float64)
-    _need_tensor("float_power", input, 1, "input")
+    _check_tensor("float_power", "input", 1, input)
     if _is_num(exponent):
         return input.to(_C.float64) ** float(exponent)
-    _need_tensor("float_power", exponent, 2, "exponent")
+    _check_tensor("float_power", "exponent", 2, exponent)
     return input.to(_C.float64) ** exponent.to(_C.float64)
 
 
@@ -584,8 +583,8 @@ def _float_power_(self, exponent):
 def heaviside(input, values):
     """0 where input < 0, values where input == 0, 1 where input > 0 (NaN gives 0).
     Deviation: a gradient flows to `values` (PyTorch: the derivative is not implemented)."""
-    _need_tensor("heaviside", input, 1, "input")
-    _need_tensor("heaviside", values, 2, "values")
+    _check_tensor("heaviside", "input", 1, input)
+    _check_tensor("heaviside", "values", 2, values)
     if input.dtype != values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     if input.dtype == _C.bool:
@@ -603,13 +602,13 @@ mvlgamma = _unary_float("mvlgamma", _mvlgamma, f64=True)
 
 def clamp_min(input, min):
     """input clamped below at min."""
-    _need_tensor("clamp_min", input, 1, "input")
+    _check_tensor("clamp_min", "input", 1, input)
     return input.clamp(min=min)
 
 
 def clamp_max(input, max):
     """input clamped above at max."""
-    _need_tensor("clamp_max", input, 1, "input")
+    _check_tensor("clamp_max", "input", 1, input)
     return input.clamp(max=max)
 
 
@@ -648,7 +647,7 @@ _FUNCS = {
 # deg2rad / rad2deg on half types: PyTorch multiplies in the half dtype itself.
 for _n, _c in (("deg2rad", math.pi / 180.0), ("rad2deg", 180.0 / math.pi)):
     def _scale(input, _c=_c, _n=_n):
-        _need_tensor(_n, input, 1, "input")
+        _check_tensor(_n, "input", 1, input)
         return (input if input.is_floating_point() else input.to(_C.get_default_dtype())) * _c
     _scale.__name__ = _n
     _scale.__doc__ = f"{_n}: multiplies by {_c!r}."

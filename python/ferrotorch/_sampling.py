@@ -119,15 +119,13 @@ def _need_float(self, what, c_name):
                            f"floating point but you specified {dt}")
 
 
-_C_TYPE_NAMES = {}
+# c10's C type names of the dtypes ('unsigned char'), as some of PyTorch's messages print them.
+_C_TYPE_NAMES = {_C.int64: "long int", _C.int32: "int", _C.int16: "short int", _C.int8: "signed char",
+                 _C.uint8: "unsigned char", _C.bool: "bool", _C.float32: "float", _C.float64: "double",
+                 _C.float16: "c10::Half", _C.bfloat16: "c10::BFloat16"}
 
 
 def _c_type_name(dt):
-    """c10's C type name of a dtype ('unsigned char'), as some of PyTorch's messages print it."""
-    if not _C_TYPE_NAMES:
-        _C_TYPE_NAMES.update({_C.int64: "long int", _C.int32: "int", _C.int16: "short int", _C.int8: "signed char",
-                              _C.uint8: "unsigned char", _C.bool: "bool", _C.float32: "float",
-                              _C.float64: "double", _C.float16: "c10::Half", _C.bfloat16: "c10::BFloat16"})
     return _C_TYPE_NAMES[dt]
 
 

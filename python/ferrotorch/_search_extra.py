@@ -12,6 +12,8 @@ import operator
 
 from . import _C
 from ._C import Tensor
+from ._linalg_extra import _broadcast_pair, _wrap_dim
+from .linalg import _check_float
 from ._utils import _dtype_name, alias_method, write_out as _write_out
 
 _median = collections.namedtuple("median", ["values", "indices"])
@@ -27,11 +29,7 @@ _MAX_SECTIONS = 1 << 20
 
 def _dim(dim, ndim):
     """`dim` wrapped into [0, ndim) (a 0-d tensor counts as 1-d), PyTorch's IndexError otherwise."""
-    dim = operator.index(dim)
-    n = builtins.max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
+    return _wrap_dim(operator.index(dim), ndim)
 
 
 def _arange_along(n, dim, ndim, device):
@@ -255,18 +253,6 @@ def take(input, index):
     return input.reshape(-1).index_select(0, flat).reshape(index.shape)
 
 
-def _broadcast_shape(a, b):
-    nd = builtins.max(len(a), len(b))
-    a, b = (1,) * (nd - len(a)) + tuple(a), (1,) * (nd - len(b)) + tuple(b)
-    out = []
-    for x, y in zip(a, b):
-        if x != y and 1 not in (x, y):
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
-                               f"dimension {len(out)}")
-        out.append(y if x == 1 else x)
-    return out
-
-
 def take_along_dim(input, indices, dim=None):
     """torch.take_along_dim: gather along `dim` with `indices` broadcast against `input`
     (no dim: on the flattened tensors)."""
@@ -283,7 +269,7 @@ def take_along_dim(input, indices, dim=None):
         return input.reshape(1).gather(0, indices.reshape(1)).reshape(())
     in_shape, idx_shape = list(input.shape), list(indices.shape)
     in_shape[d] = idx_shape[d] = 1
-    common = _broadcast_shape(in_shape, idx_shape)
+    common = _broadcast_pair(in_shape, idx_shape)
     in_shape, idx_shape = list(common), list(common)
     in_shape[d], idx_shape[d] = input.shape[d], indices.shape[d]
     return input.expand(*in_shape).gather(d, indices.expand(*idx_shape))
@@ -831,13 +817,13 @@ def _masked_scatter_values(self, mask, source, shape):
 
 def masked_scatter(input, mask, source):
     """torch.masked_scatter: consecutive elements of `source` written where `mask` is True."""
-    shape = _broadcast_shape(input.shape, mask.shape)
+    shape = _broadcast_pair(input.shape, mask.shape)
     m, vals = _masked_scatter_values(input, mask, source, shape)
     return _C.where(m, vals, input.expand(*shape))
 
 
 def masked_scatter_(self, mask, source):
-    _broadcast_shape(self.shape, mask.shape)
+    _broadcast_pair(self.shape, mask.shape)
     m, vals = _masked_scatter_values(self, mask, source, list(self.shape))
     return self.copy_(_C.where(m, vals, self))
 
@@ -901,11 +887,12 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         vals = _C.cat([vals, base])
     order = pos.argsort(stable=True)
     pos, vals = pos.index_select(0, order), vals.index_select(0, order)
-    starts = _C.cat([_C.ones(builtins.min(pos.shape[0], 1), dtype=_C.bool, device=pos.device), pos[1:] != pos[:-1]])
+    first = _C.ones(builtins.min(pos.shape[0], 1), dtype=_C.bool, device=pos.device)
+    starts = _C.cat([first, pos[1:] != pos[:-1]])
     op = _REDUCE_OPS[reduce]
     # segmented scan: a segment start resets the running value
     _, run = _scan((starts, vals), 0, lambda e, l: (e[0] | l[0], _C.where(l[0], l[1], op(e[1], l[1]))))
-    last = _C.cat([starts[1:], _C.ones(builtins.min(pos.shape[0], 1), dtype=_C.bool, device=pos.device)])
+    last = _C.cat([starts[1:], first])
     return base.scatter(0, pos.masked_select(last), run.masked_select(last)).reshape(input.shape)
 
 
@@ -916,9 +903,7 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 def renorm(input, p, dim, maxnorm):
     """torch.renorm: rescale each slice along `dim` whose p-norm exceeds `maxnorm` to norm
     `maxnorm` (PyTorch's 1e-7 guard in the divisor)."""
-    if not input.is_floating_point():
-        raise NotImplementedError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                                  f"{_dtype_name(input.dtype)}")
+    _check_float("linalg.vector_norm", input)
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
     if maxnorm < 0:

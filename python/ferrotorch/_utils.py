@@ -110,14 +110,10 @@ def write_out(r, out):
 
 def can_cast(src, dst):
     """c10::canCast for real dtypes: no float -> integral, no non-bool -> bool."""
+    from . import _C
     if src.is_floating_point and not dst.is_floating_point:
         return False
-    return not (dst == _C_mod().bool and src != _C_mod().bool)
-
-
-def _C_mod():
-    from . import _C
-    return _C
+    return not (dst == _C.bool and src != _C.bool)
 
 
 def inplace(name, fn):
@@ -126,8 +122,9 @@ def inplace(name, fn):
     then copies it into self with copy_, which records the in-place op for autograd and raises
     PyTorch's error for a leaf that requires grad. While grad is recorded, fn reads a clone of
     self: the graph of the result must not save self itself, which the copy then modifies."""
+    from . import _C
+
     def f_(self, *args, **kwargs):
-        _C = _C_mod()
         src = self
         if _C.is_grad_enabled() and (self.requires_grad or any(
                 isinstance(a, _C.Tensor) and a.requires_grad for a in list(args) + list(kwargs.values()))):

@@ -58,14 +58,19 @@ def _first_failure(bad, prefix_batch):
     return None
 
 
+def _ctype(dt):
+    """The C++ element type name PyTorch prints for dt ('float'), its scalar type name otherwise."""
+    return _CTYPE.get(dt, _dtype_name(dt))
+
+
 def _out_tuple(res, out):
     """`out=` for the named-tuple results: each field written into its tensor of `out`."""
     if out is None:
         return res
     for r, o in zip(res, out):
         if o.dtype != r.dtype:
-            raise RuntimeError(f"Expected out tensor to have dtype {_CTYPE.get(r.dtype, _dtype_name(r.dtype))}, "
-                               f"but got {_CTYPE.get(o.dtype, _dtype_name(o.dtype))} instead")
+            raise RuntimeError(f"Expected out tensor to have dtype {_ctype(r.dtype)}, but got {_ctype(o.dtype)} "
+                               "instead")
     return type(res)(*(_write_out(r, o) for r, o in zip(res, out)))
 
 
@@ -182,9 +187,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     elif ord is not None and A.dim() not in (1, 2):
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
                            f"Got {A.dim()}D.")
-    if isinstance(ord, str):
-        return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype, out=out)
-    if ord is not None and ((dim is not None and len(dim) == 2) or (dim is None and A.dim() == 2)):
+    if isinstance(ord, str) or (ord is not None and (len(dim) == 2 if dim is not None else A.dim() == 2)):
         return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype, out=out)
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
@@ -237,8 +240,7 @@ def multi_dot(tensors, *, out=None):
     for k in range(1, len(ms)):
         if ms[k].dtype != ms[0].dtype:
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                               f"{_CTYPE.get(ms[0].dtype, _dtype_name(ms[0].dtype))} and tensor {k} "
-                               f"{_CTYPE.get(ms[k].dtype, _dtype_name(ms[k].dtype))}")
+                               f"{_ctype(ms[0].dtype)} and tensor {k} {_ctype(ms[k].dtype)}")
         if ms[k - 1].shape[1] != ms[k].shape[0]:
             raise RuntimeError(f"multi_dot(): tensors {k - 1} and {k} with shapes {list(tensors[k - 1].shape)} "
                                f"and {list(tensors[k].shape)} cannot be multiplied")

@@ -80,9 +80,7 @@ def _log_ndtr(input):
 
 def _xlog1py(input, other):
     """x * log1p(y), 0 where x == 0 (unless y is NaN)."""
-    x = input if isinstance(input, _torch.Tensor) else _torch.tensor(input)
-    y = other if isinstance(other, _torch.Tensor) else _torch.tensor(other)
-    x, y = _float(x), _float(y)
+    x, y = _float(input), _float(other)
     r = x * y.log1p()
     return _torch.where((x == 0) & ~y.isnan(), _torch.zeros_like(r), r)
 

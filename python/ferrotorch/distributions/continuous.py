@@ -7,7 +7,7 @@ import ferrotorch as torch
 
 from . import constraints
 from .distribution import Distribution
-from .utils import _first_accepted, _xlogy, broadcast_all
+from .utils import _first_accepted, broadcast_all
 
 __all__ = ["Beta", "Exponential", "Gamma", "Laplace", "LogNormal", "Normal", "Uniform"]
 
@@ -171,7 +171,8 @@ class Laplace(_Scalar):
 
     def cdf(self, value):
         self._check(value)
-        return 0.5 - 0.5 * (value - self.loc).sign() * torch.expm1(-(value - self.loc).abs() / self.scale)
+        d = value - self.loc
+        return 0.5 - 0.5 * d.sign() * torch.expm1(-d.abs() / self.scale)
 
     def icdf(self, value):
         term = value - 0.5
@@ -326,7 +327,7 @@ class Gamma(_Scalar):
         self._check(value)
         value = torch.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         c, r = self.concentration, self.rate
-        return torch.xlogy(c, r) + _xlogy(c - 1, value) - r * value - torch.lgamma(c)
+        return torch.xlogy(c, r) + torch.xlogy(c - 1, value) - r * value - torch.lgamma(c)
 
     def entropy(self):
         c = self.concentration
@@ -373,7 +374,7 @@ class Beta(_Scalar):
     def log_prob(self, value):
         self._check(value)
         a, b = self.concentration1, self.concentration0
-        return (_xlogy(a - 1, value) + _xlogy(b - 1, 1 - value)
+        return (torch.xlogy(a - 1, value) + torch.xlogy(b - 1, 1 - value)
                 + torch.lgamma(a + b) - torch.lgamma(a) - torch.lgamma(b))
 
     def entropy(self):

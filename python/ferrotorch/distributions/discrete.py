@@ -17,6 +17,18 @@ def _one_of(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
+def _given(d):
+    """Whichever of probs/logits the distribution was built from (the other is derived)."""
+    return d.probs if "probs" in d.__dict__ else d.logits
+
+
+def _enumerate(values, batch_shape, expand):
+    """Support values (n, *event) laid out as (n, 1.., *event), expanded over batch_shape."""
+    n, event = values.shape[0], tuple(values.shape[1:])
+    values = values.view((n,) + (1,) * len(batch_shape) + event)
+    return values.expand((n,) + tuple(batch_shape) + event) if expand else values
+
+
 class Bernoulli(Distribution):
     """Bernoulli(probs=None, logits=None): 1 with probability probs (= sigmoid(logits))."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -43,9 +55,7 @@ class Bernoulli(Distribution):
     def probs(self):
         return logits_to_probs(self.logits, is_binary=True)
 
-    @property
-    def param_shape(self):
-        return (self.probs if "probs" in self.__dict__ else self.logits).shape
+    param_shape = property(lambda self: _given(self).shape)
 
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))
@@ -69,15 +79,9 @@ class Bernoulli(Distribution):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand=True):
-        values = torch.arange(2, dtype=self._param_dtype(), device=self._param_device())
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
-
-    def _param_dtype(self):
-        return (self.probs if "probs" in self.__dict__ else self.logits).dtype
-
-    def _param_device(self):
-        return (self.probs if "probs" in self.__dict__ else self.logits).device
+        param = _given(self)
+        values = torch.arange(2, dtype=param.dtype, device=param.device)
+        return _enumerate(values, self._batch_shape, expand)
 
 
 class Categorical(Distribution):
@@ -117,9 +121,7 @@ class Categorical(Distribution):
     def probs(self):
         return logits_to_probs(self.logits)
 
-    @property
-    def param_shape(self):
-        return (self.probs if "probs" in self.__dict__ else self.logits).shape
+    param_shape = property(lambda self: _given(self).shape)
 
     @property
     def mean(self):
@@ -150,8 +152,7 @@ class Categorical(Distribution):
 
     def enumerate_support(self, expand=True):
         values = torch.arange(self._num_events, dtype=torch.long, device=self.probs.device)
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+        return _enumerate(values, self._batch_shape, expand)
 
 
 class OneHotCategorical(Distribution):
@@ -193,10 +194,8 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
     def enumerate_support(self, expand=True):
-        n = self.event_shape[0]
-        values = torch.eye(n, dtype=self.probs.dtype, device=self.probs.device)
-        values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
-        return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
+        values = torch.eye(self.event_shape[0], dtype=self.probs.dtype, device=self.probs.device)
+        return _enumerate(values, self.batch_shape, expand)
 
     def __repr__(self):  # as PyTorch's: the parameters live on the inner Categorical
         return "OneHotCategorical()"

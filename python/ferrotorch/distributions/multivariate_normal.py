@@ -2,6 +2,7 @@
 import math
 
 import ferrotorch as torch
+from ferrotorch.linalg import _tri_solve
 
 from . import constraints
 from .distribution import Distribution
@@ -11,17 +12,10 @@ __all__ = ["MultivariateNormal"]
 
 
 def _tril_solve(L, b):
-    """Solves L x = b for lower-triangular L (..., n, n) and b (..., n, k) by forward
-    substitution: n rounds of broadcast tensor ops, so it is differentiable and runs on any
-    device (ferrotorch has no triangular solve kernel)."""
-    n = L.shape[-1]
-    rows = []
-    for i in range(n):
-        r = b[..., i, :]
-        if i:
-            r = r - (L[..., i, :i].unsqueeze(-1) * torch.stack(rows, -2)).sum(-2)
-        rows.append(r / L[..., i, i:i + 1])
-    return torch.stack(rows, -2)
+    """Solves L x = b for lower-triangular L (..., n, n) and b (..., n, k), batch dims
+    broadcast: ferrotorch.linalg's substitution (differentiable, any device), reading
+    only L's lower triangle, as linalg.solve_triangular but without its argument checks."""
+    return _tri_solve(L.tril(), b, upper=False)
 
 
 def _batch_mahalanobis(L, x):
@@ -29,17 +23,9 @@ def _batch_mahalanobis(L, x):
     return _tril_solve(L, x.unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
 
 
-def _cholesky(a):
-    chol = getattr(torch.linalg, "cholesky", None)
-    if chol is None:
-        raise NotImplementedError("MultivariateNormal with covariance_matrix/precision_matrix "
-                                  "needs torch.linalg.cholesky, which ferrotorch lacks; pass scale_tril")
-    return chol(a)
-
-
 def _precision_to_scale_tril(P):
     # as PyTorch: L = inv(chol(flip(P)))^T flipped back, via a triangular solve
-    Lf = _cholesky(torch.flip(P, (-2, -1)))
+    Lf = torch.linalg.cholesky(torch.flip(P, (-2, -1)))
     L_inv = torch.transpose(torch.flip(Lf, (-2, -1)), -2, -1)
     eye = torch.eye(P.shape[-1], dtype=P.dtype, device=P.device)
     return _tril_solve(L_inv, eye.expand(L_inv.shape))
@@ -75,7 +61,7 @@ class MultivariateNormal(Distribution):
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = _cholesky(covariance_matrix)
+            self._unbroadcasted_scale_tril = torch.linalg.cholesky(covariance_matrix)
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 

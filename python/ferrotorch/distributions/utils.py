@@ -20,13 +20,6 @@ def broadcast_all(*values):
     return tuple(torch.broadcast_tensors(*values))
 
 
-def _xlogy(x, y):
-    """x * log(y), 0 where x == 0 and y == 0. Not torch.xlogy: ferrotorch's xlogy gives
-    d/dx = 0 at x == 0 (PyTorch gives log(y)), which would zero d log_prob / d concentration
-    at concentration 1."""
-    return x * torch.where((x == 0) & (y == 0), torch.ones_like(y), y).log()
-
-
 def _first_accepted(propose, like, max_rounds=64):
     """Elementwise rejection sampling: `propose()` returns (candidates, accepted) shaped like
     `like`; each element keeps its first accepted candidate. Whole-tensor rounds stop once

@@ -8,6 +8,9 @@ import warnings
 
 import ferrotorch as torch
 
+# functional imports this module at its end (re-export), so this circular import is safe.
+from . import functional as F
+
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 # The C++ type names PyTorch's sdpa errors print.
@@ -26,7 +29,6 @@ def _safe_softmax(scores):
     The row is zeroed *before* the softmax too, so its backward is finite (zero), as
     PyTorch's ``_safe_softmax``.
     """
-    from . import functional as F
     dead = (scores == float("-inf")).all(-1, keepdim=True)
     out = F.softmax(torch.where(dead, 0.0, scores), dim=-1)
     return torch.where(dead, 0.0, out)
@@ -41,7 +43,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     no key left to attend yields zeros (PyTorch's CPU behaviour). ``enable_gqa`` repeats the
     key/value heads (dim -3) to the number of query heads. Always the math path.
     """
-    from . import functional as F
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise RuntimeError(
             "Expected query, key, and value to all be  at least 2 dimensional, but got "
@@ -153,7 +154,6 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 def _in_projection_packed(q, k, v, w, b=None):
     """q, k, v projected by the three row blocks of the packed ``in_proj_weight``."""
-    from . import functional as F
     E = q.size(-1)
     if k is v:
         if q is k:
@@ -178,7 +178,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     query ``(L, N, E)`` or ``(L, E)``, key/value ``(S, N, E_k)``; masks use ``True`` = masked
     (the opposite of ``scaled_dot_product_attention``). Returns ``(output, weights or None)``.
     """
-    from . import functional as F
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)

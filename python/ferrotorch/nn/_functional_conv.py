@@ -17,6 +17,9 @@ import warnings
 import ferrotorch as torch
 from ferrotorch import Tensor
 
+# functional imports this module at its end (re-export), so this circular import is safe.
+from . import functional as F
+
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "unfold", "fold",
@@ -125,7 +128,6 @@ def _im2col(x, kernel, dilation, stride):
 
 def _channels_last(x, pads):
     """(N, C, *sp) -> zero-padded (N, *sp', C)."""
-    from . import functional as F
     nd = x.dim() - 2
     xh = x.permute(0, *range(2, 2 + nd), 1)
     if any(a or b for a, b in pads):
@@ -439,7 +441,6 @@ def _pool_input(input, nd, name):
 
 def _pool_windows(x, k, s, p, d, ceil_mode, value):
     """Pad with ``value`` and view as (N, C, *out, *k) windows; the right pad covers ceil_mode's extra window."""
-    from . import functional as F
     sp = list(x.shape[2:])
     out = [_pool_out(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(sp, k, s, p, d)]
     if any(o < 1 for o in out):
@@ -465,13 +466,14 @@ def _window_index(out, k, s, p, d, sp, dev):
     return idx.reshape(*out, _prod(k))
 
 
-def _max_over(win, idxmap, return_indices):
-    """Max over the last dim of (N, C, *out, K) windows; indices picked from idxmap (*out, K)."""
+def _max_over(win, idxmap, return_indices, squeeze):
+    """Max over the last dim of (N, C, *out, K) windows, unbatched by ``squeeze``; with
+    ``return_indices`` also the indices, picked from idxmap (*out, K)."""
     vals, arg = win.max(-1)
     if not return_indices:
-        return vals, None
+        return _unbatch(vals, squeeze)
     ind = idxmap.expand(*win.shape).gather(-1, arg.unsqueeze(-1)).squeeze(-1)
-    return vals, ind
+    return _unbatch(vals, squeeze), _unbatch(ind, squeeze)
 
 
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
@@ -480,10 +482,7 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     win, out = _pool_windows(x, k, s, p, d, ceil_mode, -math.inf)
     win = win.reshape(*win.shape[:2 + nd], _prod(k))
     idxmap = _window_index(out, k, s, p, d, list(x.shape[2:]), x.device) if return_indices else None
-    vals, ind = _max_over(win, idxmap, return_indices)
-    if return_indices:
-        return _unbatch(vals, squeeze), _unbatch(ind, squeeze)
-    return _unbatch(vals, squeeze)
+    return _max_over(win, idxmap, return_indices, squeeze)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -623,10 +622,7 @@ def _adaptive_max(input, nd, output_size, return_indices, name):
     idxmap = idx.reshape(*osz, _prod(idx.shape[nd:]))
     n, c = x.shape[0], x.shape[1]
     win = x.reshape(n, c, _prod(sp)).index_select(2, idxmap.reshape(-1)).reshape(n, c, *idxmap.shape)
-    vals, ind = _max_over(win, idxmap, return_indices)
-    if return_indices:
-        return _unbatch(vals, squeeze), _unbatch(ind, squeeze)
-    return _unbatch(vals, squeeze)
+    return _max_over(win, idxmap, return_indices, squeeze)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -671,7 +667,6 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
 
 # ---- power-average pooling --------------------------------------------------------------------
 def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode):
-    from . import functional as F
     k = _tuple(kernel_size, nd, "kernel_size")
     out = _avg_pool(input.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None, f"avg_pool{nd}d")
     return (torch.sign(out) * F.relu(torch.abs(out))).mul(_prod(k)).pow(1.0 / norm_type)

@@ -9,22 +9,16 @@ import operator
 
 import ferrotorch as torch
 from ferrotorch._utils import _dtype_name
+# functional imports this module at its end, after defining all it uses here, so this circular
+# import is safe.
+from . import functional as F
+from .functional import _REDUCTION_NAMES, _Reduction, _reduce, _reduction as _red
 
 __all__ = [
     "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
     "hinge_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "poisson_nll_loss", "gaussian_nll_loss", "pdist", "ctc_loss",
 ]
-
-
-def _red(size_average, reduce, reduction):
-    from .functional import _reduction
-    return _reduction(size_average, reduce, reduction)
-
-
-def _reduce(loss, reduction):
-    from .functional import _reduce as r
-    return r(loss, reduction)
 
 
 def _check_float_out(input):
@@ -35,7 +29,6 @@ def _check_float_out(input):
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y x)). Deviation: stays finite where PyTorch's kernel overflows to inf."""
-    from . import functional as F
     reduction = _red(size_average, reduce, reduction)
     _check_float_out(input)
     z = target * input
@@ -47,7 +40,6 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    from . import functional as F
     if size_average is not None or reduce is not None:
         reduction = _red(size_average, reduce, reduction)
     if reduction not in ("none", "mean", "sum"):
@@ -157,7 +149,6 @@ def _check_triplet_dims(anchor, positive, negative):
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
-    from . import functional as F
     reduction = _red(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
@@ -171,7 +162,6 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
                                       swap=False, reduction="mean"):
-    from . import functional as F
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if margin <= 0:
@@ -283,8 +273,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ``log_softmax``); infinite losses get a zero gradient instead of NaN; labels outside
     ``[0, C)`` raise a RuntimeError (PyTorch's CPU kernel reads out of bounds).
     """
-    from .functional import _Reduction
-    red = ("none", "mean", "sum")[_Reduction.get_enum(reduction)]
+    red = _REDUCTION_NAMES[_Reduction.get_enum(reduction)]
     if not log_probs.is_floating_point() or log_probs.dtype in (torch.float16, torch.bfloat16):
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_dtype_name(log_probs.dtype)}'")
     batched = log_probs.dim() == 3

@@ -1,5 +1,6 @@
 """Padding layers: zero, constant, reflection, replication and circular (1-D to 3-D), via F.pad."""
 from .. import functional as F
+from .conv import _ntuple
 from .module import Module
 
 __all__ = [
@@ -7,10 +8,6 @@ __all__ = [
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
     "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
 ]
-
-
-def _ntuple(v, n):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
 
 
 class _PadNd(Module):
@@ -63,8 +60,7 @@ class _ZeroPadNd(_ConstantPadNd):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
+    extra_repr = _PadNd.extra_repr
 
 
 class ZeroPad1d(_ZeroPadNd):

@@ -1,5 +1,6 @@
 """Pooling layers: max, average, adaptive and power-average pooling (1-D to 3-D)."""
 from .. import functional as F
+from .conv import _ntuple
 from .module import Module
 
 __all__ = [
@@ -58,10 +59,9 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        one = lambda v: tuple(v) if isinstance(v, (list, tuple)) else (v,)  # noqa: E731  (PyTorch's _single)
-        self.kernel_size = one(kernel_size)
-        self.stride = one(stride if stride is not None else kernel_size)
-        self.padding = one(padding)
+        self.kernel_size = _ntuple(kernel_size, 1)   # PyTorch's _single
+        self.stride = _ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _ntuple(padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 

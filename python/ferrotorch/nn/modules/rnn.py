@@ -416,10 +416,7 @@ class RNNCellBase(Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
-    def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = RNNBase.reset_parameters   # U(-1/sqrt(hidden), 1/sqrt(hidden)) for every parameter
 
     def _step(self, mode, input, hx, hx_names):
         """One step of ``mode`` (dims already checked); hx is None or a tuple of states."""

@@ -17,15 +17,10 @@ from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module
+from .normalization import LayerNorm
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
-
-
-def _layer_norm(*args, **kwargs):
-    # Imported at construction: normalization.py is a sibling module that may load after this one.
-    from .normalization import LayerNorm
-    return LayerNorm(*args, **kwargs)
 
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
@@ -82,14 +77,14 @@ class Transformer(Module):
         else:
             encoder_layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
                                                     layer_norm_eps, batch_first, norm_first, bias, **factory_kwargs)
-            encoder_norm = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+            encoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
             self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             decoder_layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
                                                     layer_norm_eps, batch_first, norm_first, bias, **factory_kwargs)
-            decoder_norm = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+            decoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
             self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
         self._reset_parameters()
         self.d_model = d_model
@@ -236,8 +231,8 @@ class TransformerEncoderLayer(Module):
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory_kwargs)
         self.norm_first = norm_first
-        self.norm1 = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.norm2 = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
@@ -295,9 +290,9 @@ class TransformerDecoderLayer(Module):
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory_kwargs)
         self.norm_first = norm_first
-        self.norm1 = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.norm2 = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
-        self.norm3 = _layer_norm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory_kwargs)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
