@@ -28,6 +28,16 @@ fn matmul(c: &mut Criterion) {
         });
     }
     g.finish();
+    // f64 at one size: it shares the f32 kernel's blocking (gemm512.rs).
+    let mut g = c.benchmark_group("matmul_f64");
+    let n = 1024usize;
+    let a = randn(&[n, n]).to_dtype(DType::F64).expect("cast");
+    let b = randn(&[n, n]).to_dtype(DType::F64).expect("cast");
+    g.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
+    g.bench_with_input(BenchmarkId::from_parameter(n), &n, |bch, _| {
+        bch.iter(|| black_box(a.matmul(&b).expect("matmul")))
+    });
+    g.finish();
 }
 
 fn elementwise(c: &mut Criterion) {

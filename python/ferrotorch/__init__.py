@@ -294,6 +294,8 @@ for _m in (_linalg_extra, _pointwise_extra, _search_extra):
 del _m
 from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402
 _install_sampling(Tensor)
+from ._view_inplace import install as _install_view_inplace  # noqa: E402
+_install_view_inplace(Tensor)
 
 def _format(self, format_spec):
     """format(t, spec) / f"{t:.3f}": a 0-d tensor formats as its number, as PyTorch's

@@ -329,6 +329,9 @@ REDUCTIONS = {
     "norm2_dim": (lambda x: x.norm(p=2, dim=1), "any"),
     "norm1_all": (lambda x: x.norm(p=1), "nonzero"),
     "norm1_dim_keepdim": (lambda x: torch.norm(x, p=1, dim=0, keepdim=True), "nonzero"),
+    "norm3_dim": (lambda x: x.norm(p=3, dim=1), "nonzero"),
+    "norm1_5_dims_keepdim": (lambda x: torch.norm(x, p=1.5, dim=(0, 2), keepdim=True), "nonzero"),
+    "norm0_5_all": (lambda x: x.norm(p=0.5), "nonzero"),
     "norm_inf_all": (lambda x: x.norm(p=math.inf), "distinct"),
     "norm_inf_dim": (lambda x: x.norm(p=float("inf"), dim=2), "distinct"),
     "logsumexp_dim": (lambda x: x.logsumexp(dim=1), "any"),
@@ -391,6 +394,19 @@ def test_prod_with_zeros(fn, zeros):
         a[1, 3] = 0.0
     x = torch.tensor(a, dtype=torch.float64, requires_grad=True)
     check(fn, x)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+def test_norm_general_p_subgradient_at_zero(p):
+    """PyTorch's subgradient: 0 for zero entries and for an all-zero slice (the chain rule
+    through pow would give 0 * inf = NaN); elsewhere sgn(x) |x|^(p-1) / ||x||^(p-1)."""
+    a = np.array([[0.0, 1.0, -2.0], [0.0, 0.0, 0.0]])
+    x = torch.tensor(a, requires_grad=True)
+    x.norm(p=p, dim=1).sum().backward()
+    n = (np.abs(a) ** p).sum(1, keepdims=True) ** (1 / p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = np.where(a == 0, 0.0, np.sign(a) * np.abs(a) ** (p - 1) / n ** (p - 1))
+    np.testing.assert_allclose(x.grad.numpy(), ref, rtol=1e-12, atol=0)
 
 
 # ---------------------------------------------------------------- views

@@ -390,6 +390,18 @@ tensor_class! {
         Ok(())
     }
 
+    /// Become `view` (storage, layout, history): the last step of the in-place view ops
+    /// in `_view_inplace.py`.
+    fn _become(&self, view: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = to_tensor(view)?;
+        self.t.become_view(&v).py()
+    }
+    /// Elements the storage holds (`resize_` decides whether to grow it).
+    fn _storage_numel(&self) -> usize {
+        let d = self.t.data();
+        d.storage.nbytes() / d.dtype.size()
+    }
+
     // ---- autograd -------------------------------------------------------------------
     #[getter]
     fn requires_grad(&self) -> bool {

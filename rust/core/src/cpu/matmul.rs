@@ -1,7 +1,9 @@
-//! Matrix multiply kernels: the `gemm` crate for f32/f64/f16 on strided operands (no
-//! copies for transposed views), a plain loop for integer and bfloat16 operands.
+//! Matrix multiply kernels: our AVX-512 kernels (`gemm512.rs`) for f32/f64 where the CPU
+//! has AVX-512, the `gemm` crate for the other f32/f64/f16 cases on strided operands (no copies for
+//! transposed views), a plain loop for integer and bfloat16 operands.
 
 use crate::dtype::{DType, Element};
+use super::gemm512;
 use gemm::Parallelism;
 
 /// One strided matrix operand: pointer to element (0,0), row stride, column stride.
@@ -10,6 +12,13 @@ pub struct Mat<T> {
     pub ptr: *const T,
     pub rs: isize,
     pub cs: isize,
+}
+
+impl<T> Mat<T> {
+    /// The same operand seen as elements of U (after a dtype check by the caller).
+    fn cast<U>(self) -> Mat<U> {
+        Mat { ptr: self.ptr as *const U, rs: self.rs, cs: self.cs }
+    }
 }
 
 /// How many blocks of dst to compute in parallel: 1 below ~80^3 multiply-adds
@@ -89,6 +98,12 @@ pub unsafe fn matmul<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs:
 unsafe fn matmul_serial<T: Element>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<T>, dst: *mut T, ld: usize, acc: bool) {
     let par = Parallelism::None;
     match T::DTYPE {
+        DType::F32 if gemm512::available() && gemm512::suits::<f32>(m, n, k) => {
+            gemm512::gemm::<f32>(m, n, k, lhs.cast(), rhs.cast(), dst as *mut f32, ld, acc)
+        }
+        DType::F64 if gemm512::available() && gemm512::suits::<f64>(m, n, k) => {
+            gemm512::gemm::<f64>(m, n, k, lhs.cast(), rhs.cast(), dst as *mut f64, ld, acc)
+        }
         DType::F32 => gemm::gemm(
             m, n, k,
             dst as *mut f32, 1, ld as isize, acc,

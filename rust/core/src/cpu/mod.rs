@@ -6,6 +6,7 @@
 pub mod math;
 pub mod reduce;
 pub mod matmul;
+pub mod gemm512;
 pub mod simd;
 mod pool;
 

@@ -527,6 +527,11 @@ fn check_int_zero_divisor(spec: &BinarySpec, compute: DType, b: &TensorData, out
 
 /// Out-of-place binary op with broadcasting, promotion and autograd.
 pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
+    if let (Arg::T(x), Arg::T(y)) = (a, b) {
+        if let Some(out) = binary_plain(x, y, spec)? {
+            return Ok(out);
+        }
+    }
     let dev = check_same_device(&[a, b])?;
     let (compute, out_dtype) = binary_dtypes(spec, &a, &b)?;
     let (ad, bd) = (a.data_on(compute, dev)?, b.data_on(compute, dev)?);
@@ -553,6 +558,41 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
         }
     }
     Ok(out)
+}
+
+/// The common case on its own short path: two contiguous CPU tensors of one dtype and
+/// shape, computed in that dtype, nothing to record. It skips the promotion-by-conversion,
+/// broadcasting and device checks of the general path, which together cost about as much
+/// as the rest of a 1-element `a + b` (Python call, allocation, result object).
+/// `None`: not this case, take the general path.
+fn binary_plain(x: &Tensor, y: &Tensor, spec: &BinarySpec) -> Result<Option<Tensor>> {
+    // `a + a`: one read guard (a second read of the same lock could wait behind a writer).
+    if x.same(y) {
+        return Ok(None);
+    }
+    let (xd, yd) = (x.data(), y.data());
+    if xd.dtype != yd.dtype
+        || xd.layout.shape != yd.layout.shape
+        || xd.storage.device().is_cuda()
+        || yd.storage.device().is_cuda()
+        || !xd.layout.is_contiguous()
+        || !yd.layout.is_contiguous()
+    {
+        return Ok(None);
+    }
+    let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(x), &Arg::T(y))?;
+    if compute != xd.dtype
+        || spec.kind == Kind::IntDiv && !compute.is_float()
+        || spec.backward.is_some() && (x.requires_grad() || y.requires_grad()) && crate::autograd::is_grad_enabled()
+    {
+        return Ok(None);
+    }
+    let out = Tensor::empty_on(&xd.layout.shape, out_dtype, crate::device::Device::Cpu)?;
+    {
+        let od = out.data();
+        (spec.kernel)(compute, &xd, &xd.layout, &yd, &yd.layout, &od, &od.layout);
+    }
+    Ok(Some(out))
 }
 
 fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &TensorData, bd: &TensorData, out: &Tensor) -> Result<()> {

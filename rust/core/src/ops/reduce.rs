@@ -443,7 +443,29 @@ impl Tensor {
             // as 0 there: route the gradient through a safe denominator.
             return self.mul(self)?.sum_dims(dims, keepdim, None)?.sqrt_safe();
         }
-        a.pow_s(p)?.sum_dims(dims, keepdim, None)?.pow_s(1.0 / p)
+        // General p, one node: the chain rule through pow would give 0 * inf = NaN where
+        // x = 0 (for p < 1) and wherever the norm is 0; PyTorch's subgradient is 0 there.
+        // d/dx = g * sgn(x) |x|^(p-1) / y^(p-1), zeroed where x = 0 (y = 0 only where a
+        // whole slice is 0, so that mask covers it).
+        let shape = self.shape();
+        let (ds, _) = reduce_shape(&shape, dims, keepdim)?;
+        let y = {
+            let _g = crate::autograd::NoGradGuard::new();
+            a.pow_s(p)?.sum_dims(dims, keepdim, None)?.pow_s(1.0 / p)?
+        };
+        if needs_grad(&[self]) {
+            let sx = SavedTensor::input(self);
+            let sy = SavedTensor::output(&y, 0);
+            record("NormBackward1", &[self], &[&y], move |ctx, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None]) };
+                let x = sx.unpack(ctx)?;
+                let y = expand_back(&sy.unpack(ctx)?, &shape, &ds, keepdim)?;
+                let g = expand_back(g, &shape, &ds, keepdim)?;
+                let d = x.sign()?.mul(&x.abs()?.pow_s(p - 1.0)?)?.div(&y.pow_s(p - 1.0)?)?;
+                Ok(vec![Some(g.mul(&d)?.masked_fill(&x.eq_s(0.0)?, Scalar::Float(0.0))?)])
+            });
+        }
+        Ok(y)
     }
 
     /// sqrt whose gradient at 0 is 0 instead of inf*0 = NaN (norm's subgradient).

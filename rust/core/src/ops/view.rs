@@ -433,6 +433,32 @@ impl Tensor {
         Ok(self.view_of(nl))
     }
 
+    /// The last step of the in-place view ops (`unsqueeze_`, `t_`, `as_strided_`,
+    /// `resize_`): self becomes `view`, a view the caller computed from self — its
+    /// storage, layout and autograd history — and its version is bumped. PyTorch's
+    /// in-place checks (a leaf that requires grad) come first, so a refused op changes
+    /// nothing.
+    pub fn become_view(&self, view: &Tensor) -> Result<()> {
+        crate::autograd::check_inplace(self)?;
+        if view.dtype() != self.dtype() || view.device() != self.device() {
+            bail!(
+                Runtime,
+                "in-place view op: the view has dtype {} on {}, the tensor {} on {}",
+                super::pretty_dtype(view.dtype()),
+                view.device(),
+                super::pretty_dtype(self.dtype()),
+                self.device()
+            );
+        }
+        let d = view.data().clone();
+        d.storage.bump_version();
+        self.set_data(d);
+        if view.grad_fn().is_some() {
+            crate::autograd::move_history(view, self);
+        }
+        Ok(())
+    }
+
     /// A view of self with `layout`: shares the storage and remembers its base (the
     /// root tensor, so a view of a view points at the original).
     fn view_of(&self, layout: Layout) -> Tensor {
