@@ -246,6 +246,22 @@ def test_addmm(dtype, inp_shape, beta, alpha):
         check(c, ref, dtype, 8)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m,k,n", [(40, 900, 70), (29, 1700, 33)])
+def test_addmm_and_baddbmm_at_kernel_sizes(dtype, m, k, n):
+    # Big enough for the register-tile kernel (m >= 12, n >= 32), with k spanning several
+    # packed slices, partial tiles at both edges, and the bias accumulated into (addmm seeds
+    # its output with the bias).
+    i, ti = make((m, n), dtype, seed=4)
+    a, ta = strided((m, k), dtype, "transposed", seed=5)
+    b, tb = make((k, n), dtype, seed=6)
+    check(torch.addmm(ti, ta, tb, beta=0.5, alpha=2.0), 0.5 * i + 2.0 * (a @ b), dtype, k)
+    bi, tbi = make((2, m, n), dtype, seed=7)
+    ba, tba = make((2, m, k), dtype, seed=8)
+    bb, tbb = strided((2, k, n), dtype, "stepped", seed=9)
+    check(torch.baddbmm(tbi, tba, tbb), bi + ba @ bb, dtype, k)
+
+
 def test_addmm_default_and_strided():
     i, ti = make((5, 3), "float64", seed=1)
     a, ta = make((8, 3), "float64", seed=2)

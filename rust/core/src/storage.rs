@@ -57,8 +57,62 @@ struct CpuCache {
 static CPU_CACHE: Mutex<Option<CpuCache>> = Mutex::new(None);
 static CPU_ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
+/// Blocks of each small class (<= 4 KiB) a thread keeps for itself.
+const LOCAL_DEPTH: usize = 8;
+
+/// A per-thread front for the small classes, so the tensors of small ops (a 4-op graph on
+/// 16 elements allocates ~20 times) skip the global lock: that lock-and-unlock pair was
+/// ~8% of such a graph's forward + backward. Blocks stay owned by the allocator: a block
+/// freed on another thread goes to that thread's front, and a thread's front goes back
+/// to the global cache when the thread exits.
+struct LocalCache {
+    blocks: [[usize; LOCAL_DEPTH]; 64],
+    len: [u8; 64],
+}
+
+impl LocalCache {
+    /// Hand every block to the global cache.
+    fn drain(&mut self) {
+        for idx in 0..64 {
+            for i in 0..self.len[idx] as usize {
+                global_free(self.blocks[idx][i], class_bytes(idx), idx);
+            }
+            self.len[idx] = 0;
+        }
+    }
+}
+
+impl Drop for LocalCache {
+    fn drop(&mut self) {
+        self.drain()
+    }
+}
+
+thread_local! {
+    static LOCAL: std::cell::RefCell<LocalCache> =
+        const { std::cell::RefCell::new(LocalCache { blocks: [[0; LOCAL_DEPTH]; 64], len: [0; 64] }) };
+}
+
 fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
     let (class, idx) = size_class(nbytes);
+    if idx < 64 {
+        let hit = LOCAL
+            .try_with(|l| {
+                let mut l = l.borrow_mut();
+                let n = l.len[idx] as usize;
+                (n > 0).then(|| {
+                    l.len[idx] -= 1;
+                    l.blocks[idx][n - 1]
+                })
+            })
+            .ok()
+            .flatten();
+        if let Some(addr) = hit {
+            CPU_ALLOCATED.fetch_add(class, Ordering::Relaxed);
+            // SAFETY: addresses in the caches came from `alloc` below and are non-null.
+            return Ok((unsafe { NonNull::new_unchecked(addr as *mut u8) }, class));
+        }
+    }
     {
         let mut guard = CPU_CACHE.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(cache) = guard.as_mut() {
@@ -101,21 +155,47 @@ pub(crate) fn try_with_capacity<T>(n: usize) -> Result<Vec<T>> {
 
 fn cpu_free(ptr: NonNull<u8>, class: usize) {
     CPU_ALLOCATED.fetch_sub(class, Ordering::Relaxed);
+    let idx = size_class(class).1;
+    let addr = ptr.as_ptr() as usize;
+    if idx < 64 {
+        // try_with: during thread teardown the front may already be gone.
+        let kept = LOCAL
+            .try_with(|l| {
+                let mut l = l.borrow_mut();
+                let n = l.len[idx] as usize;
+                (n < LOCAL_DEPTH).then(|| {
+                    l.blocks[idx][n] = addr;
+                    l.len[idx] += 1;
+                })
+            })
+            .ok()
+            .flatten();
+        if kept.is_some() {
+            return;
+        }
+    }
+    global_free(addr, class, idx)
+}
+
+/// Return a block to the global cache, or to the system when the cache is full.
+fn global_free(addr: usize, class: usize, idx: usize) {
     if class <= MAX_CACHED_BLOCK {
         let mut guard = CPU_CACHE.lock().unwrap_or_else(|e| e.into_inner());
         let cache = guard.get_or_insert_with(|| CpuCache { free: vec![Vec::new(); N_CLASSES], cached_bytes: 0 });
         if cache.cached_bytes + class <= MAX_CACHED_TOTAL {
-            cache.free[size_class(class).1].push(ptr.as_ptr() as usize);
+            cache.free[idx].push(addr);
             cache.cached_bytes += class;
             return;
         }
     }
-    // SAFETY: ptr was allocated with exactly this layout in cpu_alloc.
-    unsafe { alloc::dealloc(ptr.as_ptr(), AllocLayout::from_size_align_unchecked(class, ALIGN)) }
+    // SAFETY: addr was allocated with exactly this layout in cpu_alloc.
+    unsafe { alloc::dealloc(addr as *mut u8, AllocLayout::from_size_align_unchecked(class, ALIGN)) }
 }
 
 /// Return every cached CPU block to the system.
 pub fn cpu_empty_cache() {
+    // This thread's front first (other threads' fronts hold at most 8 small blocks per class).
+    let _ = LOCAL.try_with(|l| l.borrow_mut().drain());
     let mut guard = CPU_CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(cache) = guard.as_mut() {
         for (idx, blocks) in cache.free.iter_mut().enumerate() {

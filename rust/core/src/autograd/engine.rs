@@ -138,9 +138,11 @@ fn run(
     let _grad_mode = if create_graph { None } else { Some(NoGradGuard::new()) };
     let _enable = if create_graph { Some(GradEnable::new()) } else { None };
 
-    let mut buffers: HashMap<Key, Vec<Option<Tensor>>> = HashMap::default();
-    let mut heap: BinaryHeap<(u64, usize)> = BinaryHeap::new();
-    let mut by_seq: HashMap<u64, Arc<Node>> = HashMap::default();
+    // Sized once: growing these maps node by node showed up as rehashing.
+    let n = nodes.len();
+    let mut buffers: HashMap<Key, Vec<Option<Tensor>>> = HashMap::with_capacity_and_hasher(n, Default::default());
+    let mut heap: BinaryHeap<(u64, usize)> = BinaryHeap::with_capacity(n);
+    let mut by_seq: HashMap<u64, Arc<Node>> = HashMap::with_capacity_and_hasher(n, Default::default());
     for (e, g) in roots {
         let k = key(&e.node);
         let buf = buffers.entry(k).or_insert_with(|| vec![None; e.node.num_outputs.max(1)]);

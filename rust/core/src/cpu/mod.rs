@@ -109,6 +109,21 @@ fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Dims, [
     (out_shape, out_strides)
 }
 
+/// Row-major contiguous strides for `shape` (size-1 dims may have any stride).
+#[inline]
+fn is_dense(shape: &[usize], strides: &[usize]) -> bool {
+    let mut expected = 1usize;
+    for (&d, &st) in shape.iter().zip(strides).rev() {
+        if d != 1 {
+            if st != expected {
+                return false;
+            }
+            expected *= d;
+        }
+    }
+    true
+}
+
 /// Visit every element of `N` operands that share `shape`. `f(offsets, len, strides)`
 /// is called once per row: element j of the row for operand k is at
 /// `offsets[k] + j * strides[k]`. Rows run in parallel when `numel >= GRAIN` and
@@ -121,17 +136,9 @@ where
     if numel == 0 {
         return;
     }
-    let (shape, st) = coalesce(shape, strides);
-    let nd = shape.len();
-    if nd == 0 {
-        f(offsets, 1, [0; N]);
-        return;
-    }
-    let inner = shape[nd - 1];
-    let inner_st: [usize; N] = std::array::from_fn(|k| st[k][nd - 1]);
-    let outer = numel / inner;
     let par = parallel && numel >= GRAIN && num_threads() > 1;
-    if outer == 1 {
+    // One row of `inner` elements, split into chunks across threads when large.
+    let one_row = |inner: usize, inner_st: [usize; N]| {
         if !par {
             f(offsets, inner, inner_st);
         } else {
@@ -144,7 +151,23 @@ where
                 f(offs, len, inner_st);
             });
         }
+    };
+    // Every operand contiguous (most calls): one row, without building coalesced layouts
+    // (that was ~3% of a small autograd graph's time).
+    if strides.iter().all(|st| is_dense(shape, st)) {
+        return one_row(numel, [1; N]);
+    }
+    let (shape, st) = coalesce(shape, strides);
+    let nd = shape.len();
+    if nd == 0 {
+        f(offsets, 1, [0; N]);
         return;
+    }
+    let inner = shape[nd - 1];
+    let inner_st: [usize; N] = std::array::from_fn(|k| st[k][nd - 1]);
+    let outer = numel / inner;
+    if outer == 1 {
+        return one_row(inner, inner_st);
     }
     let outer_shape = &shape[..nd - 1];
     let run_rows = |lo: usize, hi: usize| {

@@ -130,9 +130,18 @@ fn check_integral_unary(op: &str, dtype: DType) -> Result<()> {
 /// A saved tensor, or for what an op did not save a 0-d placeholder: it only feeds
 /// gradients that are discarded (e.g. mul's gradient for an input that needs none).
 fn unpack_or_placeholder(s: &Option<SavedTensor>, ctx: &crate::autograd::BackwardCtx) -> Result<Tensor> {
+    thread_local! {
+        // One per thread, shared: a fresh 0-d tensor per call was up to three allocations
+        // per backward node (add saves nothing). Never written: only discarded gradients
+        // are computed from it.
+        static PLACEHOLDER: Option<Tensor> = Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu).ok();
+    }
     match s {
         Some(s) => s.unpack(ctx),
-        None => Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu),
+        None => match PLACEHOLDER.try_with(|p| p.clone()).ok().flatten() {
+            Some(t) => Ok(t),
+            None => Tensor::zeros(&[], DType::F32, crate::device::Device::Cpu),
+        },
     }
 }
 
