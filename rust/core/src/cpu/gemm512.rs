@@ -41,36 +41,14 @@ pub trait Elem: Copy + Send + 'static + std::ops::Add<Output = Self> {
     const MC: usize;
     /// Columns of B packed at once.
     const NC: usize;
-    /// C[0..MR, 0..NR] (row stride ldc) = (or +=) A panel @ B panel.
+    /// C[0..MR, 0..NR] (row stride ldc) = (or +=) A panel @ B panel. The A panel is
+    /// packed (k-major, MR per k) or, when `DIRECT`, MR rows of a row-major A at row
+    /// stride `lda`.
     ///
     /// # Safety
-    /// Panels of kc x MR and kc x NR elements, a C tile of MR x NR at stride ldc, and
+    /// An A panel as described, a kc x NR B panel, a C tile of MR x NR at stride ldc, and
     /// `available()` true.
-    unsafe fn kernel(kc: usize, a: *const Self, b: *const Self, c: *mut Self, ldc: usize, acc: bool);
-}
-
-impl Elem for f32 {
-    const ZERO: f32 = 0.0;
-    const NR: usize = 32;
-    const KC: usize = 768;
-    const MC: usize = 144;
-    const NC: usize = 3072;
-    unsafe fn kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, acc: bool) {
-        // SAFETY: forwarded contract.
-        unsafe { kernel_f32(kc, a, b, c, ldc, acc) }
-    }
-}
-
-impl Elem for f64 {
-    const ZERO: f64 = 0.0;
-    const NR: usize = 16;
-    const KC: usize = 768;
-    const MC: usize = 72;
-    const NC: usize = 1536;
-    unsafe fn kernel(kc: usize, a: *const f64, b: *const f64, c: *mut f64, ldc: usize, acc: bool) {
-        // SAFETY: forwarded contract.
-        unsafe { kernel_f64(kc, a, b, c, ldc, acc) }
-    }
+    unsafe fn kernel<const DIRECT: bool>(kc: usize, a: *const Self, lda: usize, b: *const Self, c: *mut Self, ldc: usize, acc: bool);
 }
 
 /// Whether this CPU runs the kernel.
@@ -117,6 +95,11 @@ pub unsafe fn gemm<T: Elem>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<
     // Even slices: k = 1024 becomes 2 x 512, not 768 + 256.
     let kc = k.div_ceil(k.div_ceil(T::KC));
     let nc = n.div_ceil(n.div_ceil(T::NC)).next_multiple_of(nr_full);
+    // A row-major A (the usual case, and every im2col matrix) needs no packing: the
+    // kernel broadcasts from MR row pointers as cheaply as from a packed panel. Packing
+    // it cost about as much as the FMAs when n is small (a 3x3 conv's 16384x288 @ 288x64
+    // ran at ~125 GFLOP/s).
+    let direct = lhs.cs == 1 && lhs.rs > 0;
     BUFS.with(|b| {
         let mut b = b.borrow_mut();
         let (abuf, bbuf) = &mut *b;
@@ -134,14 +117,23 @@ pub unsafe fn gemm<T: Elem>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<
                     let accumulate = acc || pc > 0;
                     for ic in (0..m).step_by(mc_full) {
                         let mcur = mc_full.min(m - ic);
-                        pack_a(mcur, kcur, lhs.ptr.offset(ic as isize * lhs.rs + pc as isize * lhs.cs), lhs.rs, lhs.cs, ap);
+                        let ablk = lhs.ptr.offset(ic as isize * lhs.rs + pc as isize * lhs.cs);
+                        // Full panels of a row-major A are read in place; only a partial
+                        // last panel (which the kernel must not read past) is packed.
+                        let full = if direct { mcur - mcur % MR } else { 0 };
+                        pack_a(mcur - full, kcur, ablk.offset(full as isize * lhs.rs), lhs.rs, lhs.cs, ap.add(full * kcur));
                         for jr in (0..ncur).step_by(nr_full) {
                             let nr = nr_full.min(ncur - jr);
                             let bpanel = bp.add(jr * kcur);
                             for ir in (0..mcur).step_by(MR) {
                                 let mr = MR.min(mcur - ir);
                                 let c = dst.add((ic + ir) * ld + jc + jr);
-                                tile(kcur, ap.add(ir * kcur), bpanel, c, ld, mr, nr, accumulate);
+                                if ir < full {
+                                    let arow = ablk.offset(ir as isize * lhs.rs);
+                                    tile::<T, true>(kcur, arow, lhs.rs as usize, bpanel, c, ld, mr, nr, accumulate);
+                                } else {
+                                    tile::<T, false>(kcur, ap.add(ir * kcur), 0, bpanel, c, ld, mr, nr, accumulate);
+                                }
                             }
                         }
                     }
@@ -151,18 +143,19 @@ pub unsafe fn gemm<T: Elem>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<
     })
 }
 
-/// One mr x nr (<= MR x NR) tile of C from packed panels.
+/// One mr x nr (<= MR x NR) tile of C from an A panel (see `Elem::kernel`) and a packed
+/// B panel.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-unsafe fn tile<T: Elem>(kc: usize, a: *const T, b: *const T, c: *mut T, ldc: usize, mr: usize, nr: usize, acc: bool) {
-    // SAFETY: callers pass panels of kc x MR and kc x NR elements and a C tile of mr x nr;
-    // available() was checked before gemm was entered.
+unsafe fn tile<T: Elem, const DIRECT: bool>(kc: usize, a: *const T, lda: usize, b: *const T, c: *mut T, ldc: usize, mr: usize, nr: usize, acc: bool) {
+    // SAFETY: callers pass A and B panels as the kernel needs them and a C tile of
+    // mr x nr; available() was checked before gemm was entered.
     unsafe {
         if mr == MR && nr == T::NR {
-            return T::kernel(kc, a, b, c, ldc, acc);
+            return T::kernel::<DIRECT>(kc, a, lda, b, c, ldc, acc);
         }
         let mut buf = [T::ZERO; MR * NR_MAX];
-        T::kernel(kc, a, b, buf.as_mut_ptr(), T::NR, false);
+        T::kernel::<DIRECT>(kc, a, lda, b, buf.as_mut_ptr(), T::NR, false);
         for i in 0..mr {
             let row = c.add(i * ldc);
             for j in 0..nr {
@@ -185,8 +178,14 @@ unsafe fn pack_a<T: Elem>(mc: usize, kc: usize, a: *const T, rs: isize, cs: isiz
             let base = a.offset(ir as isize * rs);
             for p in 0..kc {
                 let col = base.offset(p as isize * cs);
-                for i in 0..mr {
-                    *o.add(i) = *col.offset(i as isize * rs);
+                if rs == 1 {
+                    // A column-major A (a transposed view, e.g. im2col^T in a conv's
+                    // weight gradient): the panel's column is one contiguous run.
+                    std::ptr::copy_nonoverlapping(col, o, mr);
+                } else {
+                    for i in 0..mr {
+                        *o.add(i) = *col.offset(i as isize * rs);
+                    }
                 }
                 for i in mr..MR {
                     *o.add(i) = T::ZERO;
@@ -226,33 +225,47 @@ unsafe fn pack_b<T: Elem>(kc: usize, nc: usize, b: *const T, rs: isize, cs: isiz
     }
 }
 
-/// One microkernel per dtype, identical but for the intrinsics' names: C[0..MR, 0..NR]
-/// (row stride ldc) = (or +=) A panel @ B panel, NR = 2 vectors of `$lanes`.
+/// One microkernel per dtype, identical but for the intrinsics' names, with the dtype's
+/// `Elem` impl: C[0..MR, 0..NR] (row stride ldc) = (or +=) A panel @ B panel, NR = 2
+/// vectors of `$lanes`. MC and NC keep both dtypes' blocks at the same bytes.
 ///
 /// Written with arrays and constant loops: LLVM unrolls them and keeps the 24
 /// accumulators in zmm registers (the loop body is 2 loads, 12 broadcasts and 24 FMAs).
 macro_rules! microkernel {
-    ($name:ident, $t:ty, $lanes:expr, $zero:ident, $load:ident, $set1:ident, $fmadd:ident, $add:ident, $store:ident) => {
+    ($name:ident, $t:ty, $lanes:expr, mc = $mc:expr, nc = $nc:expr,
+     $zero:ident, $load:ident, $set1:ident, $fmadd:ident, $add:ident, $store:ident) => {
+        impl Elem for $t {
+            const ZERO: $t = 0.0;
+            const NR: usize = 2 * $lanes;
+            const KC: usize = 768;
+            const MC: usize = $mc;
+            const NC: usize = $nc;
+            unsafe fn kernel<const DIRECT: bool>(kc: usize, a: *const $t, lda: usize, b: *const $t, c: *mut $t, ldc: usize, acc: bool) {
+                // SAFETY: forwarded contract.
+                unsafe { $name::<DIRECT>(kc, a, lda, b, c, ldc, acc) }
+            }
+        }
+
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f")]
-        unsafe fn $name(kc: usize, a: *const $t, b: *const $t, c: *mut $t, ldc: usize, acc: bool) {
+        unsafe fn $name<const DIRECT: bool>(kc: usize, a: *const $t, lda: usize, b: *const $t, c: *mut $t, ldc: usize, acc: bool) {
             use std::arch::x86_64::*;
             const NR: usize = 2 * $lanes;
-            // SAFETY: the panels hold kc * MR and kc * NR elements; the C tile is MR rows
-            // of NR elements at stride ldc; avx512f is enabled here and checked by callers.
+            // SAFETY: the A panel holds kc * MR elements (packed) or MR rows of kc at stride
+            // lda (direct); the B panel kc * NR; the C tile is MR rows of NR elements at
+            // stride ldc; avx512f is enabled here and checked by callers.
             unsafe {
                 let mut c0 = [$zero(); MR];
                 let mut c1 = [$zero(); MR];
-                let (mut a, mut b) = (a, b);
-                for _ in 0..kc {
+                let mut b = b;
+                for p in 0..kc {
                     let b0 = $load(b);
                     let b1 = $load(b.add($lanes));
                     for i in 0..MR {
-                        let av = $set1(*a.add(i));
+                        let av = $set1(if DIRECT { *a.add(i * lda + p) } else { *a.add(p * MR + i) });
                         c0[i] = $fmadd(av, b0, c0[i]);
                         c1[i] = $fmadd(av, b1, c1[i]);
                     }
-                    a = a.add(MR);
                     b = b.add(NR);
                 }
                 for i in 0..MR {
@@ -269,14 +282,14 @@ macro_rules! microkernel {
 
         /// Never called (available() is false off x86-64); keeps the module compiling.
         #[cfg(not(target_arch = "x86_64"))]
-        unsafe fn $name(_: usize, _: *const $t, _: *const $t, _: *mut $t, _: usize, _: bool) {
+        unsafe fn $name<const DIRECT: bool>(_: usize, _: *const $t, _: usize, _: *const $t, _: *mut $t, _: usize, _: bool) {
             unreachable!("AVX-512 kernel called without AVX-512")
         }
     };
 }
 
-microkernel!(kernel_f32, f32, 16, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps);
-microkernel!(kernel_f64, f64, 8, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_storeu_pd);
+microkernel!(kernel_f32, f32, 16, mc = 144, nc = 3072, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps);
+microkernel!(kernel_f64, f64, 8, mc = 72, nc = 1536, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_storeu_pd);
 
 #[cfg(test)]
 mod tests {
