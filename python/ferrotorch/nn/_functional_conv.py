@@ -102,28 +102,54 @@ def _windows(x, kernel, dilation, stride, first=2):
 _SLICE_IM2COL_MAX = 64
 
 
+def _offset_windows(kernel, dilation, stride, out):
+    """For each kernel offset: (offset, the strided slices of the spatial dims it reads)."""
+    for off in itertools.product(*[range(kk) for kk in kernel]):
+        yield off, tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(off, dilation, stride, out))
+
+
+def _windows_view(x, kernel, dilation, stride):
+    nd = len(kernel)
+    w = _windows(x, kernel, dilation, stride, first=1)          # (N, *out, C, *kernel)
+    return w.permute(0, *range(1, 1 + nd), *range(2 + nd, 2 + 2 * nd), 1 + nd)
+
+
+class _Im2col(torch.autograd.Function):
+    """Columns of a channels-last input as one copy of the window view; the backward adds each
+    kernel offset's block of the column gradient into its strided window of one zero tensor (K
+    in-place strided adds). Rejected: stacking one slice per offset, whose K slice backwards each
+    allocate and fill an input-sized tensor before the engine sums them (~2x slower backward for a
+    3x3 conv), and the window view's own backward (~8x slower)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, stride):
+        ctx.geometry = (tuple(x.shape), kernel, dilation, stride)
+        return _windows_view(x, kernel, dilation, stride).contiguous()
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, kernel, dilation, stride = ctx.geometry
+        nd = len(kernel)
+        gx = torch.zeros(shape, dtype=g.dtype, device=g.device)
+        lead = (slice(None),) * (1 + nd)
+        for off, idx in _offset_windows(kernel, dilation, stride, g.shape[1:1 + nd]):
+            gx[(slice(None),) + idx].add_(g[lead + off])
+        return gx, None, None, None
+
+
 def _im2col(x, kernel, dilation, stride):
     """Channels-last (N, *sp, C) -> columns (N, *out, *kernel, C).
 
     Channels innermost makes the column copy contiguous runs of C and lets the convolution be one
     tall (N*L, K*C) @ (K*C, O) product, which the matmul kernel runs about 1.5x faster than the
     per-sample (O, C*K) @ (C*K, L) batch of the NCHW layout (3x3 conv, measured).
-    Without autograd the unfold view plus one copy is fastest. When a gradient is needed and the
-    kernel is small, one strided slice per kernel offset is stacked instead: a slice's backward is a
-    cheap copy, while the unfold view's backward is about 8x slower here. Large kernels keep the
-    unfold view so the loop count stays small.
+    Without autograd the window view is returned (the caller's reshape makes the one copy). With a
+    gradient and a small kernel, `_Im2col` copies once and has a cheap backward; large kernels keep
+    the window view so the backward's loop count stays small.
     """
-    nd = len(kernel)
     if _prod(kernel) > _SLICE_IM2COL_MAX or not (x.requires_grad and torch.is_grad_enabled()):
-        w = _windows(x, kernel, dilation, stride, first=1)          # (N, *out, C, *kernel)
-        return w.permute(0, *range(1, 1 + nd), *range(2 + nd, 2 + 2 * nd), 1 + nd)
-    sp = x.shape[1:1 + nd]
-    out = [(n - d * (kk - 1) - 1) // s + 1 for n, kk, d, s in zip(sp, kernel, dilation, stride)]
-    parts = []
-    for off in itertools.product(*[range(kk) for kk in kernel]):
-        idx = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(off, dilation, stride, out))
-        parts.append(x[(slice(None),) + idx])
-    return torch.stack(parts, 1 + nd).reshape(x.shape[0], *out, *kernel, x.shape[-1])
+        return _windows_view(x, kernel, dilation, stride)
+    return _Im2col.apply(x, kernel, dilation, stride)
 
 
 def _channels_last(x, pads):
