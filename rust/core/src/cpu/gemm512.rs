@@ -113,7 +113,7 @@ pub unsafe fn gemm<T: Elem>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<
                 // operands, the buffers hold MC x kc and kc x nc floats, and every tile
                 // written lies inside dst's m x n.
                 unsafe {
-                    pack_b(kcur, ncur, rhs.ptr.offset(pc as isize * rhs.rs + jc as isize * rhs.cs), rhs.rs, rhs.cs, bp);
+                    pack(ncur, kcur, rhs.ptr.offset(pc as isize * rhs.rs + jc as isize * rhs.cs), rhs.cs, rhs.rs, nr_full, bp);
                     let accumulate = acc || pc > 0;
                     for ic in (0..m).step_by(mc_full) {
                         let mcur = mc_full.min(m - ic);
@@ -121,7 +121,7 @@ pub unsafe fn gemm<T: Elem>(m: usize, n: usize, k: usize, lhs: Mat<T>, rhs: Mat<
                         // Full panels of a row-major A are read in place; only a partial
                         // last panel (which the kernel must not read past) is packed.
                         let full = if direct { mcur - mcur % MR } else { 0 };
-                        pack_a(mcur - full, kcur, ablk.offset(full as isize * lhs.rs), lhs.rs, lhs.cs, ap.add(full * kcur));
+                        pack(mcur - full, kcur, ablk.offset(full as isize * lhs.rs), lhs.rs, lhs.cs, MR, ap.add(full * kcur));
                         for jr in (0..ncur).step_by(nr_full) {
                             let nr = nr_full.min(ncur - jr);
                             let bpanel = bp.add(jr * kcur);
@@ -166,60 +166,34 @@ unsafe fn tile<T: Elem, const DIRECT: bool>(kc: usize, a: *const T, lda: usize, 
     }
 }
 
-/// Pack an mc x kc block of A (strides rs, cs) into MR-row panels, k-major, zero-padding
-/// the last panel's missing rows.
-unsafe fn pack_a<T: Elem>(mc: usize, kc: usize, a: *const T, rs: isize, cs: isize, out: *mut T) {
+/// Pack `len` lines x `kc` of a strided operand into panels `w` lines wide, k-major (`w`
+/// values per k), zero-padding the last panel: A's rows into MR-row panels (`ps` = row
+/// stride, `ks` = column stride), B's columns into NR-column panels (`ps` = column
+/// stride, `ks` = row stride).
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack<T: Elem>(len: usize, kc: usize, src: *const T, ps: isize, ks: isize, w: usize, out: *mut T) {
     let mut o = out;
-    for ir in (0..mc).step_by(MR) {
-        let mr = MR.min(mc - ir);
-        // SAFETY: rows ir..ir+mr and columns 0..kc lie inside the block; `out` holds
-        // ceil(mc / MR) * MR * kc floats.
+    for r in (0..len).step_by(w) {
+        let n = w.min(len - r);
+        // SAFETY: lines r..r+n and k steps 0..kc lie inside the operand block; `out` holds
+        // ceil(len / w) * w * kc elements.
         unsafe {
-            let base = a.offset(ir as isize * rs);
+            let base = src.offset(r as isize * ps);
             for p in 0..kc {
-                let col = base.offset(p as isize * cs);
-                if rs == 1 {
-                    // A column-major A (a transposed view, e.g. im2col^T in a conv's
-                    // weight gradient): the panel's column is one contiguous run.
-                    std::ptr::copy_nonoverlapping(col, o, mr);
+                let line = base.offset(p as isize * ks);
+                if ps == 1 {
+                    // The panel's values for this k are one contiguous run (a row-major
+                    // B, or a column-major A such as im2col^T in a conv's weight gradient).
+                    std::ptr::copy_nonoverlapping(line, o, n);
                 } else {
-                    for i in 0..mr {
-                        *o.add(i) = *col.offset(i as isize * rs);
+                    for i in 0..n {
+                        *o.add(i) = *line.offset(i as isize * ps);
                     }
                 }
-                for i in mr..MR {
+                for i in n..w {
                     *o.add(i) = T::ZERO;
                 }
-                o = o.add(MR);
-            }
-        }
-    }
-}
-
-/// Pack a kc x nc block of B (strides rs, cs) into NR-column panels, k-major,
-/// zero-padding the last panel's missing columns.
-unsafe fn pack_b<T: Elem>(kc: usize, nc: usize, b: *const T, rs: isize, cs: isize, out: *mut T) {
-    let nr_full = T::NR;
-    let mut o = out;
-    for jr in (0..nc).step_by(nr_full) {
-        let nr = nr_full.min(nc - jr);
-        // SAFETY: columns jr..jr+nr and rows 0..kc lie inside the block; `out` holds
-        // kc * ceil(nc / NR) * NR floats.
-        unsafe {
-            let base = b.offset(jr as isize * cs);
-            for p in 0..kc {
-                let row = base.offset(p as isize * rs);
-                if cs == 1 && nr == nr_full {
-                    std::ptr::copy_nonoverlapping(row, o, nr_full);
-                } else {
-                    for j in 0..nr {
-                        *o.add(j) = *row.offset(j as isize * cs);
-                    }
-                    for j in nr..nr_full {
-                        *o.add(j) = T::ZERO;
-                    }
-                }
-                o = o.add(nr_full);
+                o = o.add(w);
             }
         }
     }
