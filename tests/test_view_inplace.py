@@ -123,3 +123,17 @@ def test_resize_errors():
     w = torch.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         w.resize_(3)
+
+
+def test_resize_grow_detaches_from_old_base():
+    # Once resize_ moved the tensor to a larger storage it is no longer a view of `base`:
+    # writes (and autograd through them) stay on the new storage.
+    base = torch.arange(4.0)
+    x = base[1:3]
+    x.resize_(5)
+    np.testing.assert_array_equal(to_np(x)[:2], [1.0, 2.0])
+    w = torch.ones(5, requires_grad=True)
+    x.add_(w)
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(to_np(w.grad), np.full(5, 3.0))
+    np.testing.assert_array_equal(to_np(base), np.arange(4.0))

@@ -452,6 +452,12 @@ impl Tensor {
         }
         let d = view.data().clone();
         d.storage.bump_version();
+        // A view on other storage (`resize_` that grew) leaves self owning that storage:
+        // it is no longer a view of its old base. (On the same storage self keeps its
+        // base; taking the view's would make self its own base when it had none.)
+        if !d.storage.same(&self.data().storage) {
+            self.meta().view_base = None;
+        }
         self.set_data(d);
         if view.grad_fn().is_some() {
             crate::autograd::move_history(view, self);
