@@ -5,7 +5,10 @@ Everything is composed from tensor views and ops, so autograd and every device c
 * im2col is ``Tensor.unfold`` once per spatial dim (a strided view with autograd; ``as_strided``
   would be the general tool but carries no gradient here), then one batched matmul per call.
 * col2im (fold, transposed convolution) is one ``index_add`` of the columns into the flattened
-  output; a loop of K strided adds over the kernel offsets was the rejected alternative.
+  output; a loop of K strided adds over the kernel offsets was the rejected alternative there, where
+  columns are (N, C, K, L) and each add would walk single elements. The convolution's own im2col
+  backward (``_Im2col``) does use K strided adds: its columns are channels-last, so each add copies
+  contiguous runs of C, and no index tensor or (N, C, K, L) permuted copy is needed.
 * Pools view the (padded) input as windows with the same unfold, then reduce the window dims;
   adaptive pools and interpolation gather rows with ``index_select`` or multiply by a small
   per-dim averaging matrix, since their windows vary in size.

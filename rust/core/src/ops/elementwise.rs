@@ -589,11 +589,15 @@ fn binary_plain(x: &Tensor, y: &Tensor, spec: &BinarySpec) -> Result<Option<Tens
     {
         return Ok(None);
     }
-    let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(x), &Arg::T(y))?;
-    if compute != xd.dtype
-        || spec.kind == Kind::IntDiv && !compute.is_float()
+    // The cheap refusals first, so an op that takes the general path (a graph to record,
+    // integer division's zero check) computes its dtypes only there.
+    if spec.kind == Kind::IntDiv && !xd.dtype.is_float()
         || spec.backward.is_some() && (x.requires_grad() || y.requires_grad()) && crate::autograd::is_grad_enabled()
     {
+        return Ok(None);
+    }
+    let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(x), &Arg::T(y))?;
+    if compute != xd.dtype {
         return Ok(None);
     }
     let out = Tensor::empty_on(&xd.layout.shape, out_dtype, crate::device::Device::Cpu)?;
