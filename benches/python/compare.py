@@ -256,6 +256,57 @@ def build_workloads(q):
             w.on(name, (lambda lib: lambda: loader_epoch(lib, lx, ly))(libs[name]))
     W.append(w)
 
+    # Checkpoints (CPU only): save / load of a state dict of q["ckpt_params"] float32
+    # parameters (1000-wide matrices), and loads whose time should not grow with the file
+    # (mmap=True, safetensors) at that size and at 1/100 of it.
+    if dev == "cpu":
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="ft_bench_")
+        n_params = q["ckpt_params"]
+        rows = 1000
+        mats = [f32(rows, 1000) for _ in range(max(1, n_params // (rows * 1000)))]
+        mb = sum(m.nbytes for m in mats) / 2 ** 20
+        small = mats[:max(1, len(mats) // 100)]
+        small_mb = sum(m.nbytes for m in small) / 2 ** 20
+        for name in tensor:
+            lib = libs[name]
+            sd = {f"layer{i}.weight": lib.from_numpy(m) for i, m in enumerate(mats)}
+            lib.save(sd, os.path.join(tmp, f"{name}.pt"))
+            lib.save({k: v for k, v in list(sd.items())[:len(small)]}, os.path.join(tmp, f"{name}_small.pt"))
+        w = Workload(f"save state dict ({mb:.0f} MB, {len(mats)} tensors)", goal=(1.0, "<= 1.0x torch time"))
+        for name in tensor:
+            w.on(name, (lambda lib, name: lambda: (lambda sd: lambda: lib.save(sd, os.path.join(tmp, f"{name}_w.pt")))(
+                {f"layer{i}.weight": lib.from_numpy(m) for i, m in enumerate(mats)}))(libs[name], name))
+        W.append(w)
+        w = Workload(f"load state dict ({mb:.0f} MB)", goal=(1.0, "<= 1.0x torch time"))
+        for name in tensor:
+            w.on(name, (lambda lib, name: lambda: (lambda: lib.load(os.path.join(tmp, f"{name}.pt"))))(libs[name], name))
+        W.append(w)
+        for label, suffix in ((f"{mb:.0f} MB", ""), (f"{small_mb:.0f} MB", "_small")):
+            w = Workload(f"load mmap=True ({label})", goal=None)
+            for name in tensor:
+                w.on(name, (lambda lib, name, suffix: lambda: (lambda: lib.load(os.path.join(tmp, f"{name}{suffix}.pt"),
+                                                                            mmap=True)))(libs[name], name, suffix))
+            W.append(w)
+        try:
+            import safetensors.torch as st_torch
+        except ImportError:
+            st_torch = None
+        st_libs = {"ferrotorch": __import__("ferrotorch.safetensors", fromlist=["load_file"])}
+        if torch is not None and st_torch is not None:
+            st_libs["torch"] = st_torch
+        for name, stl in st_libs.items():
+            lib = libs[name]
+            sd = {f"layer{i}.weight": lib.from_numpy(m) for i, m in enumerate(mats)}
+            stl.save_file(sd, os.path.join(tmp, f"{name}.safetensors"))
+            stl.save_file(dict(list(sd.items())[:len(small)]), os.path.join(tmp, f"{name}_small.safetensors"))
+        for label, suffix in ((f"{mb:.0f} MB", ""), (f"{small_mb:.0f} MB", "_small")):
+            w = Workload(f"safetensors load_file ({label})", goal=None)
+            for name, stl in st_libs.items():
+                w.on(name, (lambda stl, name, suffix: lambda: (
+                    lambda: stl.load_file(os.path.join(tmp, f"{name}{suffix}.safetensors"))))(stl, name, suffix))
+            W.append(w)
+
     # Small graph forward + backward (no NumPy equivalent).
     w = Workload("small graph fwd+bwd (4 ops, 16)", goal=(0.3, "<= 0.3x torch"))
     for name in tensor:
@@ -280,10 +331,10 @@ def main():
     args = ARGS
     if args.quick:
         q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000,
-             "mlp_batch": 32, "loader_rows": 2000}
+             "mlp_batch": 32, "loader_rows": 2000, "ckpt_params": 4_000_000}
     else:
         q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000,
-             "mlp_batch": 256, "loader_rows": 20_000}
+             "mlp_batch": 256, "loader_rows": 20_000, "ckpt_params": 100_000_000}
     repeat = args.repeat or q["repeat"]
     if args.device == "cuda":
         if not ft.cuda.is_available():

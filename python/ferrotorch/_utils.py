@@ -142,3 +142,160 @@ def inplace(name, fn):
     f_.__name__ = f_.__qualname__ = name + "_"
     f_.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
     return f_
+
+
+# ---- checkpoints: what PyTorch's `torch._utils._rebuild_*` do --------------------------------
+# A checkpoint's data.pkl names these functions by PyTorch's names (`torch._utils.
+# _rebuild_tensor_v2`, ...); `checkpoint_globals` maps each such name to the function here,
+# for both the weights-only and the full unpickler. `serialization.save` writes the same
+# names, so files travel both ways.
+
+class CheckpointStorage:
+    """A storage read from a checkpoint: a 1-d tensor over its bytes (the whole storage
+    of every tensor built on it), and for the legacy format's storage views, the element
+    range of the view inside it."""
+    __slots__ = ("tensor", "offset", "numel", "dtype")
+
+    def __init__(self, tensor, offset, numel, dtype):
+        self.tensor, self.offset, self.numel, self.dtype = tensor, offset, numel, dtype
+
+    def __repr__(self):
+        return f"<checkpoint storage of {self.numel} {self.dtype} on {self.tensor.device}>"
+
+
+class StorageType:
+    """What `torch.FloatStorage` & co. resolve to in a checkpoint: the dtype of a storage."""
+    __slots__ = ("dtype", "name")
+
+    def __init__(self, name, dtype):
+        self.name, self.dtype = name, dtype
+
+    def __repr__(self):
+        return f"StorageType(dtype={self.dtype})"
+
+
+class UnsupportedGlobal:
+    """A PyTorch name ferrotorch knows but cannot load (a dtype it does not have)."""
+    __slots__ = ("full", "why")
+
+    def __init__(self, full, why):
+        self.full, self.why = full, why
+
+
+def _check_geometry(storage, storage_offset, size, stride):
+    import pickle
+    if not isinstance(storage, CheckpointStorage):
+        raise pickle.UnpicklingError(f"_rebuild_tensor: expected a storage, got {type(storage).__name__}")
+    for what, v in (("size", size), ("stride", stride)):
+        if not isinstance(v, (tuple, list)) or not all(type(d) is int and d >= 0 for d in v):
+            raise pickle.UnpicklingError(f"_rebuild_tensor: {what} must be a tuple of non-negative ints, got {v!r}")
+    if type(storage_offset) is not int or storage_offset < 0:
+        raise pickle.UnpicklingError(f"_rebuild_tensor: storage offset must be a non-negative int, got "
+                                     f"{storage_offset!r}")
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: size {tuple(size)}, stride {tuple(stride)}")
+    # Python ints: no overflow; the engine checks again against the storage itself.
+    need = storage_offset if 0 in size else storage_offset + 1 + sum((d - 1) * s for d, s in zip(size, stride))
+    if need > storage.numel:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                           f"{storage_offset} requiring a storage size of {need} elements are out of bounds for "
+                           f"a storage of {storage.numel} elements")
+
+
+def ckpt_rebuild_tensor(storage, storage_offset, size, stride):
+    """torch._utils._rebuild_tensor: a tensor over a checkpoint storage (not a view; every
+    tensor of one storage shares its memory)."""
+    from . import _C
+    _check_geometry(storage, storage_offset, size, stride)
+    return _C._tensor_from_storage(storage.tensor, list(size), list(stride), storage.offset + storage_offset)
+
+
+def ckpt_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+                       metadata=None):
+    t = ckpt_rebuild_tensor(storage, storage_offset, size, stride)
+    if requires_grad:
+        t.requires_grad_(True)
+    # backward_hooks: PyTorch saves them but warns they are not restored; metadata holds
+    # tensor flags (conj/neg bits) ferrotorch does not have.
+    return t
+
+
+def ckpt_rebuild_parameter(data, requires_grad, backward_hooks=None):
+    from .nn.parameter import Parameter
+    if not isinstance(data, _Tensor()):
+        raise TypeError(f"_rebuild_parameter: expected a tensor, got {type(data).__name__}")
+    return Parameter(data, bool(requires_grad))
+
+
+def _set_state(obj, state):
+    if state is None:
+        return obj
+    if isinstance(state, tuple) and len(state) == 2 and state[1] is None:
+        state = state[0]
+    if type(state) is not dict or not all(type(k) is str for k in state):
+        raise TypeError(f"tensor state must be a dict with str keys, got {type(state).__name__}")
+    obj.__dict__.update(state)
+    return obj
+
+
+def ckpt_rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+    return _set_state(ckpt_rebuild_parameter(data, requires_grad, backward_hooks), state)
+
+
+def ckpt_rebuild_from_type_v2(func, new_type, args, state):
+    """torch._tensor._rebuild_from_type_v2: a tensor subclass (or a tensor with Python
+    attributes) rebuilt by `func`, then given `new_type` and its attributes."""
+    from . import _C
+    if func not in (ckpt_rebuild_tensor_v2, ckpt_rebuild_tensor, ckpt_rebuild_parameter,
+                    ckpt_rebuild_parameter_with_state):
+        raise TypeError(f"_rebuild_from_type_v2: unexpected rebuild function {func!r}")
+    if not (isinstance(new_type, type) and issubclass(new_type, _C.Tensor)):
+        raise TypeError(f"_rebuild_from_type_v2: {new_type!r} is not a Tensor type")
+    if type(args) is not tuple:
+        raise TypeError("_rebuild_from_type_v2: arguments must be a tuple")
+    ret = func(*args)
+    if type(ret) is not new_type:
+        ret = _C.Tensor.__new__(new_type, ret)
+    return _set_state(ret, state)
+
+
+def _Tensor():
+    from . import _C
+    return _C.Tensor
+
+
+# PyTorch names of dtypes ferrotorch does not have: a clear error instead of "not allowed".
+_UNSUPPORTED_DTYPES = {
+    "complex32": "ComplexHalfStorage", "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage",
+    "uint16": None, "uint32": None, "uint64": None, "float8_e4m3fn": None, "float8_e5m2": None,
+    "float8_e4m3fnuz": None, "float8_e5m2fnuz": None, "qint8": "QInt8Storage", "quint8": "QUInt8Storage",
+    "qint32": "QInt32Storage", "quint4x2": "QUInt4x2Storage", "quint2x4": "QUInt2x4Storage",
+}
+
+_CHECKPOINT_GLOBALS = None
+
+
+def checkpoint_globals():
+    """{"module.qualname": object}: how PyTorch names, in a checkpoint, the functions,
+    classes, dtypes and storage types that ferrotorch rebuilds them with."""
+    global _CHECKPOINT_GLOBALS
+    if _CHECKPOINT_GLOBALS is None:
+        from . import _C
+        rc = {
+            "torch._utils._rebuild_tensor": ckpt_rebuild_tensor,
+            "torch._utils._rebuild_tensor_v2": ckpt_rebuild_tensor_v2,
+            "torch._utils._rebuild_parameter": ckpt_rebuild_parameter,
+            "torch._utils._rebuild_parameter_with_state": ckpt_rebuild_parameter_with_state,
+            "torch._tensor._rebuild_from_type_v2": ckpt_rebuild_from_type_v2,
+        }
+        for name, dt in _C._storage_names():
+            rc[f"torch.{name}"] = StorageType(name, dt)
+            rc[f"torch.{str(dt).split('.')[-1]}"] = dt
+        rc["torch.UntypedStorage"] = StorageType("UntypedStorage", _C.uint8)
+        for dt_name, storage_name in _UNSUPPORTED_DTYPES.items():
+            why = f"ferrotorch has no {dt_name} dtype: tensors of this dtype cannot be loaded"
+            rc[f"torch.{dt_name}"] = UnsupportedGlobal(f"torch.{dt_name}", why)
+            if storage_name:
+                rc[f"torch.{storage_name}"] = UnsupportedGlobal(f"torch.{storage_name}", why)
+        _CHECKPOINT_GLOBALS = rc
+    return _CHECKPOINT_GLOBALS

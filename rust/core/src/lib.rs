@@ -16,6 +16,7 @@ pub mod device;
 pub mod dims;
 pub mod dtype;
 pub mod error;
+pub mod io;
 pub mod ops;
 pub mod optim;
 pub mod random;

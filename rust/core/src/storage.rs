@@ -308,6 +308,31 @@ impl Storage {
             version: AtomicU64::new(0),
         }))
     }
+    /// CPU storage holding a copy of `bytes` (a checkpoint's record, say). The allocation
+    /// is fallible: a size a file claims becomes PyTorch's out-of-memory error.
+    pub fn cpu_from_bytes(bytes: &[u8]) -> Result<Storage> {
+        let s = Self::cpu_uninit(bytes.len())?;
+        // SAFETY: the new block holds at least bytes.len() writable bytes and cannot
+        // overlap `bytes`, which the caller borrowed from elsewhere.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), s.ptr(), bytes.len()) };
+        Ok(s)
+    }
+    /// The bytes of a CPU storage.
+    ///
+    /// # Safety
+    /// No one may write to the storage while the slice is alive (a kernel running on
+    /// another thread on a tensor of this storage, say).
+    pub unsafe fn cpu_bytes(&self) -> Result<&[u8]> {
+        if self.device() != Device::Cpu {
+            crate::bail!(Runtime, "expected a CPU storage, got one on {}", self.device());
+        }
+        if self.nbytes() == 0 {
+            return Ok(&[]);
+        }
+        // SAFETY: the buffer holds nbytes initialised bytes while self is alive; the caller
+        // promises no concurrent writes.
+        Ok(unsafe { std::slice::from_raw_parts(self.ptr(), self.nbytes()) })
+    }
     #[inline]
     pub fn ptr(&self) -> *mut u8 {
         self.0.ptr.as_ptr()
@@ -325,6 +350,11 @@ impl Storage {
     #[inline]
     pub fn bump_version(&self) {
         self.0.version.fetch_add(1, Ordering::Relaxed);
+    }
+    /// An identity for the storage while it is alive (the address of its shared
+    /// block; not the data address, which empty storages can share).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
     pub fn same(&self, other: &Storage) -> bool {
         Arc::ptr_eq(&self.0, &other.0)

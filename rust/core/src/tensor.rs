@@ -62,6 +62,37 @@ impl Tensor {
     pub fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
         Self::from_data(TensorData { storage, layout, dtype })
     }
+    /// A tensor over `storage` with the given geometry, as `torch.empty(0).set_(storage,
+    /// offset, size, stride)`: not a view of anything, sharing the storage with every
+    /// other tensor built over it. The geometry is checked against the storage's size
+    /// without overflowing (it comes from files and users).
+    pub fn from_storage(storage: Storage, dtype: DType, shape: &[usize], strides: &[usize], offset: usize) -> Result<Tensor> {
+        if shape.len() != strides.len() {
+            bail!(Runtime, "mismatch in length of strides and shape: size {:?}, stride {:?}", shape, strides);
+        }
+        let layout = Layout { shape: shape.into(), strides: strides.into(), offset };
+        let need = layout.checked_required_len().and_then(|n| n.checked_mul(dtype.size()));
+        match need {
+            Some(n) if n <= storage.nbytes() => Ok(Tensor::from_parts(storage, layout, dtype)),
+            _ => bail!(
+                Runtime,
+                "setStorage: sizes {:?}, strides {:?}, storage offset {}, and itemsize {} requiring a storage size of {} are out of bounds for storage of size {}",
+                shape,
+                strides,
+                offset,
+                dtype.size(),
+                need.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+                storage.nbytes()
+            ),
+        }
+    }
+    /// A 1-d tensor of `dtype` covering the whole of this tensor's storage (what a
+    /// checkpoint saves for it), on the same device.
+    pub fn storage_tensor(&self) -> Tensor {
+        let d = self.data();
+        let n = d.storage.nbytes() / d.dtype.size();
+        Tensor::from_parts(d.storage.clone(), Layout::contiguous(&[n]), d.dtype)
+    }
     #[inline]
     pub fn data(&self) -> RwLockReadGuard<'_, TensorData> {
         self.0.data.read().unwrap_or_else(|e| e.into_inner())

@@ -5,7 +5,9 @@ mod autograd_py;
 mod convert;
 mod data;
 mod functions;
+mod io_py;
 mod optim;
+mod safetensors_py;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -77,5 +79,7 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(optim::_sgd_step, m)?)?;
     m.add_function(wrap_pyfunction!(optim::_adam_step, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_after_fork_in_child, m)?)?;
+    io_py::register(m)?;
+    safetensors_py::register(m)?;
     Ok(())
 }
