@@ -24,6 +24,9 @@ step() {
 step "cargo test" cargo test -p ferrotorch
 # The engine used from Rust alone: fit a small MLP with autograd + Adam (exits non-zero unless it converges).
 step "rust example" cargo run -q -p ferrotorch --example fit_mlp
+# A state dict written by PyTorch (tests/fixtures/checkpoints) run from Rust: exits non-zero unless it
+# reproduces PyTorch's outputs.
+step "rust checkpoint example" cargo run -q -p ferrotorch --example load_state_dict
 # From the repo root (not tests/), so `import ferrotorch` finds the installed wheel, not python/.
 # tests/cuda_mock loads the mock driver into its process: it runs in the CUDA-runtime step.
 step "pytest" .venv/bin/python -m pytest tests -q -p no:cacheprovider --ignore=tests/cuda_mock "$@"

@@ -323,6 +323,11 @@ def test_map_location_forms(tmp_path):
             torch.load(path, map_location={"cpu": "cuda:0"})
 
 
+def test_safetensors_path_goes_to_the_safetensors_loader():
+    d = torch.load(fixture("tensors.safetensors"))
+    check_against_npz(d, "tensors")
+
+
 # ---- the weights-only unpickler -----------------------------------------------------------------
 
 MARK = "ft_pwned_marker"
@@ -595,3 +600,29 @@ def test_we_read_what_pytorch_writes_now(tmp_path, fmt):
     np.testing.assert_array_equal(d["t"].numpy(), ref["base"].T)
     assert same_storage(d["t"], d["base"]) and isinstance(d["p"], torch.nn.Parameter)
     assert d["opt_like"][0]["step"].item() == 2.0
+
+
+def test_tensor_classes_in_a_file_only_wrap_tensors():
+    # REDUCE(torch.Tensor, (2**40,)) or NEWOBJ(Parameter, (2**40,)) would allocate 4 TB on the
+    # file's say-so; both are refused before anything is allocated.
+    for pkl in (b"\x80\x02ctorch\nTensor\n\x8a\x06\x00\x00\x00\x00\x00\x01\x85R.",
+                b"\x80\x02ctorch.nn.parameter\nParameter\n\x8a\x06\x00\x00\x00\x00\x00\x01\x85\x81.",
+                b"\x80\x02ctorch\nTensor\nK\x02K\x03\x86\x81."):
+        with pytest.raises(pickle.UnpicklingError, match="must wrap a tensor"):
+            torch.load(io.BytesIO(_zip_with_pickle(pkl)))
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_bool_storage_bytes_other_than_0_1_load_as_true(tmp_path, mmap):
+    buf = io.BytesIO()
+    torch.save(torch.tensor([True, False, True]), buf)
+    raw = bytearray(buf.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+        info = z.getinfo("archive/data/0")
+    off = _local_data_offset(bytes(raw), info)
+    raw[off:off + 3] = b"\x07\x00\xff"  # what a hand-edited file may hold (CRC left stale)
+    path = tmp_path / "b.pt"
+    path.write_bytes(bytes(raw))
+    t = torch.load(path, mmap=mmap)
+    assert t.tolist() == [True, False, True] and t.sum().item() == 2
+    assert t.to(torch.uint8).tolist() == [1, 0, 1]

@@ -26,6 +26,9 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=None,
                     help="worker threads for every library (sets OMP/OpenBLAS/MKL/RAYON_NUM_THREADS "
                          "before import, and torch.set_num_threads); default: each library's own")
+    ap.add_argument("--only", default=None, metavar="TEXT",
+                    help="measure only the workloads whose name contains TEXT (case-insensitive), e.g. "
+                         "--only 'state dict' or --only load")
     ap.add_argument("--settle", type=float, default=0.2,
                     help="seconds to idle before each measurement, so the thread pools of the library "
                          "measured before (OpenMP, OpenBLAS, rayon) stop spinning and competing for cores")
@@ -260,8 +263,11 @@ def build_workloads(q):
     # parameters (1000-wide matrices), and loads whose time should not grow with the file
     # (mmap=True, safetensors) at that size and at 1/100 of it.
     if dev == "cpu":
+        import atexit
+        import shutil
         import tempfile
         tmp = tempfile.mkdtemp(prefix="ft_bench_")
+        atexit.register(shutil.rmtree, tmp, True)
         n_params = q["ckpt_params"]
         rows = 1000
         mats = [f32(rows, 1000) for _ in range(max(1, n_params // (rows * 1000)))]
@@ -357,6 +363,8 @@ def main():
     rows, errors = [], []
     cpu0 = cpu_times()
     for w in build_workloads(q):
+        if args.only and args.only.lower() not in w.name.lower():
+            continue
         res, meas = {}, {}
         for be in backends:
             maker = w.makers.get(be)

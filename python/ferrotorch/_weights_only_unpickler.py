@@ -449,6 +449,8 @@ class Unpickler:
                 if not self._is_allowed(func):
                     msg = f"Trying to call reduce for unrecognized function {func!r}"
                     raise UnpicklingError(msg)
+                if isinstance(func, type) and issubclass(func, _C.Tensor):
+                    _check_tensor_args(func, args)
                 stack[-1] = func(*args)
             elif op == _NEWOBJ:
                 need(2)
@@ -456,6 +458,8 @@ class Unpickler:
                 cls = stack.pop()
                 if type(args) is not tuple:
                     raise UnpicklingError(f"NEWOBJ arguments must be a tuple, got {type(args).__name__}")
+                if isinstance(cls, type) and issubclass(cls, _C.Tensor):
+                    _check_tensor_args(cls, args)
                 if cls is Parameter:
                     stack.append(Parameter(*args))
                 elif isinstance(cls, type) and self._is_allowed(cls):
@@ -474,7 +478,16 @@ class Unpickler:
                 inst = stack[-1]
                 if isinstance(inst, _PendingNewobj):
                     p = inst
-                    inst = p.cls.__new__(p.cls, *p.args)
+                    if type(state) is tuple and len(state) == 4:
+                        # A tensor pickled as NEWOBJ + BUILD(storage, offset, size, stride):
+                        # PyTorch's legacy `set_` form.
+                        from . import _utils
+                        inst = _utils.ckpt_rebuild_tensor(*state)
+                        if p.cls is not _C.Tensor:
+                            inst = _C.Tensor.__new__(p.cls, inst)
+                        state = None
+                    else:
+                        inst = p.cls.__new__(p.cls, *p.args)
                     stack[-1] = inst
                     for k, v in list(memo.items()):
                         if v is p:
@@ -501,6 +514,8 @@ class Unpickler:
                                   f"got {type(obj)}")
 
     def _build(self, inst, state, Parameter):
+        if state is None:
+            return
         if type(inst) is Parameter:
             if state is None:
                 return
@@ -526,6 +541,17 @@ class Unpickler:
         else:
             raise UnpicklingError(f"Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
                                   f"`add_safe_globals`, but got {type(inst)}")
+
+
+def _check_tensor_args(cls, args):
+    """A tensor class called from a file may only wrap a tensor: ``Tensor(2**40)`` would
+    allocate what the file asks for."""
+    from . import _C
+    if args and not isinstance(args[0], _C.Tensor):
+        raise UnpicklingError(f"{cls.__name__}(...) in a checkpoint must wrap a tensor, got "
+                              f"{type(args[0]).__name__}")
+    if len(args) > 2 or (len(args) == 2 and type(args[1]) is not bool):
+        raise UnpicklingError(f"{cls.__name__}(...) in a checkpoint takes (tensor[, requires_grad])")
 
 
 def _ascii(s):

@@ -170,7 +170,7 @@ class _Pickler(pickle._Pickler):
         return obj.pid if type(obj) is _StorageRef else None
 
     def _storage(self, t):
-        sid, nbytes = _C._storage_info(t)
+        sid, nbytes, _ = _C._storage_info(t)
         ref = self.storages.get(sid)
         if ref is not None:
             if ref.dtype != t.dtype:

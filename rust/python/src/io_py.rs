@@ -18,20 +18,21 @@ use pyo3::types::{PyBytes, PyString};
 use crate::convert::{to_dtype, IntoPy};
 use crate::tensor::{PyTensor, TensorObj};
 
-/// A read-only view of a Python buffer object's bytes, kept alive by the export.
-struct Bytes {
-    buf: PyUntypedBuffer,
+/// A read-only view of a Python buffer object's bytes, kept alive (and in place) by the
+/// export.
+pub(crate) struct Bytes {
+    pub(crate) buf: PyUntypedBuffer,
 }
 
 impl Bytes {
-    fn get(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    pub(crate) fn get(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         let buf = PyUntypedBuffer::get(obj)?;
         if !buf.is_c_contiguous() {
             return Err(PyValueError::new_err("expected a contiguous buffer"));
         }
         Ok(Bytes { buf })
     }
-    fn slice(&self) -> &[u8] {
+    pub(crate) fn slice(&self) -> &[u8] {
         let n = self.buf.len_bytes();
         if n == 0 {
             return &[];
@@ -69,7 +70,9 @@ pub fn tensor_from_buffer(obj: &Bound<'_, PyAny>, dtype: DType, offset: usize, n
     }
     let numel = nbytes / isz;
     let addr = b.buf.buf_ptr() as usize + offset;
-    let share = !copy && !byteswap && !b.buf.readonly() && addr % isz == 0;
+    // Bool storages are always copied: their bytes must be 0 or 1, which the file does not
+    // promise (and a writable buffer could change later).
+    let share = !copy && !byteswap && !b.buf.readonly() && addr % isz == 0 && dtype != DType::Bool;
     let storage = if share {
         // SAFETY: [addr, addr + nbytes) lies inside the exported buffer (checked above),
         // which is writable and stays alive as long as the storage holds the export;
@@ -80,10 +83,10 @@ pub fn tensor_from_buffer(obj: &Bound<'_, PyAny>, dtype: DType, offset: usize, n
         let py = obj.py();
         py.detach(|| -> ferrotorch::Result<Storage> {
             let s = Storage::cpu_from_bytes(src)?;
-            if byteswap && isz > 1 {
-                // SAFETY: s is a fresh CPU storage no one else can see yet.
+            if nbytes > 0 {
+                // SAFETY: s is a fresh CPU storage of nbytes bytes no one else can see yet.
                 let bytes = unsafe { std::slice::from_raw_parts_mut(s.ptr(), nbytes) };
-                ferrotorch::io::byteswap(bytes, isz);
+                ferrotorch::io::fix_storage_bytes(bytes, dtype, byteswap);
             }
             Ok(s)
         })
@@ -107,12 +110,13 @@ pub fn _tensor_from_storage(storage: &Bound<'_, PyTensor>, size: Vec<usize>, str
     Ok(PyTensor::new(Tensor::from_storage(s, t.dtype(), &size, &stride, offset).py()?))
 }
 
-/// (identity, size in bytes) of a tensor's storage: what a checkpoint saves once per
-/// storage however many tensors view it.
+/// (identity, size in bytes, data address) of a tensor's storage: a checkpoint saves
+/// each storage once however many tensors view it (by identity: empty storages can share
+/// an address); safetensors groups tensors by the address range they cover.
 #[pyfunction]
-pub fn _storage_info(t: &Bound<'_, PyTensor>) -> (usize, usize) {
+pub fn _storage_info(t: &Bound<'_, PyTensor>) -> (usize, usize, usize) {
     let d = t.get().t.data();
-    (d.storage.id(), d.storage.nbytes())
+    (d.storage.id(), d.storage.nbytes(), d.storage.ptr() as usize)
 }
 
 /// A 1-d tensor over the whole storage of `t` (same dtype and device).

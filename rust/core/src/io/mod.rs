@@ -42,3 +42,17 @@ pub fn byteswap(bytes: &mut [u8], itemsize: usize) {
         }
     }
 }
+
+/// Make a storage's bytes, as a file holds them, usable as `dtype` in place: byte-swap
+/// each element when the file's byte order is not ours, and turn every nonzero byte of a
+/// bool storage into 1 (a Rust `bool` must be 0 or 1, whatever the file says).
+pub fn fix_storage_bytes(bytes: &mut [u8], dtype: DType, swap: bool) {
+    if swap {
+        byteswap(bytes, dtype.size());
+    }
+    if dtype == DType::Bool {
+        for b in bytes {
+            *b = (*b != 0) as u8;
+        }
+    }
+}
