@@ -21,6 +21,8 @@ step() {
     fi
 }
 
+# Lint: ruff over the package and the tests (settings in pyproject.toml).
+step "ruff" .venv/bin/ruff check python tests
 step "cargo test" cargo test -p ferrotorch
 # The engine used from Rust alone: fit a small MLP with autograd + Adam (exits non-zero unless it converges).
 step "rust example" cargo run -q -p ferrotorch --example fit_mlp

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import ferrotorch as torch
-from _helpers import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, TOL, assert_close, dt,
-                      dtype_name, make, to_np)
+from _helpers import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, assert_close, dt, make, to_np
 
 
 # --------------------------------------------------------------------------- helpers

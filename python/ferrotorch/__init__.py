@@ -8,18 +8,27 @@ import builtins as _builtins
 import numbers as _numbers
 import os as _os
 
+# The imports marked `noqa: F401` below are the public torch.* surface (torch.arange,
+# torch.no_grad, torch.nn, ...), re-exported here and not used by this module itself. The
+# package has no __all__ on purpose: one would change what `from ferrotorch import *` gives.
 from . import _C
-from ._C import Tensor, dtype, device, Generator
-from ._C import (
+from ._C import Tensor, Generator  # noqa: F401
+from ._C import (  # noqa: F401
     tensor, as_tensor, from_numpy, zeros, ones, empty, rand, randn, randint, randperm, full,
     arange, linspace, logspace, eye, cat, stack, hstack, vstack, where,
     get_default_dtype, set_default_dtype, promote_types, result_type,
     set_num_threads, get_num_threads, manual_seed, seed, initial_seed,
     is_grad_enabled, is_inference_mode_enabled, is_anomaly_enabled,
 )
-from ._size import Size
-from ._tensor_str import set_printoptions, get_printoptions
-from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode
+from ._size import Size  # noqa: F401
+from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode  # noqa: F401
+
+# torch.dtype / torch.device: bound by assignment (the same objects an import would bind)
+# because the factory functions below take `dtype=` / `device=` keyword parameters that
+# shadow them, which a linter reports as a redefinition of an unused import.
+dtype = _C.dtype
+device = _C.device
 
 # ---- dtypes (module attributes, as torch.float32) ---------------------------------
 bool = _C.bool
@@ -81,8 +90,14 @@ def _number_first(name, two_numbers=True):
     return f
 
 
-for _n in ("add", "sub", "mul", "div", "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor"):
-    globals()[_n] = _number_first(_n)
+add = _number_first("add")
+sub = _number_first("sub")
+mul = _number_first("mul")
+div = _number_first("div")
+floor_divide = _number_first("floor_divide")
+bitwise_and = _number_first("bitwise_and")
+bitwise_or = _number_first("bitwise_or")
+bitwise_xor = _number_first("bitwise_xor")
 pow = _number_first("pow", two_numbers=False)
 remainder = _number_first("remainder", two_numbers=False)
 negative = Tensor.neg
@@ -219,12 +234,12 @@ IntTensor = _legacy("IntTensor", int32)
 LongTensor = _legacy("LongTensor", int64)
 BoolTensor = _legacy("BoolTensor", bool)
 
-from . import autograd  # noqa: E402
-from . import cuda  # noqa: E402
-from . import backends  # noqa: E402
-from .serialization import save, load  # noqa: E402
-from ._utils import typename  # noqa: E402
-from . import nn, optim, utils  # noqa: E402
+from . import autograd  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401
+from . import backends  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401
+from ._utils import typename  # noqa: E402,F401
+from . import nn, optim, utils  # noqa: E402,F401
 
 # A forked child (DataLoader workers, user multiprocessing) has none of the parent's
 # kernel threads: cap kernels to one thread there instead of hanging on the dead pool.
@@ -287,12 +302,12 @@ def _clamp_min_(self, min):
     return self.clamp_(min=min)
 
 
-from ._dtype_info import finfo, iinfo  # noqa: E402
+from ._dtype_info import finfo, iinfo  # noqa: E402,F401
 from . import _linalg_extra, _pointwise_extra, _search_extra  # noqa: E402
 for _m in (_linalg_extra, _pointwise_extra, _search_extra):
     _m.install(globals(), Tensor)
 del _m
-from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402
+from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402,F401
 _install_sampling(Tensor)
 from ._view_inplace import install as _install_view_inplace  # noqa: E402
 _install_view_inplace(Tensor)
@@ -336,7 +351,7 @@ del _n
 
 # Submodules built on the functions above (installed by then).
 from . import linalg, special, distributions  # noqa: E402,F401
-from .linalg import (_torch_det as det, _torch_logdet as logdet, _torch_slogdet as slogdet,  # noqa: E402
+from .linalg import (_torch_det as det, _torch_logdet as logdet, _torch_slogdet as slogdet,  # noqa: E402,F401
                      _torch_inverse as inverse, _torch_cholesky as cholesky)
 for _n in ("det", "logdet", "slogdet", "inverse", "cholesky"):
     if not hasattr(Tensor, _n):

@@ -402,7 +402,7 @@ def logcumsumexp(input, dim):
         _dim(dim, 0)
         return input.clone()
     d = _dim(dim, input.dim())
-    return _scan((input,), d, lambda e, l: (_logaddexp(e[0], l[0]),))[0]
+    return _scan((input,), d, lambda early, late: (_logaddexp(early[0], late[0]),))[0]
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -891,7 +891,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     starts = _C.cat([first, pos[1:] != pos[:-1]])
     op = _REDUCE_OPS[reduce]
     # segmented scan: a segment start resets the running value
-    _, run = _scan((starts, vals), 0, lambda e, l: (e[0] | l[0], _C.where(l[0], l[1], op(e[1], l[1]))))
+    _, run = _scan((starts, vals), 0,
+                   lambda early, late: (early[0] | late[0], _C.where(late[0], late[1], op(early[1], late[1]))))
     last = _C.cat([starts[1:], first])
     return base.scatter(0, pos.masked_select(last), run.masked_select(last)).reshape(input.shape)
 

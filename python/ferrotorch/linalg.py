@@ -283,10 +283,10 @@ def _lu_core(A):
         # instead of dividing 0 by 0.
         safe = piv + _mask(piv == 0, dt)
         below = _mask(rows > j, dt)
-        l = A.select(-1, j) / safe * below                                # (..., m)
+        lcol = A.select(-1, j) / safe * below                             # (..., m)
         urow = A.select(-2, j) * _mask(cols > j, dt)                      # (..., n)
-        A = A - l.unsqueeze(-1) * urow.unsqueeze(-2)
-        A = _C.where((rows > j).unsqueeze(-1) & (cols == j), l.unsqueeze(-1), A)
+        A = A - lcol.unsqueeze(-1) * urow.unsqueeze(-2)
+        A = _C.where((rows > j).unsqueeze(-1) & (cols == j), lcol.unsqueeze(-1), A)
     piv_t = _C.stack(pivots, -1) if pivots else _C.zeros((*batch, 0), dtype=_C.int64, device=dev)
     return A, perm, piv_t, parity
 
@@ -767,8 +767,8 @@ def _torch_slogdet(input):
 def _torch_logdet(input):
     """torch.logdet: log(det A); nan for a negative determinant, -inf for a singular A."""
     _square_float("logdet", input)
-    s, l = slogdet(input)
-    return _C.where(s < 0, math.nan, l)
+    sgn, logabsdet = slogdet(input)
+    return _C.where(sgn < 0, math.nan, logabsdet)
 
 
 def _torch_det(input):

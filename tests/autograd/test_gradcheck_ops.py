@@ -243,7 +243,7 @@ def test_clamp_tensor_bounds():
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     lot = torch.tensor(lo, dtype=torch.float64, requires_grad=True)
     hit = torch.tensor(hi, dtype=torch.float64, requires_grad=True)
-    check(lambda t, l, h: torch.clamp(t, min=l, max=h), xt, lot, hit)
+    check(lambda t, lo, hi: torch.clamp(t, min=lo, max=hi), xt, lot, hit)
 
 
 def test_lerp():

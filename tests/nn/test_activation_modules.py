@@ -53,7 +53,12 @@ def _np_softmax(a, axis):
 
 
 _erf = np.vectorize(math.erf)
-_sig = lambda a: 1 / (1 + np.exp(-a))
+
+
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
 SELU_A, SELU_S = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 MODULES = [

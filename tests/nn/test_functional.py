@@ -201,7 +201,10 @@ def test_activation_errors():
 def test_prelu_per_channel_and_shared():
     a = away((2, 3, 4), seed=4)
     w = np.array([0.25, -0.5, 2.0])
-    ref = lambda x, w: np.where(x > 0, x, x * w.reshape(3, 1))
+
+    def ref(x, w):
+        return np.where(x > 0, x, x * w.reshape(3, 1))
+
     check(F.prelu, ref, a, w)
     check(F.prelu, lambda x, w: np.where(x > 0, x, x * w[0]), a, np.array([0.1]))
     # a 0-d weight and a 1-D input with one channel
@@ -333,7 +336,10 @@ def test_linear_shape_mismatch():
 def test_bilinear():
     x1, x2 = away((3, 2), seed=13, avoid=()), away((3, 4), seed=14, avoid=())
     w, b = away((5, 2, 4), seed=15, avoid=()), away((5,), seed=16, avoid=())
-    ref = lambda x1, x2, w, b: np.einsum("ni,oij,nj->no", x1, w, x2) + b
+
+    def ref(x1, x2, w, b):
+        return np.einsum("ni,oij,nj->no", x1, w, x2) + b
+
     check(F.bilinear, ref, x1, x2, w, b)
     y = F.bilinear(torch.randn(2, 3, 2), torch.randn(2, 3, 4), torch.randn(5, 2, 4))
     assert tuple(y.shape) == (2, 3, 5)
@@ -443,13 +449,13 @@ def np_pad_constant(a, pad, value=0.0):
     out = a
     for k in range(len(pad) // 2):
         ax = a.ndim - 1 - k
-        l, r = pad[2 * k], pad[2 * k + 1]
+        left, right = pad[2 * k], pad[2 * k + 1]
         widths = [(0, 0)] * a.ndim
-        widths[ax] = (max(l, 0), max(r, 0))
+        widths[ax] = (max(left, 0), max(right, 0))
         out = np.pad(out, widths, mode="constant", constant_values=value)
         n = out.shape[ax]
         sl = [slice(None)] * a.ndim
-        sl[ax] = slice(max(-l, 0), n - max(-r, 0))
+        sl[ax] = slice(max(-left, 0), n - max(-right, 0))
         out = out[tuple(sl)]
     return out
 
@@ -536,7 +542,10 @@ def test_pad_float_amounts_are_type_error():
 @pytest.mark.parametrize("p,dim", [(2.0, 1), (1.0, 1), (2.0, 0), (3.0, -1)])
 def test_normalize(p, dim):
     a = away((3, 4), seed=19)
-    ref = lambda x: x / np.maximum((np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1 / p), 1e-12)
+
+    def ref(x):
+        return x / np.maximum((np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1 / p), 1e-12)
+
     check(lambda x: F.normalize(x, p=p, dim=dim), ref, a)
 
 

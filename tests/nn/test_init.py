@@ -159,8 +159,12 @@ def test_kaiming_zero_element_tensor_warns():
 
 def _truncnorm_moments(mean, std, a, b):
     """Mean and std of N(mean, std^2) truncated to [a, b] (closed form)."""
-    phi = lambda z: math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    def phi(z):
+        return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+    def cdf(z):
+        return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
     al, be = (a - mean) / std, (b - mean) / std
     Z = cdf(be) - cdf(al)
     m = mean + std * (phi(al) - phi(be)) / Z

@@ -325,10 +325,15 @@ def test_cross_entropy_class_indices(case, weighted, reduction):
     x = away(shape, seed=13, avoid=())
     C = shape[0] if len(shape) == 1 else shape[1]
     w = np.random.default_rng(14).uniform(0.5, 2.0, C) if weighted else None
-    fn = lambda x, t: F.cross_entropy(x, t, None if w is None else T(w), reduction=reduction)
-    check(fn, lambda x, t: np_cross_entropy(x, t, w, reduction=reduction), x, t)
-    fn = lambda x, t: F.nll_loss(x, t, None if w is None else T(w), reduction=reduction)
-    check(fn, lambda x, t: np_nll(x, t, w, reduction=reduction), x, t)
+
+    def ce_fn(x, t):
+        return F.cross_entropy(x, t, None if w is None else T(w), reduction=reduction)
+
+    def nll_fn(x, t):
+        return F.nll_loss(x, t, None if w is None else T(w), reduction=reduction)
+
+    check(ce_fn, lambda x, t: np_cross_entropy(x, t, w, reduction=reduction), x, t)
+    check(nll_fn, lambda x, t: np_nll(x, t, w, reduction=reduction), x, t)
 
 
 @pytest.mark.parametrize("ignore_index", [1, 0, -1])
@@ -338,8 +343,10 @@ def test_cross_entropy_ignore_index(ignore_index, reduction):
     t = np.array([0, 1, 2, 1, -1, 0]) if ignore_index == -1 else np.array([0, 1, 2, 1, 2, 0])
     w = np.array([0.5, 1.0, 2.0])
     for weight in (None, w):
-        fn = lambda x, t: F.cross_entropy(x, t, None if weight is None else T(weight), ignore_index=ignore_index,
-                                          reduction=reduction)
+        def fn(x, t):
+            return F.cross_entropy(x, t, None if weight is None else T(weight), ignore_index=ignore_index,
+                                   reduction=reduction)
+
         check(fn, lambda x, t: np_cross_entropy(x, t, weight, ignore_index, reduction), x, t)
 
 
@@ -350,8 +357,10 @@ def test_cross_entropy_label_smoothing(smoothing, reduction, weighted):
     x = away((5, 4), seed=16, avoid=())
     t = np.array([0, 3, -100, 1, 3])
     w = np.array([0.5, 1.0, 2.0, 1.5]) if weighted else None
-    fn = lambda x, t: F.cross_entropy(x, t, None if w is None else T(w), reduction=reduction,
-                                      label_smoothing=smoothing)
+
+    def fn(x, t):
+        return F.cross_entropy(x, t, None if w is None else T(w), reduction=reduction, label_smoothing=smoothing)
+
     check(fn, lambda x, t: np_cross_entropy(x, t, w, -100, reduction, smoothing), x, t)
 
 
@@ -372,8 +381,10 @@ def test_cross_entropy_probability_targets(shape, smoothing, weighted, reduction
     p = np.random.default_rng(19).uniform(0.1, 1.0, shape)
     p = p / p.sum(axis=cd, keepdims=True)
     w = np.random.default_rng(20).uniform(0.5, 2.0, shape[cd]) if weighted else None
-    fn = lambda x, p: F.cross_entropy(x, p, None if w is None else T(w), reduction=reduction,
-                                      label_smoothing=smoothing)
+
+    def fn(x, p):
+        return F.cross_entropy(x, p, None if w is None else T(w), reduction=reduction, label_smoothing=smoothing)
+
     check(fn, lambda x, p: np_cross_entropy(x, p, w, reduction=reduction, label_smoothing=smoothing), x, p,
           grad=(0, 1))
 
@@ -510,7 +521,10 @@ def test_cosine_embedding_loss(margin, reduction):
         if np.all(np.abs(cos[:, None] - np.array([0.0, 0.3, -0.5])) > 0.02):
             break
     y = np.array([1.0, -1.0, 1.0, -1.0, -1.0, 1.0])
-    fn = lambda a, b, y: F.cosine_embedding_loss(a, b, y, margin=margin, reduction=reduction)
+
+    def fn(a, b, y):
+        return F.cosine_embedding_loss(a, b, y, margin=margin, reduction=reduction)
+
     check(fn, lambda a, b, y: reduce_np(np_cos_emb(a, b, y, margin), reduction), x1, x2, y, grad=(0, 1))
     # a single pair: 1-D inputs with a 0-d target
     check(lambda a, b, y: F.cosine_embedding_loss(a, b, y, margin=margin),
@@ -530,7 +544,10 @@ def test_margin_ranking_loss(margin, reduction):
     x1, x2 = away((6,), seed=27), away((6,), seed=28)
     y = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
     assert np.all(np.abs(-y * (x1 - x2) + margin) > 1e-3)
-    fn = lambda a, b, y: F.margin_ranking_loss(a, b, y, margin=margin, reduction=reduction)
+
+    def fn(a, b, y):
+        return F.margin_ranking_loss(a, b, y, margin=margin, reduction=reduction)
+
     check(fn, lambda a, b, y: reduce_np(np.maximum(0, -y * (a - b) + margin), reduction), x1, x2, y, grad=(0, 1))
 
 

@@ -1,8 +1,13 @@
 """ferrotorch.autograd: backward/grad entry points and grad-mode managers."""
 from .. import _C
-from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode
-from .gradcheck import gradcheck, gradgradcheck, GradcheckError
-from .function import Function, FunctionCtx
+# Public re-exports (torch.autograd.no_grad, torch.autograd.Function, ...): the `x as x` form
+# marks them as such without an __all__, which would change `from ferrotorch.autograd import *`.
+from .grad_mode import (
+    no_grad as no_grad, enable_grad as enable_grad, set_grad_enabled as set_grad_enabled,
+    inference_mode as inference_mode,
+)
+from .gradcheck import gradcheck as gradcheck, gradgradcheck as gradgradcheck, GradcheckError as GradcheckError
+from .function import Function as Function, FunctionCtx as FunctionCtx
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

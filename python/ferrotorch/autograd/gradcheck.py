@@ -87,7 +87,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         grad_outputs = tuple(_C.randn(*o.shape, dtype=o.dtype) for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
-    diff_inputs = [x for x in inputs if isinstance(x, _C.Tensor) and x.requires_grad]
 
     def first_grads(*xs):
         outs = _as_tuple(func(*xs))

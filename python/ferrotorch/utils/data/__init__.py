@@ -12,7 +12,8 @@ from .sampler import (
     Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,
 )
 from .distributed import DistributedSampler
-from .dataloader import DataLoader, _DatasetKind, get_worker_info, default_collate, default_convert
+# _DatasetKind: importable from torch.utils.data too (not in __all__, as there)
+from .dataloader import DataLoader, _DatasetKind as _DatasetKind, get_worker_info, default_collate, default_convert
 
 __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
