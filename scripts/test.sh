@@ -21,7 +21,8 @@ step() {
     fi
 }
 
-# Lint: ruff over the package and the tests (settings in pyproject.toml).
+# Lints: clippy over every Rust target, ruff over the package and the tests (pyproject.toml).
+step "clippy" cargo clippy -q --workspace --all-targets -- -D warnings
 step "ruff" .venv/bin/ruff check python tests
 step "cargo test" cargo test -p ferrotorch
 # The engine used from Rust alone: fit a small MLP with autograd + Adam (exits non-zero unless it converges).

@@ -51,7 +51,7 @@ fn main() -> Result<()> {
     }
     let max_diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     println!("max |ferrotorch - pytorch| = {max_diff:.3e}");
-    if !(max_diff <= 1e-5) {
+    if max_diff.is_nan() || max_diff > 1e-5 {
         eprintln!("outputs differ from PyTorch's by more than 1e-5");
         std::process::exit(1);
     }

@@ -568,6 +568,21 @@ macro_rules! dispatch_int {
     }};
 }
 
+static DEFAULT_DTYPE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(8); // F32
+
+/// The dtype Python floats and float factories default to (`torch.get_default_dtype`).
+pub fn default_dtype() -> DType {
+    ALL_DTYPES[DEFAULT_DTYPE.load(std::sync::atomic::Ordering::Relaxed) as usize]
+}
+pub fn set_default_dtype(d: DType) -> crate::error::Result<()> {
+    if !matches!(d, DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
+        crate::bail!(Type, "only floating-point types are supported as the default type");
+    }
+    let i = ALL_DTYPES.iter().position(|x| *x == d).unwrap_or(8);
+    DEFAULT_DTYPE.store(i as u8, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,7 +615,7 @@ mod tests {
     #[test]
     fn casts() {
         assert_eq!((-1.0f64).cast::<u8>(), 255u8);
-        assert_eq!(0.5f32.cast::<bool>(), true);
+        assert!(0.5f32.cast::<bool>());
         assert_eq!(2.9f64.cast::<i32>(), 2);
         assert_eq!(300i64.cast::<u8>(), 44);
         assert_eq!(true.cast::<f32>(), 1.0);
@@ -618,19 +633,4 @@ mod tests {
             assert_eq!((v as f64).cast::<bf16>().to_bits(), rne(b), "{b:#x} via f64");
         }
     }
-}
-
-static DEFAULT_DTYPE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(8); // F32
-
-/// The dtype Python floats and float factories default to (`torch.get_default_dtype`).
-pub fn default_dtype() -> DType {
-    ALL_DTYPES[DEFAULT_DTYPE.load(std::sync::atomic::Ordering::Relaxed) as usize]
-}
-pub fn set_default_dtype(d: DType) -> crate::error::Result<()> {
-    if !matches!(d, DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
-        crate::bail!(Type, "only floating-point types are supported as the default type");
-    }
-    let i = ALL_DTYPES.iter().position(|x| *x == d).unwrap_or(8);
-    DEFAULT_DTYPE.store(i as u8, std::sync::atomic::Ordering::Relaxed);
-    Ok(())
 }

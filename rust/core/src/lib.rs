@@ -34,6 +34,6 @@ pub use tensor::Tensor;
 impl Tensor {
     /// `backward()` on a scalar output.
     pub fn backward(&self) -> Result<()> {
-        autograd::backward(&[self.clone()], &[None], false, false, None)
+        autograd::backward(std::slice::from_ref(self), &[None], false, false, None)
     }
 }

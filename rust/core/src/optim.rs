@@ -536,7 +536,7 @@ crate::multiversion! {
             let vv = if AMS {
                 let old = vmax[i];
                 // NaN propagates as torch.maximum does.
-                let mx = if v1 > old || v1 != v1 { v1 } else { old };
+                let mx = if v1 > old || crate::cpu::math::is_nan(v1) { v1 } else { old };
                 vmax[i] = mx;
                 mx
             } else {
@@ -557,11 +557,11 @@ mod tests {
         let p = Tensor::from_vec(vec![1.0f64, -2.0], &[2]).unwrap();
         let g = Tensor::from_vec(vec![0.5f64, 1.0], &[2]).unwrap();
         let h = Sgd { lr: 0.1, momentum: 0.9, dampening: 0.0, nesterov: false, weight_decay: 0.0, maximize: false };
-        let bufs = sgd_step(&[p.clone()], &[g.clone()], &[None], &h).unwrap();
+        let bufs = sgd_step(std::slice::from_ref(&p), std::slice::from_ref(&g), &[None], &h).unwrap();
         // step 1: buf = g, p -= 0.1 g
         assert_eq!(p.to_vec::<f64>().unwrap(), vec![0.95, -2.1]);
         let b = bufs[0].clone().unwrap();
-        sgd_step(&[p.clone()], &[g], &[Some(b.clone())], &h).unwrap();
+        sgd_step(std::slice::from_ref(&p), &[g], &[Some(b.clone())], &h).unwrap();
         // step 2: buf = 0.9 g + g = 1.9 g, p -= 0.1 * 1.9 g
         let got = p.to_vec::<f64>().unwrap();
         assert!((got[0] - (0.95 - 0.095)).abs() < 1e-15 && (got[1] - (-2.1 - 0.19)).abs() < 1e-15);
@@ -576,7 +576,7 @@ mod tests {
         let z = || Tensor::zeros(&[2], DType::F32, crate::Device::Cpu).unwrap();
         let (m, v) = (z(), z());
         let h = Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, amsgrad: false, maximize: false, decoupled_weight_decay: false };
-        adam_step(&[p.clone()], &[g], &[m], &[v], &[], &[1], &h).unwrap();
+        adam_step(std::slice::from_ref(&p), &[g], &[m], &[v], &[], &[1], &h).unwrap();
         let got = p.to_vec::<f32>().unwrap();
         assert!((got[0] - 0.99).abs() < 1e-6 && (got[1] - 1.01).abs() < 1e-6, "{got:?}");
     }
@@ -586,7 +586,7 @@ mod tests {
         let p = Tensor::zeros(&[2], DType::F32, crate::Device::Cpu).unwrap();
         let g = Tensor::zeros(&[3], DType::F32, crate::Device::Cpu).unwrap();
         let h = Sgd { lr: 0.1, momentum: 0.0, dampening: 0.0, nesterov: false, weight_decay: 0.0, maximize: false };
-        assert!(sgd_step(&[p.clone()], &[], &[None], &h).is_err());
+        assert!(sgd_step(std::slice::from_ref(&p), &[], &[None], &h).is_err());
         assert!(sgd_step(&[p], &[g], &[None], &h).is_err());
     }
 }

@@ -11,6 +11,7 @@
 //! - normal: Box-Muller on the pair of f64-style uniforms of the same block: element i
 //!   -> block offset + i/2; u1 from lanes (0,1), u2 from lanes (2,3); even i takes
 //!   r*cos, odd i takes r*sin (both elements of a pair share the block).
+//!
 //! After a draw of n elements the offset advances by the number of blocks used.
 
 use std::sync::{Arc, Mutex};

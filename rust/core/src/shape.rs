@@ -142,7 +142,7 @@ impl Layout {
     /// strides, as in `as_strided`, can overflow; a wrapped length would pass a bounds
     /// check it must fail).
     pub fn checked_required_len(&self) -> Option<usize> {
-        if self.shape.iter().any(|&d| d == 0) {
+        if self.shape.contains(&0) {
             return Some(self.offset);
         }
         self.shape.iter().zip(&self.strides).try_fold(self.offset.checked_add(1)?, |acc, (&d, &s)| acc.checked_add((d - 1).checked_mul(s)?))
@@ -303,7 +303,7 @@ pub fn infer_shape(shape: &[i64], numel: usize) -> Result<Shape> {
     let fmt = || format!("[{}]", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
     match infer {
         Some(i) => {
-            if known == 0 || numel % known != 0 {
+            if known == 0 || !numel.is_multiple_of(known) {
                 bail!(Runtime, "shape '{}' is invalid for input of size {}", fmt(), numel);
             }
             out[i] = numel / known;

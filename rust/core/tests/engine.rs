@@ -108,12 +108,12 @@ fn autograd_broadcast_matmul_and_second_backward_error() {
     let bias = t(&[0.5, -0.5], &[2]);
     bias.set_requires_grad(true).unwrap();
     let out = x.matmul(&w).unwrap().add(&bias).unwrap().sum().unwrap();
-    ferrotorch::autograd::backward(&[out.clone()], &[None], true, false, None).unwrap();
+    ferrotorch::autograd::backward(std::slice::from_ref(&out), &[None], true, false, None).unwrap();
     // d/dW sum(xW) = x^T @ ones = column sums of x broadcast.
     close(&w.grad().unwrap().to_vec::<f64>().unwrap(), &[3., 3., 3., 3., 3., 3.], 0.0);
     close(&bias.grad().unwrap().to_vec::<f64>().unwrap(), &[2., 2.], 0.0);
     // retain_graph allowed a second pass; grads accumulate.
-    ferrotorch::autograd::backward(&[out.clone()], &[None], false, false, None).unwrap();
+    ferrotorch::autograd::backward(std::slice::from_ref(&out), &[None], false, false, None).unwrap();
     close(&bias.grad().unwrap().to_vec::<f64>().unwrap(), &[4., 4.], 0.0);
     let err = out.backward().unwrap_err().to_string();
     assert!(err.contains("backward through the graph a second time"), "{err}");

@@ -441,7 +441,7 @@ fn disallowed_globals_are_refused_by_name() {
     os_system.extend_from_slice(b"os\nsystem\n");
     os_system.extend_from_slice(&[b'(', b'X', 10, 0, 0, 0]);
     os_system.extend_from_slice(b"echo pwned");
-    os_system.extend_from_slice(&[b't', b'R', b'.']);
+    os_system.extend_from_slice(b"tR.");
     let e = pt::load_bytes(&archive(&os_system)).unwrap_err().to_string();
     assert!(e.contains("os.system"), "{e}");
 

@@ -99,13 +99,13 @@ pub fn to_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
         return Ok(d.get().d);
     }
     let py = obj.py();
-    if obj.is(&py.get_type::<PyFloat>()) {
+    if obj.is(py.get_type::<PyFloat>()) {
         return Ok(DType::F64);
     }
-    if obj.is(&py.get_type::<PyBool>()) {
+    if obj.is(py.get_type::<PyBool>()) {
         return Ok(DType::Bool);
     }
-    if obj.is(&py.get_type::<PyInt>()) {
+    if obj.is(py.get_type::<PyInt>()) {
         return Ok(DType::I64);
     }
     if let Ok(s) = obj.extract::<String>() {
@@ -310,9 +310,9 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
 
 /// Sizes given as varargs ints, one sequence, or a torch.Size.
 pub fn to_sizes(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
-    let raw: Vec<i64> = if args.len() == 1 && !args.get_item(0)?.is_instance_of::<PyInt>() && !args.get_item(0)?.hasattr("__index__")? {
-        to_int_list(&args.get_item(0)?)?
-    } else if args.len() == 1 && args.get_item(0)?.cast::<PyTensor>().is_err() && args.get_item(0)?.is_instance_of::<PySequence>() {
+    let raw: Vec<i64> = if (args.len() == 1 && !args.get_item(0)?.is_instance_of::<PyInt>() && !args.get_item(0)?.hasattr("__index__")?)
+        || (args.len() == 1 && args.get_item(0)?.cast::<PyTensor>().is_err() && args.get_item(0)?.is_instance_of::<PySequence>())
+    {
         to_int_list(&args.get_item(0)?)?
     } else {
         args.iter().map(|a| to_index(&a)).collect::<PyResult<_>>()?
@@ -382,5 +382,5 @@ pub fn size_obj(py: Python<'_>, shape: &[usize]) -> PyResult<Py<PyAny>> {
         Ok(py.import("ferrotorch._size")?.getattr("Size")?.unbind())
     })?;
     let tup = PyTuple::new(py, shape)?;
-    Ok(cls.call1(py, (tup,))?)
+    cls.call1(py, (tup,))
 }

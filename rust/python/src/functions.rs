@@ -361,7 +361,7 @@ pub fn get_default_dtype(py: Python<'_>) -> Py<PyDType> {
 
 #[pyfunction]
 pub fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
-    let dt = if d.is(&d.py().get_type::<PyFloat>()) { DType::F64 } else { to_dtype(d)? };
+    let dt = if d.is(d.py().get_type::<PyFloat>()) { DType::F64 } else { to_dtype(d)? };
     ferrotorch::dtype::set_default_dtype(dt).py()
 }
 

@@ -62,7 +62,7 @@ pub fn tensor_from_buffer(obj: &Bound<'_, PyAny>, dtype: DType, offset: usize, n
     let total = b.buf.len_bytes();
     check_range(total, offset, nbytes)?;
     let isz = dtype.size();
-    if nbytes % isz != 0 {
+    if !nbytes.is_multiple_of(isz) {
         return Err(PyRuntimeError::new_err(format!(
             "storage of {nbytes} bytes is not a whole number of {} elements ({isz} bytes each)",
             ferrotorch::ops::pretty_dtype(dtype)
@@ -72,7 +72,7 @@ pub fn tensor_from_buffer(obj: &Bound<'_, PyAny>, dtype: DType, offset: usize, n
     let addr = b.buf.buf_ptr() as usize + offset;
     // Bool storages are always copied: their bytes must be 0 or 1, which the file does not
     // promise (and a writable buffer could change later).
-    let share = !copy && !byteswap && !b.buf.readonly() && addr % isz == 0 && dtype != DType::Bool;
+    let share = !copy && !byteswap && !b.buf.readonly() && addr.is_multiple_of(isz) && dtype != DType::Bool;
     let storage = if share {
         // SAFETY: [addr, addr + nbytes) lies inside the exported buffer (checked above),
         // which is writable and stays alive as long as the storage holds the export;
@@ -261,7 +261,7 @@ impl PyFileWriter {
         let (sink, is_file) = if f.is_instance_of::<PyString>() || f.hasattr("__fspath__")? {
             let path: std::path::PathBuf = f.extract()?;
             let file = std::fs::File::create(&path)
-                .map_err(|e| PyErr::from(e))?;
+                .map_err(PyErr::from)?;
             (Sink::File(std::io::BufWriter::with_capacity(1 << 20, file)), true)
         } else if f.hasattr("write")? {
             (Sink::Py(f.clone().unbind()), false)

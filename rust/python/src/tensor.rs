@@ -23,6 +23,9 @@ pub struct PyTensor {
 
 impl PyTensor {
     /// A tensor to hand to Python: converts to the object already wrapping it, if any.
+    // why: returns the `TensorObj` wrapper, not a `PyTensor`: the Python object is found or
+    // made on conversion (see `TensorObj`); `new` keeps the call sites reading as construction.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(t: Tensor) -> TensorObj {
         TensorObj(t)
     }
@@ -49,6 +52,10 @@ pub fn register(obj: &Bound<'_, PyTensor>) {
         me.registered.store(true, Ordering::Release);
     }
 }
+
+/// `Tensor.__reduce__`'s value: (`_rebuild_tensor`, (numpy array, dtype name,
+/// requires_grad, device)).
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyAny>, String, bool, String));
 
 /// A tensor on its way to Python. PyTorch keeps one Python object per tensor (so
 /// `x.grad is x.grad` and `y.grad_fn.next_functions[0][0].variable is x`); converting
@@ -281,10 +288,10 @@ tensor_class! {
                 // Alias sharing storage (used by nn.Parameter).
                 return Ok(PyTensor::raw(t.get().t.detach()));
             }
-            if a0.is_instance_of::<PyList>() || a0.is_instance_of::<PyTuple>() || a0.hasattr("__array_interface__")? {
-                if a0.hasattr("__array_interface__")? || a0.len()? == 0 || !a0.get_item(0)?.is_instance_of::<PyInt>() || a0.is_instance_of::<PyList>() {
-                    return Ok(PyTensor::raw(data::tensor_from_data(&a0, Some(dt))?));
-                }
+            if (a0.is_instance_of::<PyList>() || a0.is_instance_of::<PyTuple>() || a0.hasattr("__array_interface__")?)
+                && (a0.hasattr("__array_interface__")? || a0.len()? == 0 || !a0.get_item(0)?.is_instance_of::<PyInt>() || a0.is_instance_of::<PyList>())
+            {
+                return Ok(PyTensor::raw(data::tensor_from_data(&a0, Some(dt))?));
             }
         }
         let sizes = to_sizes(args)?;
@@ -571,9 +578,9 @@ tensor_class! {
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
-        Ok(py.import("ferrotorch._tensor_str")?.call_method1("_repr", (slf,))?.extract()?)
+        py.import("ferrotorch._tensor_str")?.call_method1("_repr", (slf,))?.extract()
     }
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, String, bool, String))> {
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
         // The payload goes through host memory; `_rebuild_tensor` puts it back on the saved
         // device (or `load`'s map_location).
         let device = self.t.device();

@@ -5,6 +5,16 @@
 use crate::dtype::{Element, Float};
 use half::{bf16, f16};
 
+/// NaN test for any element type: `x != x`, true only for a float NaN (f32, f64 and
+/// half's f16/bf16, whose `PartialEq` follows IEEE) and never for integers or bool.
+/// There is no common `is_nan` across those types, hence the self-comparison.
+#[inline(always)]
+// why: the self-comparison is the NaN test itself (see above), not a typo.
+#[allow(clippy::eq_op)]
+pub(crate) fn is_nan<T: PartialEq + Copy>(x: T) -> bool {
+    x != x
+}
+
 /// Arithmetic on every element type.
 pub trait Num: Element {
     fn add(self, o: Self) -> Self;
@@ -339,6 +349,8 @@ pub fn exp_f32_fast(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // f32::max returns the non-NaN operand, so NaN becomes the lower bound here (finite
     // from here on) and is restored at the end.
+    // why: `f32::clamp` would keep NaN, and a NaN reaching `to_int_unchecked` below is UB.
+    #[allow(clippy::manual_clamp)]
     let xc = x.max(-87.336_54).min(88.722_83);
     // floor without `f32::floor`: on the baseline x86-64 target (no SSE4.1) that is a
     // libm call per element, which blocks vectorisation.
@@ -354,7 +366,8 @@ pub fn exp_f32_fast(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    // (written 5.000_000_1e-1 before: that is 0.50000001, which rounds to exactly 0.5 in f32)
+    p = p * r + 5e-1;
     let er = p * r * r + r + 1.0;
     // 2^n via the exponent field; n in [-126, 128] after the clamp. 2^128 is not a finite
     // f32, so n = 128 scales by 2^127 and doubles.

@@ -63,7 +63,7 @@ pub fn par_for(n: usize, f: impl Fn(usize) + Sync) {
     // The pool is running another loop (this one is nested in it, or a second Python
     // thread got here first): rayon's work stealing.
     let f = &f;
-    (0..n).into_par_iter().for_each(|i| f(i));
+    (0..n).into_par_iter().for_each(f);
 }
 
 /// `par_for` collecting `f(i)` in index order (so a reduction over the pieces combines them

@@ -131,7 +131,7 @@ impl Pool {
                 }
                 std::hint::spin_loop();
                 spins += 1;
-                if spins % 256 == 0 && start.elapsed() > SPIN {
+                if spins.is_multiple_of(256) && start.elapsed() > SPIN {
                     self.park(seen);
                     break;
                 }

@@ -5,7 +5,7 @@ use crate::shape::{Dims, Layout};
 
 /// Serial row iteration over a strided sub-space: `f(offset, len, stride)` per row.
 pub fn rows(shape: &[usize], strides: &[usize], base: usize, mut f: impl FnMut(usize, usize, usize)) {
-    if shape.iter().any(|&d| d == 0) {
+    if shape.contains(&0) {
         return;
     }
     // Coalesce contiguous dims so that the common cases become one long row.

@@ -79,7 +79,10 @@ struct Dev {
     blas: Mutex<usize>, // cublasHandle_t, 0 until first use
 }
 
-static DEVICES: OnceLock<Vec<OnceLock<std::result::Result<Arc<Dev>, crate::error::Error>>>> = OnceLock::new();
+/// One device's slot in `DEVICES`: opened on first use (an open error is kept).
+type DevSlot = OnceLock<std::result::Result<Arc<Dev>, crate::error::Error>>;
+
+static DEVICES: OnceLock<Vec<DevSlot>> = OnceLock::new();
 
 /// The device, its context current on this thread (the driver API works on the calling
 /// thread's current context; binding is a thread-local store, cheap enough per call).

@@ -378,7 +378,7 @@ mod tests {
         let d = sample(DType::F64, &[3]);
         let m: HashMap<&str, Tensor> = [("x", t.clone()), ("d", d.clone())].into();
         let path = tmp("zc.safetensors");
-        save(m.iter().map(|(k, v)| (k, v)), None, &path).unwrap();
+        save(m.iter(), None, &path).unwrap();
         let before = std::fs::read(&path).unwrap();
         let (_, entries) = read_file_header(&path).unwrap();
         assert_eq!(entries.iter().map(|e| (e.0.as_str(), e.3.len())).collect::<Vec<_>>(), [("d", 24), ("x", 256)]);
@@ -432,7 +432,7 @@ mod tests {
         // One U8 tensor of 1 byte then an F32: hand-made header so the F32 sits at an
         // odd offset.
         let mut header = br#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"F32","shape":[2],"data_offsets":[1,9]}}"#.to_vec();
-        while header.len() % 8 != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(b' ');
         }
         let mut buf = (header.len() as u64).to_le_bytes().to_vec();

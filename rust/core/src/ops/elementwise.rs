@@ -6,7 +6,7 @@ use std::f64::consts::{LN_10, LN_2, PI};
 
 use super::{result_dtype, Arg};
 use crate::autograd::{needs_grad, record, SavedTensor};
-use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, FloatMath, Num};
+use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
 use crate::cpu::{map1, map2, map3};
 use crate::dtype::{default_dtype, DType, Element, Scalar};
 use crate::error::Result;
@@ -300,6 +300,13 @@ macro_rules! unary_num_ops {
     };
 }
 
+/// relu of one element; NaN passes through. A generic function, not an expression in
+/// the table, which `dispatch!` would spell as an order comparison on `bool`.
+#[inline(always)]
+fn relu1<T: Element>(v: T) -> T {
+    if v > T::zero() || is_nan(v) { v } else { T::zero() }
+}
+
 /// Rounding on integers is the identity.
 #[inline(always)]
 fn round_like<T: Element>(v: T, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> T {
@@ -315,7 +322,7 @@ unary_num_ops! {
     (abs, abs_, "AbsBackward0", "abs", |v| Num::abs(v), save(true, false), |x, y, g| g.mul(&x.sign()?)),
     (sign, sign_, "SignBackward0", "sign", |v| Num::sign(v), save(false, false), |x, y, g| g.zeros_like()),
     (square, square_, "PowBackward0", "square", |v| Num::mul(v, v), save(true, false), |x, y, g| g.mul(&x.mul_s(2.0)?)),
-    (relu, relu_, "ReluBackward0", "relu", |v| if v > T::zero() || v != v { v } else { T::zero() }, save(false, true), |x, y, g| where_args(&y.gt_s(0.0)?, Arg::T(g), Arg::S(Scalar::Int(0)))),
+    (relu, relu_, "ReluBackward0", "relu", |v| relu1(v), save(false, true), |x, y, g| where_args(&y.gt_s(0.0)?, Arg::T(g), Arg::S(Scalar::Int(0)))),
     (floor, floor_, "FloorBackward0", "floor", |v| round_like(v, f32::floor, f64::floor), save(false, false), |x, y, g| g.zeros_like()),
     (ceil, ceil_, "CeilBackward0", "ceil", |v| round_like(v, f32::ceil, f64::ceil), save(false, false), |x, y, g| g.zeros_like()),
     (round, round_, "RoundBackward0", "round", |v| round_like(v, f32::round_ties_even, f64::round_ties_even), save(false, false), |x, y, g| g.zeros_like()),
@@ -861,6 +868,9 @@ fn bw_remainder(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
     Ok((Some(g.clone()), Some(g.mul(&a.div(b)?.floor()?)?.neg()?)))
 }
 
+// The order comparisons are spelled `PartialOrd::lt(&x, &y)` (the same operation as
+// `x < y`) because `dispatch!` instantiates each expression with `T = bool` too, where
+// clippy would flag `x < y` as an order comparison between booleans.
 binary_ops! {
     (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(Never, Never, false), Some(bw_add)),
     (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(Never, Never, false), Some(bw_sub)),
@@ -876,10 +886,10 @@ binary_ops! {
     (div_trunc, div_trunc_, "DivBackward2", "div", IntDiv, |x, y| x.trunc_div(y), same, save(Never, Never, false), None),
     (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(Never, Never, false), None),
     (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(Never, Never, false), None),
-    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| x < y, bool, save(Never, Never, false), None),
-    (le, le_, "LeBackward0", "le", Compare, |x, y| x <= y, bool, save(Never, Never, false), None),
-    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| x > y, bool, save(Never, Never, false), None),
-    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| x >= y, bool, save(Never, Never, false), None),
+    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| PartialOrd::lt(&x, &y), bool, save(Never, Never, false), None),
+    (le, le_, "LeBackward0", "le", Compare, |x, y| PartialOrd::le(&x, &y), bool, save(Never, Never, false), None),
+    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| PartialOrd::gt(&x, &y), bool, save(Never, Never, false), None),
+    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| PartialOrd::ge(&x, &y), bool, save(Never, Never, false), None),
     (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(Never, Never, false), None),
     (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(Never, Never, false), None),
     (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(Never, Never, false), None),

@@ -44,6 +44,12 @@ fn index_on(index: &Tensor, device: crate::Device) -> Result<crate::tensor::Tens
     Arg::T(index).data_on(DType::I64, device)
 }
 
+/// `advanced_plan`'s result: (broadcast shape of the indices, flat source offset per
+/// index position, layout of the remaining (non-indexed) dims, position of the
+/// broadcast dims in the result, and per indexed dim its bounds-checked non-negative
+/// index values).
+type AdvancedPlan = (Vec<usize>, Vec<usize>, Layout, usize, Vec<(usize, Vec<usize>)>);
+
 impl Tensor {
     /// `gather(dim, index)`.
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
@@ -476,10 +482,9 @@ impl Tensor {
         Ok((v, adv))
     }
 
-    /// Broadcast advanced indices, check bounds, and compute the result geometry:
-    /// (broadcast shape, flat source offsets per index position, rest layout, whether
-    /// the broadcast dims go first).
-    fn advanced_plan(v: &Tensor, adv: &[(usize, Tensor)]) -> Result<(Vec<usize>, Vec<usize>, Layout, usize, Vec<(usize, Vec<usize>)>)> {
+    /// Broadcast advanced indices, check bounds, and compute the result geometry
+    /// (see `AdvancedPlan`).
+    fn advanced_plan(v: &Tensor, adv: &[(usize, Tensor)]) -> Result<AdvancedPlan> {
         let vl = v.layout();
         let mut bshape = Dims::new();
         for (_, t) in adv {

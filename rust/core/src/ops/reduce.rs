@@ -4,6 +4,7 @@
 
 
 use crate::autograd::{needs_grad, record, SavedTensor};
+use crate::cpu::math::is_nan;
 use crate::cpu::reduce::{lanes, reduce, sum_f32_contig};
 use crate::cpu::SendPtr;
 use crate::dtype::{DType, Element, Scalar};
@@ -12,12 +13,19 @@ use crate::shape::{fmt_shape, wrap_dim, wrap_dims};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
+/// `v > best` for a max, `v < best` for a min. A generic function rather than inline
+/// `>`/`<`, which the `dispatch!` arms would spell as order comparisons on `bool`.
+#[inline(always)]
+fn beats<T: PartialOrd>(is_max: bool, v: T, best: T) -> bool {
+    if is_max { v > best } else { v < best }
+}
+
 /// Resolve `dims` (None = all) into sorted unique dims and the output shape.
 fn reduce_shape(shape: &[usize], dims: Option<&[i64]>, keepdim: bool) -> Result<(Vec<usize>, Vec<usize>)> {
     let n = shape.len();
     let mut ds = match dims {
         None => (0..n).collect(),
-        Some(d) if d.is_empty() => (0..n).collect(),
+        Some([]) => (0..n).collect(),
         Some(d) => {
             if n == 0 {
                 // 0-d tensors accept dim 0 / -1.
@@ -119,14 +127,14 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, ou
                                 if is_sum { 0.0 } else { 1.0 },
                                 move |a, v| if is_sum { a + v.to_f64() } else { a * v.to_f64() },
                                 move |a, b| if is_sum { a + b } else { a * b },
-                                |a| O::from_f64(a)))
+                                O::from_f64))
                         }
                     } else {
                         dispatch!(out_dtype, O => reduce::<T, i64, O>(p, &d.layout, dims, o.ptr::<O>(),
                             if is_sum { 0 } else { 1 },
                             move |a, v| if is_sum { a.wrapping_add(v.to_i64()) } else { a.wrapping_mul(v.to_i64()) },
                             move |a, b| if is_sum { a.wrapping_add(b) } else { a.wrapping_mul(b) },
-                            |a| O::from_i64(a)))
+                            O::from_i64))
                     }
                 }
                 RedKind::Max | RedKind::Min => {
@@ -136,8 +144,8 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, ou
                         match a {
                             None => Some(v),
                             Some(c) => {
-                                if c != c { Some(c) } else if v != v { Some(v) }
-                                else if (is_max && v > c) || (!is_max && v < c) { Some(v) } else { Some(c) }
+                                if is_nan(c) { Some(c) }
+                                else if is_nan(v) || beats(is_max, v, c) { Some(v) } else { Some(c) }
                             }
                         }
                     };
@@ -567,8 +575,8 @@ impl Tensor {
                         let (mut best, mut bi) = (*q, 0usize);
                         for j in 1..n {
                             let v = *q.add(j * s);
-                            if best != best { break; }
-                            if v != v || (is_max && v > best) || (!is_max && v < best) {
+                            if is_nan(best) { break; }
+                            if is_nan(v) || beats(is_max, v, best) {
                                 best = v;
                                 bi = j;
                             }
@@ -674,7 +682,7 @@ impl Tensor {
                 let Some(g) = &g[0] else { return Ok(vec![None]) };
                 let di = d as i64;
                 if shape.is_empty() {
-                    return Ok(vec![Some(if is_sum { g.clone() } else { g.clone() })]);
+                    return Ok(vec![Some(g.clone())]);
                 }
                 if is_sum {
                     return Ok(vec![Some(g.flip(&[di])?.cumsum(di, None)?.flip(&[di])?)]);
@@ -729,7 +737,7 @@ impl Tensor {
                         let q = p.get().add(base) as *const T;
                         let mut v: Vec<(T, i64)> = (0..n).map(|j| (*q.add(j * s), j as i64)).collect();
                         let key = |a: &T, b: &T| -> std::cmp::Ordering {
-                            let (an, bn) = (a != a, b != b);
+                            let (an, bn) = (is_nan(*a), is_nan(*b));
                             match (an, bn) {
                                 (true, true) => std::cmp::Ordering::Equal,
                                 (true, false) => std::cmp::Ordering::Greater,

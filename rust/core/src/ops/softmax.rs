@@ -123,7 +123,7 @@ unsafe fn softmax_lane<T: Element>(x: *const T, s: usize, y: *mut T, os: usize, 
     let mut m = f64::NEG_INFINITY;
     for j in 0..n {
         let v = (*x.add(j * s)).to_f64();
-        if v > m || v != v {
+        if v > m || v.is_nan() {
             m = v;
         }
     }
@@ -156,18 +156,18 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
     let (xf, yf) = (&xs[..full], &mut ys[..full]);
     let mut t = [f32::NEG_INFINITY; L];
     t[..tail].copy_from_slice(&xs[full..]);
-    // Max; a NaN in a lane sticks (neither `v > NaN` nor `v != v` replaces it).
+    // Max; a NaN in a lane sticks (`v > NaN` is false, and only a NaN `v` replaces it).
     let mut mx = t;
     for c in xf.chunks_exact(L) {
         for j in 0..L {
-            mx[j] = if c[j] > mx[j] || c[j] != c[j] { c[j] } else { mx[j] };
+            mx[j] = if c[j] > mx[j] || c[j].is_nan() { c[j] } else { mx[j] };
         }
     }
     // Pairwise (4 dependent steps, not 16): the per-row horizontal work is what short rows
     // (a 10-class cross-entropy) spend their time on.
     for w in [8, 4, 2, 1] {
         for j in 0..w {
-            mx[j] = if mx[j + w] > mx[j] || mx[j + w] != mx[j + w] { mx[j + w] } else { mx[j] };
+            mx[j] = if mx[j + w] > mx[j] || mx[j + w].is_nan() { mx[j + w] } else { mx[j] };
         }
     }
     let m = mx[0];
@@ -212,8 +212,8 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
     } else {
         let inv = (1.0 / sum) as f32;
         for yc in yf.chunks_exact_mut(L) {
-            for j in 0..L {
-                yc[j] *= inv;
+            for y in yc.iter_mut() {
+                *y *= inv;
             }
         }
         for e in et.iter_mut() {

@@ -546,7 +546,7 @@ pub(crate) fn view_scatter(
     }
     if needs_grad(&[g]) {
         let ap = apply.clone();
-        record("ViewScatterBackward", &[g], &[&out], move |_, gg| Ok(vec![gg[0].as_ref().map(|x| ap(x)).transpose()?]));
+        record("ViewScatterBackward", &[g], &[&out], move |_, gg| Ok(vec![gg[0].as_ref().map(&ap).transpose()?]));
     }
     Ok(out)
 }
