@@ -1,4 +1,4 @@
-"""torch.bernoulli / torch.multinomial (python/ferrotorch/_sampling.py): distributions checked
+"""torch.bernoulli / torch.multinomial (python/ferrotorch/_random.py): distributions checked
 against the exact probabilities (binomial standard errors), shapes, dtypes, errors as PyTorch."""
 import numpy as np
 import pytest
@@ -59,8 +59,8 @@ def test_multinomial_without_replacement_all_categories():
 def test_multinomial_generator_reproducible_and_chunked(monkeypatch):
     w = torch.rand(3, 50, generator=torch.Generator().manual_seed(9))
     a = torch.multinomial(w, 64, True, generator=torch.Generator().manual_seed(4))
-    if hasattr(torch, "_sampling"):  # (absent under the PyTorch reference shim)
-        monkeypatch.setattr(torch._sampling, "_BOOL_CHUNK", 7 * 150)  # several chunks of 7 samples
+    if hasattr(getattr(torch, "_random", None), "_BOOL_CHUNK"):  # (absent under the PyTorch reference shim)
+        monkeypatch.setattr(torch._random, "_BOOL_CHUNK", 7 * 150)  # several chunks of 7 samples
     b = torch.multinomial(w, 64, True, generator=torch.Generator().manual_seed(4))
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     c = w.multinomial(64, replacement=True, generator=torch.Generator().manual_seed(5))

@@ -1,4 +1,5 @@
-"""`python/ferrotorch/_C.pyi` must describe the compiled extension exactly.
+"""`python/ferrotorch/_C.pyi` must describe the compiled extension exactly, and the package's
+whole public surface must be visible to type checkers.
 
 No third-party type checker: the stub is parsed with `ast` and compared with the live
 module. `stub_problems` returns one line per disagreement:
@@ -8,14 +9,22 @@ module. `stub_problems` returns one line per disagreement:
       annotated class; method or property, and a property has a setter exactly when the
       runtime attribute is writable);
   (b) every public name of the module, and every member in the own `__dict__` of each
-      class it defines, is declared (see AUTO_MEMBERS / SLOT_ARTIFACTS for what is not);
+      class it defines, is declared (see AUTO_MEMBERS / SLOT_ARTIFACTS for what is not),
+      the plain-Python methods the package adds to `Tensor` at import included;
   (c) each declared function/method has the runtime `inspect.signature` (PyO3's
-      `__text_signature__`): same parameters in order, same kinds, same "has a default".
-      Names are compared except for positional-only parameters, whose names callers can
-      never use (CPython's slot wrappers call them `value`, `key`, `mod`).
+      `__text_signature__`; for a Python-level method, its own or the one its wrapper
+      shows): same parameters in order, same kinds, same "has a default". Names are
+      compared except for positional-only parameters, whose names callers can never use
+      (CPython's slot wrappers call them `value`, `key`, `mod`).
 
-The last tests mutate the parsed stub and check that the checker reports each mutation,
-so a binding added or renamed without a stub update cannot slip through.
+`namespace_problems` does the same for the package: `ferrotorch/__init__.py` is parsed with
+`ast`, and every public attribute of `ferrotorch` must be bound there statically (imported,
+assigned or defined at module level, not written through `globals()`), once, and a name
+taken from `ferrotorch._C` must be declared in the stub.
+
+The last tests mutate the parsed stub and `__init__.py` and check that the checkers report
+each mutation, so a binding or a Python-composed op added or renamed without a stub update,
+or bound dynamically, cannot slip through.
 """
 import ast
 import functools
@@ -243,13 +252,14 @@ def _check_class(name, cls, members, samples, problems):
                 p = _signature_problem(label, m.node, rt, is_method=True)
             if p:
                 problems.append(p)
-    # (b): what the runtime has. Python-level functions are composites the package adds
-    # to Tensor after import (new_zeros, clamp_max, ... in ferrotorch/__init__.py).
+    # (b): what the runtime has, the Python-level methods the package adds to Tensor at import
+    # (ferrotorch._registry) included.
     for mname, rt in own.items():
-        if mname in AUTO_MEMBERS or mname in artifacts or isinstance(rt, _PYTHON_LEVEL):
+        if mname in AUTO_MEMBERS or mname in artifacts:
             continue
         if mname not in members:
-            problems.append(f"{name}.{mname}: binding ({type(rt).__name__}) not declared in the stub")
+            what = "Python-level method" if isinstance(rt, _PYTHON_LEVEL) else "binding"
+            problems.append(f"{name}.{mname}: {what} ({type(rt).__name__}) not declared in the stub")
 
 
 def stub_problems(tree, module=C):
@@ -291,11 +301,114 @@ def stub_problems(tree, module=C):
     return problems
 
 
+# ---- the package namespace ------------------------------------------------------------------
+
+INIT_PATH = os.path.join(SOURCE_PKG, "__init__.py")
+
+
+def load_init():
+    with open(INIT_PATH) as f:
+        return ast.parse(f.read(), INIT_PATH)
+
+
+def _is_globals_call(node):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "globals"
+
+
+def static_bindings(tree):
+    """-> (bound, from_c, dynamic): the line numbers of each name bound at module level
+    (imports, assignments, defs, classes, also inside top-level if/try/with/for blocks);
+    (name, name in _C, line) for each `from ._C import x` and `name = _C.x`; the lines that
+    write the namespace through globals() (`globals()[n] = ...`, `globals().update(...)`)."""
+    bound, from_c, dynamic = {}, [], []
+
+    def visit(stmts):
+        for node in stmts:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    name = a.asname or a.name.split(".")[0]
+                    bound.setdefault(name, []).append(node.lineno)
+                    if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "_C":
+                        from_c.append((name, a.name, node.lineno))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.setdefault(node.name, []).append(node.lineno)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    for e in ast.walk(t):
+                        if isinstance(e, ast.Name) and isinstance(e.ctx, ast.Store):
+                            bound.setdefault(e.id, []).append(node.lineno)
+                if isinstance(node.value, ast.Attribute) and ast.unparse(node.value.value) == "_C":
+                    for t in targets:
+                        if isinstance(t, ast.Name):
+                            from_c.append((t.id, node.value.attr, node.lineno))
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+                visit(node.body)
+                visit(getattr(node, "orelse", []))
+                visit(getattr(node, "finalbody", []))
+                for h in getattr(node, "handlers", []):
+                    visit(h.body)
+
+    visit(tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_globals_call(node.value):
+            dynamic.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_globals_call(node.func.value):
+            if node.func.attr in ("update", "setdefault", "__setitem__"):
+                dynamic.append(node.lineno)
+    return bound, from_c, dynamic
+
+
+def namespace_problems(init_tree, stub_tree, package=ferrotorch):
+    decls, _, _ = parse_stub(stub_tree)
+    bound, from_c, dynamic = static_bindings(init_tree)
+    problems = []
+    for name in dir(package):
+        if name.startswith("_"):
+            continue
+        obj = getattr(package, name)
+        if isinstance(obj, types.ModuleType) and obj.__name__ == f"{package.__name__}.{name}":
+            continue  # a submodule: type checkers find it in the package's files
+        if name not in bound:
+            problems.append(f"ferrotorch.{name} ({type(obj).__name__}): public name not bound statically in "
+                            "ferrotorch/__init__.py")
+    for name, lines in bound.items():
+        if not name.startswith("_") and len(lines) > 1:
+            problems.append(f"ferrotorch.{name}: bound {len(lines)} times in ferrotorch/__init__.py (lines "
+                            f"{', '.join(map(str, lines))}); the last one wins silently")
+    for name, c_name, line in from_c:
+        if c_name not in decls:
+            problems.append(f"ferrotorch.{name}: bound to ferrotorch._C.{c_name} (line {line}), which _C.pyi "
+                            "does not declare")
+    for line in dynamic:
+        problems.append(f"ferrotorch/__init__.py:{line}: writes the namespace through globals(); bind the names "
+                        "statically")
+    return problems
+
+
+@functools.cache
+def _baseline_namespace_problems():
+    return tuple(namespace_problems(load_init(), load_stub()))
+
+
 # ---- tests --------------------------------------------------------------------------------
 
 def test_stub_matches_compiled_module():
     problems = _baseline_problems()
     assert not problems, "ferrotorch/_C.pyi is out of date:\n" + "\n".join(problems)
+
+
+def test_package_namespace_is_static():
+    problems = _baseline_namespace_problems()
+    assert not problems, "ferrotorch/__init__.py binds public names dynamically:\n" + "\n".join(problems)
+
+
+def test_stub_declares_every_public_tensor_attribute():
+    # Bindings and the Python-composed methods alike (the latter are checked in detail by
+    # test_stub_matches_compiled_module, as Python-level members of ferrotorch._C.Tensor).
+    _, members = parse_stub(load_stub())[0]["Tensor"]
+    missing = sorted(n for n in dir(ferrotorch.Tensor) if not n.startswith("_") and n not in members)
+    assert missing == [], f"public attributes of ferrotorch.Tensor not declared in _C.pyi's class Tensor: {missing}"
 
 
 def test_stub_covers_module_all():
@@ -388,6 +501,13 @@ def _property_to_method(name, cls):
     return mutate
 
 
+def _method_to_property(name, cls):
+    def mutate(tree):
+        _, node = _find(tree, name, cls)
+        node.decorator_list = [ast.Name("property", ast.Load())]
+    return mutate
+
+
 def _drop_setter(name, cls):
     def mutate(tree):
         body, _ = _find(tree, name, cls)
@@ -423,6 +543,12 @@ MUTATIONS = [
     ("artifact declared", _add("def __lt__(self, other: object, /) -> bool: ...", "dtype"), "dtype.__lt__: declared, but"),
     ("variable of the wrong class", _retype_variable("float32", "Generator"), "float32: stub says Generator"),
     ("public alias", _add("Number: TypeAlias = int"), "Number: stub-only type alias"),
+    ("drop a Python-composed method", _remove("acosh", "Tensor"), "Tensor.acosh: Python-level method"),
+    ("drop a Python-composed in-place method", _remove("unsqueeze_", "Tensor"), "Tensor.unsqueeze_: Python-level"),
+    ("rename a Python-composed method's parameter", _rename_param("diff", "prepend", "before", "Tensor"),
+     "Tensor.diff: stub"),
+    ("Python-composed method made a property", _method_to_property("new_zeros", "Tensor"),
+     "Tensor.new_zeros: stub has a property"),
 ]
 
 
@@ -432,4 +558,50 @@ def test_checker_reports_mutation(mutate, expected):
     mutated = load_stub()
     mutate(mutated)
     problems = stub_problems(mutated)
+    assert any(expected in p for p in problems), problems
+
+
+# ---- the namespace checker checks itself ----------------------------------------------------
+
+def _drop_imported(name):
+    def mutate(tree):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+                node.names = [a for a in node.names if (a.asname or a.name) != name]
+                return
+        raise AssertionError(f"{name} is not imported in ferrotorch/__init__.py")
+    return mutate
+
+
+def _drop_def(name):
+    def mutate(tree):
+        tree.body.remove(next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name))
+    return mutate
+
+
+def _append(source):
+    def mutate(tree):
+        tree.body.extend(ast.parse(source).body)
+    return mutate
+
+
+NAMESPACE_MUTATIONS = [
+    ("drop a static import of a composed op", _drop_imported("acosh"), "ferrotorch.acosh (function): public name"),
+    ("drop an import from _C", _drop_imported("randperm"), "ferrotorch.randperm (builtin_function_or_method)"),
+    ("drop a def", _drop_def("is_tensor"), "ferrotorch.is_tensor (function): public name"),
+    ("bind through globals()", _append("globals()['acosh'] = acosh"), "writes the namespace through globals()"),
+    ("update globals()", _append("globals().update(x=1)"), "writes the namespace through globals()"),
+    ("bind a name twice", _append("acosh = Tensor.abs"), "ferrotorch.acosh: bound 2 times"),
+    ("import an undeclared binding", _append("from ._C import not_a_binding"), "ferrotorch._C.not_a_binding"),
+    ("assign an undeclared binding", _append("nope = _C.nope"), "ferrotorch._C.nope"),
+]
+
+
+@pytest.mark.parametrize("mutate, expected", [m[1:] for m in NAMESPACE_MUTATIONS],
+                         ids=[m[0] for m in NAMESPACE_MUTATIONS])
+def test_namespace_checker_reports_mutation(mutate, expected):
+    assert not any(expected in p for p in _baseline_namespace_problems())
+    mutated = load_init()
+    mutate(mutated)
+    problems = namespace_problems(mutated, load_stub())
     assert any(expected in p for p in problems), problems

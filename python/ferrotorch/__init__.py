@@ -5,7 +5,6 @@ and autograd live in the Rust extension ``ferrotorch._C``; this package adds the
 Python layer (function aliases, legacy type objects, printing, grad-mode managers).
 """
 import builtins as _builtins
-import numbers as _numbers
 import os as _os
 
 # The imports marked `noqa: F401` below are the public torch.* surface (torch.arange,
@@ -14,8 +13,8 @@ import os as _os
 from . import _C
 from ._C import Tensor, Generator  # noqa: F401
 from ._C import (  # noqa: F401
-    tensor, as_tensor, from_numpy, zeros, ones, empty, rand, randn, randint, randperm, full,
-    arange, linspace, logspace, eye, cat, stack, hstack, vstack, where,
+    tensor, as_tensor, from_numpy, zeros, ones, empty, randint, randperm, full,
+    linspace, logspace, eye, hstack, vstack,
     get_default_dtype, set_default_dtype, promote_types, result_type,
     set_num_threads, get_num_threads, manual_seed, seed, initial_seed,
     is_grad_enabled, is_inference_mode_enabled, is_anomaly_enabled,
@@ -38,76 +37,34 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 
 default_generator = _C.default_generator()
-concat = cat
-concatenate = cat
 
-# ---- functions that are Tensor methods ------------------------------------------------
-_METHOD_FUNCS = """
-abs neg negative sign exp exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan
-sinh cosh tanh sigmoid relu erf erfinv floor ceil trunc frac reciprocal round
-isnan isinf isfinite isposinf isneginf logical_not bitwise_not
-add sub mul div true_divide atan2 maximum minimum fmod remainder floor_divide
-eq ne lt le gt ge logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor
-sum mean prod amax amin argmax argmin var std norm logsumexp all any cumsum cumprod count_nonzero
-sort argsort topk kthvalue max min
-reshape flatten unflatten squeeze unsqueeze transpose swapaxes t permute movedim narrow select
-unbind chunk split diagonal flip roll repeat_interleave tile nonzero masked_select gather scatter
-scatter_add index_select index_add masked_fill tril triu matmul mm bmm mv dot outer addmm baddbmm
-equal allclose isclose lerp nan_to_num clamp clip clone detach numel softmax log_softmax
-""".split()
-for _n in _METHOD_FUNCS:
-    if hasattr(Tensor, _n):
-        globals()[_n] = getattr(Tensor, _n)
-
-
-def _number_first(name, two_numbers=True):
-    """torch.add(2, t), torch.pow(2, t): PyTorch's functional forms also take a number as
-    `input`. The number becomes a 0-d tensor of the dtype it would promote to against
-    `other` (so add(2, uint8_tensor) stays uint8, as a Python scalar does); tensor-first
-    calls go straight to the method. Two numbers give a 0-d tensor where PyTorch allows
-    them (add(-1, 2)) and its TypeError where it does not (pow, remainder: never Python's
-    own operator, which for pow(2**63, 2**40) would compute for ever)."""
-    meth = getattr(Tensor, name)
-
-    def f(input, *args, **kwargs):
-        if not isinstance(input, Tensor):
-            if not isinstance(input, _numbers.Number):
-                # a list or tuple is not lifted (PyTorch: TypeError), so a wrong argument is not hidden
-                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-            other = args[0] if args else kwargs.get("other", kwargs.get("exponent"))
-            if isinstance(other, Tensor):
-                input = tensor(input, dtype=result_type(input, other), device=other.device)
-            elif two_numbers:
-                input = tensor(input)
-            else:
-                raise TypeError(f"{name}() received an invalid combination of arguments - got "
-                                f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
-                                f"(Tensor input, Tensor other), (Number self, Tensor other), (Tensor input, Number other)")
-        return meth(input, *args, **kwargs)
-
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = meth.__doc__
-    return f
-
-
-add = _number_first("add")
-sub = _number_first("sub")
-mul = _number_first("mul")
-div = _number_first("div")
-floor_divide = _number_first("floor_divide")
-bitwise_and = _number_first("bitwise_and")
-bitwise_or = _number_first("bitwise_or")
-bitwise_xor = _number_first("bitwise_xor")
-pow = _number_first("pow", two_numbers=False)
-remainder = _number_first("remainder", two_numbers=False)
-negative = Tensor.neg
-true_divide = div
-subtract = sub
-multiply = mul
-divide = div
-greater, greater_equal, less, less_equal, not_equal = Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne
-absolute = Tensor.abs
-arctan2 = Tensor.atan2
+# ---- functions that are Tensor methods (torch.abs(t) is t.abs()) ---------------------------
+# (The Python-composed ones, and those wrapped for `out=` or a number as `input`, are bound from
+# the op modules below.)
+abs, neg, sign, exp, exp2, expm1 = Tensor.abs, Tensor.neg, Tensor.sign, Tensor.exp, Tensor.exp2, Tensor.expm1
+log, log2, log10, log1p, sqrt, rsqrt = Tensor.log, Tensor.log2, Tensor.log10, Tensor.log1p, Tensor.sqrt, Tensor.rsqrt
+square, sin, cos, tan, asin, acos = Tensor.square, Tensor.sin, Tensor.cos, Tensor.tan, Tensor.asin, Tensor.acos
+atan, sinh, cosh, tanh, sigmoid = Tensor.atan, Tensor.sinh, Tensor.cosh, Tensor.tanh, Tensor.sigmoid
+relu, erf, erfinv, floor, ceil = Tensor.relu, Tensor.erf, Tensor.erfinv, Tensor.floor, Tensor.ceil
+trunc, frac, reciprocal, isnan, isinf = Tensor.trunc, Tensor.frac, Tensor.reciprocal, Tensor.isnan, Tensor.isinf
+isfinite, isposinf, isneginf, logical_not = Tensor.isfinite, Tensor.isposinf, Tensor.isneginf, Tensor.logical_not
+bitwise_not = Tensor.bitwise_not
+atan2, maximum, minimum, fmod, eq = Tensor.atan2, Tensor.maximum, Tensor.minimum, Tensor.fmod, Tensor.eq
+ne, lt, le, gt, ge, logical_and = Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge, Tensor.logical_and
+logical_or, logical_xor = Tensor.logical_or, Tensor.logical_xor
+argmax, argmin, var, std, norm, all = Tensor.argmax, Tensor.argmin, Tensor.var, Tensor.std, Tensor.norm, Tensor.all
+any, count_nonzero, sort, argsort, topk = Tensor.any, Tensor.count_nonzero, Tensor.sort, Tensor.argsort, Tensor.topk
+kthvalue, max, min = Tensor.kthvalue, Tensor.max, Tensor.min
+reshape, flatten, unflatten, squeeze = Tensor.reshape, Tensor.flatten, Tensor.unflatten, Tensor.squeeze
+unsqueeze, transpose, swapaxes, t = Tensor.unsqueeze, Tensor.transpose, Tensor.swapaxes, Tensor.t
+permute, movedim, narrow, select, unbind = Tensor.permute, Tensor.movedim, Tensor.narrow, Tensor.select, Tensor.unbind
+chunk, split, diagonal, flip, roll = Tensor.chunk, Tensor.split, Tensor.diagonal, Tensor.flip, Tensor.roll
+repeat_interleave, tile, nonzero = Tensor.repeat_interleave, Tensor.tile, Tensor.nonzero
+masked_select, gather, scatter, scatter_add = Tensor.masked_select, Tensor.gather, Tensor.scatter, Tensor.scatter_add
+index_select, index_add, masked_fill = Tensor.index_select, Tensor.index_add, Tensor.masked_fill
+tril, triu, baddbmm, equal, allclose = Tensor.tril, Tensor.triu, Tensor.baddbmm, Tensor.equal, Tensor.allclose
+isclose, clamp, clip, clone, detach = Tensor.isclose, Tensor.clamp, Tensor.clip, Tensor.clone, Tensor.detach
+softmax, log_softmax = Tensor.softmax, Tensor.log_softmax
 
 
 def is_tensor(obj):
@@ -247,70 +204,13 @@ if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_C._after_fork_in_child)
 
 
-# ---- small Tensor methods that are compositions of existing ones ----------------------
-def _new_factory(fill):
-    def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        if len(size) == 1:
-            size = _size_arg(size[0])
-        t = fill(size, dtype=dtype if dtype is not None else self.dtype,
-                 device=device if device is not None else self.device)
-        return t.requires_grad_(requires_grad) if requires_grad else t
-    return f
+# ---- Python-composed ops ---------------------------------------------------------------------
+# The op modules declare their torch.* functions and Tensor methods to ferrotorch._registry.
+# The torch.* ones are bound here statically (so type checkers see them; the Tensor methods are
+# declared in _C.pyi), then install() sets the Tensor methods and checks every declaration: a
+# name that would shadow an existing one silently is an error at import.
+from . import _registry  # noqa: E402
 
-
-Tensor.new_zeros = _new_factory(_C.zeros)
-Tensor.new_ones = _new_factory(_C.ones)
-Tensor.new_empty = _new_factory(_C.empty)
-
-
-def _size_arg(size):
-    """A size given as one object: a sequence of ints, or one int-like (an int, a 0-d
-    integer tensor) meaning a 1-d size, as PyTorch reads it."""
-    if isinstance(size, (tuple, list)):
-        return tuple(size)
-    if hasattr(size, "__index__") and not (isinstance(size, Tensor) and size.dim() > 0):
-        return (size.__index__(),)
-    return tuple(size)
-
-
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    t = _C.full(tuple(size), fill_value, dtype=dtype if dtype is not None else self.dtype,
-                device=device if device is not None else self.device)
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    if isinstance(data, Tensor):
-        # self's dtype and device unless given, as for any other data (PyTorch)
-        t = data.detach().to(dtype=dtype if dtype is not None else self.dtype,
-                             device=device if device is not None else self.device, copy=True)
-    else:
-        t = _C.tensor(data, dtype=dtype if dtype is not None else self.dtype,
-                      device=device if device is not None else self.device)
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def _clamp_max(self, max):
-    return self.clamp(max=max)
-
-
-def _clamp_max_(self, max):
-    return self.clamp_(max=max)
-
-
-def _clamp_min_(self, min):
-    return self.clamp_(min=min)
-
-
-from ._dtype_info import finfo, iinfo  # noqa: E402,F401
-from . import _linalg_extra, _pointwise_extra, _search_extra  # noqa: E402
-for _m in (_linalg_extra, _pointwise_extra, _search_extra):
-    _m.install(globals(), Tensor)
-del _m
-from ._sampling import bernoulli, multinomial, install as _install_sampling  # noqa: E402,F401
-_install_sampling(Tensor)
-from ._view_inplace import install as _install_view_inplace  # noqa: E402
-_install_view_inplace(Tensor)
 
 def _format(self, format_spec):
     """format(t, spec) / f"{t:.3f}": a 0-d tensor formats as its number, as PyTorch's
@@ -320,40 +220,51 @@ def _format(self, format_spec):
     return object.__format__(self, format_spec)
 
 
-Tensor.__format__ = _format
-Tensor.new_full = _new_full
-Tensor.new_tensor = _new_tensor
-Tensor.clamp_max = _clamp_max
-Tensor.clamp_max_ = _clamp_max_
-Tensor.clamp_min_ = _clamp_min_
+_registry.method("__format__", _format, replace=True)  # object.__format__ takes no format spec
+
+from ._dtype_info import finfo, iinfo, is_signed  # noqa: E402,F401
+from ._pointwise import (  # noqa: E402,F401
+    acosh, asinh, atanh, erfc, sinc, i0, lgamma, digamma, logit, mvlgamma, xlogy, hypot, logaddexp, logaddexp2,
+    copysign, fmax, fmin, ldexp, heaviside, gcd, lcm, signbit, float_power, clamp_min, clamp_max, nextafter, deg2rad,
+    rad2deg, positive, frexp, acosh_, asinh_, atanh_, erfc_, sinc_, i0_, deg2rad_, rad2deg_, logit_, xlogy_, ldexp_,
+    gcd_, lcm_, clamp_min_, clamp_max_, addcmul, addcdiv, add, sub, mul, div, floor_divide, bitwise_and, bitwise_or,
+    bitwise_xor, pow, remainder, arccos, arcsin, arctan, arccosh, arcsinh, arctanh, arctan2, fix, sgn, absolute,
+    negative, multiply, subtract, divide, true_divide, greater, greater_equal, less, less_equal, not_equal, abs_, acos_,
+    asin_, atan_, ceil_, cos_, cosh_, erf_, exp_, exp2_, expm1_, floor_, frac_, log_, log10_, log1p_, log2_, neg_,
+    reciprocal_, relu_, round_, rsqrt_, sigmoid_, sin_, sinh_, sqrt_, square_, tan_, tanh_, trunc_, clamp_, clip_,
+    nan_to_num_, zero_, fill_, detach_, fix_, negative_, arccos_, arcsin_, arctan_, arccosh_, arcsinh_, arctanh_, round,
+    nan_to_num, lerp, where,
+)
+from ._reductions import (  # noqa: E402,F401
+    nansum, nanmean, median, nanmedian, cummax, cummin, logcumsumexp, aminmax, diff, is_nonzero, var_mean, std_mean,
+    trapezoid, trapz, cumulative_trapezoid, sum, prod, amax, amin, logsumexp, cumsum, cumprod,
+)
+from . import _reductions  # noqa: E402
+# torch.mean by assignment, as torch.dtype above: normal()'s `mean` parameter would read as a
+# redefinition of an unused import
+mean = _reductions.mean
+from ._search_sort import (  # noqa: E402,F401
+    unique, unique_consecutive, argwhere, bincount, histc, searchsorted, bucketize, isin,
+)
+from ._indexing import take, take_along_dim, index_fill, index_copy, masked_scatter, scatter_reduce  # noqa: E402,F401
+from ._shape import (  # noqa: E402,F401
+    broadcast_to, diag, diagflat, diag_embed, ravel, tensor_split, hsplit, vsplit, dsplit, split_with_sizes, rot90,
+    fliplr, flipud, is_same_size, broadcast_tensors, broadcast_shapes, meshgrid, block_diag, cartesian_prod,
+    combinations, tril_indices, triu_indices, atleast_1d, atleast_2d, atleast_3d, dstack, column_stack, moveaxis,
+    swapdims, cat, concat, concatenate, stack,
+)
+from ._linalg_ops import (  # noqa: E402,F401
+    kron, inner, vdot, trace, cross, addmv, addr, addbmm, ger, matrix_power, renorm, einsum, tensordot, cdist,
+    chain_matmul, mm, bmm, mv, dot, matmul, outer, addmm,
+)
+from ._random import bernoulli, multinomial, rand, randn  # noqa: E402,F401
+from ._creation import arange  # noqa: E402,F401
+from . import _view_inplace, linalg  # noqa: E402,F401  (_view_inplace: Tensor methods only)
+from .linalg import (_torch_det as det, _torch_logdet as logdet, _torch_slogdet as slogdet,  # noqa: E402,F401
+                     _torch_inverse as inverse, _torch_cholesky as cholesky)
+_registry.install(globals(), Tensor, _C)
 
 __version__ = "0.1.0"
 
-
-# ---- `out=` for functions whose kernels don't take it directly ------------------------
-from ._utils import write_out as _write_out  # noqa: E402
-
-
-def _add_out(f):
-    def g(*args, out=None, **kwargs):
-        return _write_out(f(*args, **kwargs), out)
-    g.__name__ = getattr(f, "__name__", "f")
-    g.__doc__ = getattr(f, "__doc__", None)
-    return g
-
-
-for _n in ("round", "nan_to_num", "lerp", "mm", "bmm", "mv", "dot", "sum", "mean", "prod", "cumsum", "cumprod",
-           "matmul", "where", "amax", "amin", "logsumexp", "outer", "addmm", "bernoulli", "multinomial",
-           "cat", "concat", "concatenate", "stack", "arange", "rand", "randn"):
-    if _n in globals():
-        globals()[_n] = _add_out(globals()[_n])
-del _n
-
-# Submodules built on the functions above (installed by then).
-from . import linalg, special, distributions  # noqa: E402,F401
-from .linalg import (_torch_det as det, _torch_logdet as logdet, _torch_slogdet as slogdet,  # noqa: E402,F401
-                     _torch_inverse as inverse, _torch_cholesky as cholesky)
-for _n in ("det", "logdet", "slogdet", "inverse", "cholesky"):
-    if not hasattr(Tensor, _n):
-        setattr(Tensor, _n, globals()[_n])
-del _n
+# Submodules built on the functions above.
+from . import special, distributions  # noqa: E402,F401

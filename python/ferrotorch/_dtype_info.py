@@ -1,4 +1,5 @@
-"""torch.finfo / torch.iinfo: the numeric limits of a dtype, as PyTorch reports them.
+"""dtype information: torch.finfo / torch.iinfo, the numeric limits of a dtype as PyTorch
+reports them; torch.is_signed (and the Tensor method) and Tensor.type_as.
 
 The values come from NumPy's finfo/iinfo (IEEE formats, the same numbers c10's
 numeric_limits give); bfloat16, which NumPy lacks, is float32's exponent with 8 significand
@@ -7,6 +8,7 @@ bits, so its limits are written from that layout.
 import numpy as np
 
 from . import _C
+from ._registry import function, method
 
 _FLOAT_NP = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 _INT_NP = {"uint8": np.uint8, "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64}
@@ -76,3 +78,18 @@ class iinfo:
 
 
 finfo.__module__ = iinfo.__module__ = "ferrotorch"
+
+
+def is_signed(input):
+    """torch.is_signed: whether the dtype is signed (everything but uint8 and bool)."""
+    return input.dtype not in (_C.uint8, _C.bool)
+
+
+def type_as(self, other):
+    """Tensor.type_as: `self` cast to `other`'s dtype and device."""
+    return self.to(device=other.device, dtype=other.dtype)
+
+
+function("is_signed", is_signed)
+method("is_signed", is_signed)
+method("type_as", type_as)

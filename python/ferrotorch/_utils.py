@@ -1,6 +1,9 @@
-"""Small helpers used by the Rust binding (pickling, named-tuple returns)."""
+"""Small helpers used by the Rust binding (pickling, named-tuple returns) and by the op modules
+(aliases, in-place and `out=` wrappers, warn-once)."""
 import collections
 import contextvars
+import inspect
+import warnings
 
 
 # ``load``'s map_location while it unpickles (None outside a load): a device, a device string, a
@@ -93,6 +96,7 @@ def alias_method(name, meth):
         return meth(self, *args, **kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"Alias of Tensor.{meth.__name__}."
+    f.__wrapped__ = meth  # inspect.signature shows the binding's parameters (checked against _C.pyi)
     return f
 
 
@@ -141,7 +145,30 @@ def inplace(name, fn):
         return self
     f_.__name__ = f_.__qualname__ = name + "_"
     f_.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    # inspect.signature shows fn's parameters but `out` (checked against _C.pyi)
+    sig = inspect.signature(fn)
+    f_.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "out"])
     return f_
+
+
+def _add_out(f):
+    """torch.<f>(..., out=t) for a function whose kernel doesn't take `out=`: the result
+    written into t (see write_out)."""
+    def g(*args, out=None, **kwargs):
+        return write_out(f(*args, **kwargs), out)
+    g.__name__ = getattr(f, "__name__", "f")
+    g.__doc__ = getattr(f, "__doc__", None)
+    return g
+
+
+_warned = set()
+
+
+def warn_once(msg):
+    """PyTorch's TORCH_WARN_ONCE: a UserWarning the first time per process."""
+    if msg not in _warned:
+        _warned.add(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 # ---- checkpoints: what PyTorch's `torch._utils._rebuild_*` do --------------------------------

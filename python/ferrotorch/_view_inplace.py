@@ -9,7 +9,12 @@ PyTorch's in-place error.
 
 import math
 
-_VIEWS = ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims", "as_strided")
+from ._C import Tensor
+from . import _registry
+
+# view -> the binding whose parameters it takes (swapdims is an alias of transpose)
+_VIEWS = {"squeeze": Tensor.squeeze, "unsqueeze": Tensor.unsqueeze, "t": Tensor.t, "transpose": Tensor.transpose,
+          "swapaxes": Tensor.swapaxes, "swapdims": Tensor.transpose, "as_strided": Tensor.as_strided}
 
 
 def _view_inplace(name):
@@ -19,6 +24,7 @@ def _view_inplace(name):
 
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place version of :meth:`Tensor.{name}`: this tensor becomes the view."
+    method.__wrapped__ = _VIEWS[name]  # inspect.signature shows the view's parameters (checked against _C.pyi)
     return method
 
 
@@ -67,8 +73,8 @@ def resize_as_(self, other, *, memory_format=None):
     return resize_(self, tuple(other.shape))
 
 
-def install(tensor_cls):
-    for name in _VIEWS:
-        setattr(tensor_cls, name + "_", _view_inplace(name))
-    tensor_cls.resize_ = resize_
-    tensor_cls.resize_as_ = resize_as_
+for _name in _VIEWS:
+    _registry.method(_name + "_", _view_inplace(_name))
+del _name
+_registry.method("resize_", resize_)
+_registry.method("resize_as_", resize_as_)

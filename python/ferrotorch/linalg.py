@@ -10,10 +10,12 @@ import collections
 import math
 import numbers
 
-from . import _C
+from . import _C, _registry
 from ._C import Tensor
+from ._args import _check_float, _wrap_dim
+from ._linalg_ops import _CTYPE, _chain_product, cross as _cross
+from ._shape import _broadcast_pair
 from ._utils import _dtype_name, write_out as _write_out
-from ._linalg_extra import _CTYPE, _broadcast_pair, _chain_product, _wrap_dim, cross as _cross
 
 __all__ = ["LinAlgError", "eigh", "eigvalsh", "svd", "svdvals", "matrix_rank", "pinv", "vector_norm", "matrix_norm", "norm", "vecdot", "cross", "matmul", "diagonal",
            "multi_dot", "lu_factor", "lu", "det", "slogdet", "inv", "solve", "solve_triangular", "cholesky",
@@ -31,12 +33,6 @@ _qr_t = collections.namedtuple("linalg_qr", ["Q", "R"])
 
 
 # ---- checks ------------------------------------------------------------------------------
-def _check_float(fname, t):
-    if not t.is_floating_point():
-        raise NotImplementedError(f"{fname}: Expected a floating point or complex tensor as input. "
-                                  f"Got {_dtype_name(t.dtype)}")
-
-
 def _check_matrix(fname, A, square=True, name="A"):
     if not isinstance(A, Tensor):
         raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(A).__name__}")
@@ -755,7 +751,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _write_out((Vh.mT * sinv.unsqueeze(-2)).matmul(U.mT), out)
 
 
-# ---- top-level torch.* forms (installed by the package's __init__) -------------------------
+# ---- top-level torch.* forms (torch.det, ...; declared below) ----------------------------------
 _slogdet_top_t = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 
 
@@ -787,3 +783,11 @@ def _torch_cholesky(input, upper=False, *, out=None):
                        "deprecated in favor of `torch.linalg.cholesky`.\nL = torch.cholesky(A) should be replaced "
                        "with:\nL = torch.linalg.cholesky(A)\nU = torch.cholesky(A, upper=True) should be replaced "
                        "with:\nU = torch.linalg.cholesky(A).mH")
+
+
+# torch.<name> (bound in the package's __init__) and Tensor.<name>
+for _name, _f in (("det", _torch_det), ("logdet", _torch_logdet), ("slogdet", _torch_slogdet),
+                  ("inverse", _torch_inverse), ("cholesky", _torch_cholesky)):
+    _registry.function(_name, _f)
+    _registry.method(_name, _f)
+del _name, _f

@@ -1,5 +1,5 @@
 """``ferrotorch.nn._reduction`` (torch.nn._reduction): legacy ``size_average``/``reduce`` mapping."""
-from .functional import _Reduction
+from ._functional_loss import _Reduction
 
 get_enum = _Reduction.get_enum
 legacy_get_string = _Reduction.legacy_get_string

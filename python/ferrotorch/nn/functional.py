@@ -1,4 +1,7 @@
-"""ferrotorch.nn.functional: activations, dropout, padding and losses (PyTorch's names and rules).
+"""ferrotorch.nn.functional: linear layers, dropout, activations, softmax, padding and distances
+(PyTorch's names and rules); the normalization, convolution/pooling, attention and loss families
+live in _functional_norm, _functional_conv, _functional_attention and _functional_loss, and are
+re-exported here.
 
 Everything here is a composition of tensor ops, so autograd (and double backward) comes from
 the ops themselves; there is no hand-written backward. Formulas are chosen to stay finite at
@@ -21,79 +24,8 @@ __all__ = [
     "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu", "mish", "sigmoid", "tanh",
     "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "softplus", "softsign", "logsigmoid",
     "tanhshrink", "hardshrink", "softshrink", "glu", "softmax", "log_softmax", "softmin",
-    "one_hot", "pad", "normalize", "cosine_similarity", "pairwise_distance",
-    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div",
-    "cosine_embedding_loss", "margin_ranking_loss",
+    "one_hot", "pad", "normalize", "cosine_similarity", "pairwise_distance", "pdist",
 ]
-
-
-# ---- reductions (torch.nn._reduction) ------------------------------------------------------
-class _Reduction:
-    """PyTorch's ``torch.nn._reduction`` helpers (legacy ``size_average``/``reduce`` mapping)."""
-
-    @staticmethod
-    def get_enum(reduction):
-        if reduction == "none":
-            return 0
-        if reduction == "mean":
-            return 1
-        if reduction == "elementwise_mean":
-            warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                          stacklevel=2)
-            return 1
-        if reduction == "sum":
-            return 2
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-
-    @staticmethod
-    def legacy_get_string(size_average, reduce, emit_warning=True):
-        if size_average is None:
-            size_average = True
-        if reduce is None:
-            reduce = True
-        if size_average and reduce:
-            ret = "mean"
-        elif reduce:
-            ret = "sum"
-        else:
-            ret = "none"
-        if emit_warning:
-            warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                          stacklevel=3)
-        return ret
-
-    @staticmethod
-    def legacy_get_enum(size_average, reduce, emit_warning=True):
-        return _Reduction.get_enum(_Reduction.legacy_get_string(size_average, reduce, emit_warning))
-
-
-_REDUCTION_NAMES = ("none", "mean", "sum")
-
-
-def _reduction(size_average, reduce, reduction):
-    """The effective reduction string, validated (legacy args win, with a deprecation warning)."""
-    if size_average is not None or reduce is not None:
-        return _Reduction.legacy_get_string(size_average, reduce)
-    if reduction not in _REDUCTION_NAMES:
-        return _REDUCTION_NAMES[_Reduction.get_enum(reduction)]
-    return reduction
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _warn_size_mismatch(input, target):
-    if target.shape != input.shape:
-        warnings.warn(
-            f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
-            "This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.", stacklevel=3)
 
 
 # ---- linear layers ----------------------------------------------------------------------------
@@ -647,299 +579,33 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
 
 
-# ---- regression losses -------------------------------------------------------------------------
-def _weighted(loss, weight, input, reduction):
-    """The optional elementwise ``weight=`` of mse/l1/huber: mean is normalised by sum(weight)."""
-    if weight.shape != input.shape:
-        raise ValueError("Weights and input must have the same size.")
-    loss = loss * weight
-    if reduction == "mean":
-        return loss.sum() / weight.sum()
-    return _reduce(loss, reduction)
-
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    _warn_size_mismatch(input, target)
-    reduction = _reduction(size_average, reduce, reduction)
-    d = input - target
-    loss = d * d
-    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction)
-
-
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    _warn_size_mismatch(input, target)
-    reduction = _reduction(size_average, reduce, reduction)
-    loss = (input - target).abs()
-    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction)
-
-
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    _warn_size_mismatch(input, target)
-    reduction = _reduction(size_average, reduce, reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    a = (input - target).abs()
-    if beta == 0.0:
-        return _reduce(a, reduction)
-    loss = torch.where(a < beta, a * a * (0.5 / beta), a - 0.5 * beta)
-    return _reduce(loss, reduction)
-
-
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    _warn_size_mismatch(input, target)
-    reduction = _reduction(None, None, reduction)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    a = (input - target).abs()
-    loss = torch.where(a < delta, a * a * 0.5, (a - 0.5 * delta) * delta)
-    return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction)
-
-
-# ---- binary classification losses --------------------------------------------------------------
-def _safe_log(x):
-    """log(x) clamped at -100 as PyTorch's BCE, with a finite (zero) gradient at x == 0.
-
-    Clamping the argument to a value whose log is below -100 keeps ``log``'s backward
-    (g / x) from dividing by zero; the outer clamp then gives exactly -100.
-    """
-    tiny = 1e-300 if x.dtype == torch.float64 else 1e-44
-    return x.clamp_min(tiny).log().clamp_min(-100.0)
-
-
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    reduction = _reduction(size_average, reduce, reduction)
-    if target.shape != input.shape:
-        raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
-                         f"({input.size()}) is deprecated. Please ensure they have the same size.")
-    if input.numel() and not ((input >= 0) & (input <= 1)).all().item():
-        raise RuntimeError("all elements of input should be between 0 and 1")
-    if target.numel() and not ((target >= 0) & (target <= 1)).all().item():
-        raise RuntimeError("all elements of target should be between 0 and 1")
-    half = input.dtype in (torch.float16, torch.bfloat16)
-    x = input.float() if half else input   # 1e-44 and -100 are out of range for half types
-    log_x = _safe_log(x)
-    log_1mx = _safe_log(1.0 - x)
-    # -(t*log(x) + (1-t)*log(1-x)), written with one multiply by t.
-    loss = -(log_1mx + target * (log_x - log_1mx))
-    if half:
-        loss = loss.to(input.dtype)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
-    reduction = _reduction(size_average, reduce, reduction)
-    if target.shape != input.shape:
-        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
-    # (1 - t) * x - log_sigmoid(x) * (1 + (pos_weight - 1) * t), with the stable log-sigmoid.
-    log_sig = logsigmoid(input)
-    if pos_weight is not None:
-        log_sig = log_sig * ((pos_weight - 1) * target + 1)
-    loss = (1 - target) * input - log_sig
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
-# ---- classification losses ---------------------------------------------------------------------
-def _check_class_weight(weight, n_classes, prefix=""):
-    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
-        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {n_classes} classes or no "
-                           f"classes but got weight tensor of shape: {list(weight.shape)}")
-
-
-def _check_nll_shapes(input, target, weight):
-    nd = input.dim()
-    if nd < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
-    if nd != 1:
-        tb = target.shape[0] if target.dim() else 0
-        if tb != input.shape[0]:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({tb}).")
-    if target.dtype not in (torch.int64, torch.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_name(target.dtype)}")
-    n_classes = input.shape[0 if nd == 1 else 1]
-    if nd <= 2:
-        if target.dim() > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if nd == 1 and target.dim() == 1 and target.shape[0] != 1:
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
-        _check_class_weight(weight, n_classes)
-    elif nd == 4:
-        if target.dim() != 3:
-            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of "
-                               f"dimension: {target.dim()}")
-        if weight is not None and weight.numel() != n_classes:
-            raise RuntimeError("weight tensor should be defined either for all or no classes")
-        if tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
-            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
-    else:
-        expected = [input.shape[0]] + list(input.shape[2:])
-        if list(target.shape) != expected:
-            raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
-        if weight is not None and weight.numel() != n_classes:
-            raise RuntimeError("weight tensor should be defined either for all or no classes")
-    return n_classes
-
-
-def _nll(logp, target, weight, reduction, ignore_index, n_classes):
-    """NLL of log-probabilities logp (class dim 1, or 0 for a single sample) at class indices target."""
-    cd = 0 if logp.dim() == 1 else 1
-    if target.dtype != torch.int64:
-        target = target.long()
-    if cd == 0 and target.dim() == 1:
-        target = target.reshape(())   # a (C,) input with a (1,) target is one sample
-    if weight is None and (ignore_index < 0 or ignore_index >= n_classes):
-        # Fast path (every training step): no weights and no target can be ignored unless it is
-        # out of range, which gather rejects; then the slow path below names the bad target.
-        try:
-            picked = logp.gather(cd, target.unsqueeze(cd))
-        except (RuntimeError, IndexError):
-            picked = None
-        if picked is not None:
-            if reduction == "none":
-                return -picked.squeeze(cd)
-            return -(picked.mean() if reduction == "mean" else picked.sum())   # negate the scalar
-    valid = target != ignore_index
-    safe = target.masked_fill(~valid, 0)
-    bad = valid & ((target < 0) | (target >= n_classes))
-    if bad.any().item():
-        raise IndexError(f"Target {target[bad][0].item()} is out of bounds.")
-    picked = logp.gather(cd, safe.unsqueeze(cd)).squeeze(cd)
-    if weight is None:
-        w = valid.to(logp.dtype)
-    else:
-        w = weight.to(logp.dtype)[safe] * valid
-    loss = -picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()   # weighted mean over non-ignored targets (NaN if none)
-    return _reduce(loss, reduction)
-
-
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    reduction = _reduction(size_average, reduce, reduction)
-    n_classes = _check_nll_shapes(input, target, weight)
-    return _nll(input, target, weight, reduction, ignore_index, n_classes)
-
-
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
-    reduction = _reduction(size_average, reduce, reduction)
-    cd = 0 if input.dim() == 1 else 1
-    if input.dim() >= 1 and input.shape == target.shape:
-        return _cross_entropy_probs(input, target, weight, reduction, ignore_index, label_smoothing, cd)
-    n_classes = _check_nll_shapes(input, target, weight)
-    logp = _log_softmax(input, cd)
-    if label_smoothing <= 0.0:
-        return _nll(logp, target, weight, reduction, ignore_index, n_classes)
-    if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    # (1-eps) * nll + eps/C * (-sum_c w_c logp_c), the smooth part zeroed at ignored targets and,
-    # for 'mean', normalised by the same weight sum as the nll part.
-    nll = _nll(logp, target, weight, reduction, ignore_index, n_classes)
-    if weight is not None:
-        wb = weight.to(logp.dtype).reshape((n_classes,) + (1,) * (input.dim() - 2)) if cd == 1 else weight
-        smooth = -(logp * wb).sum(cd)
-    else:
-        smooth = -logp.sum(cd)
-    if cd == 0 and target.dim() == 1:
-        target = target.reshape(())
-    valid = target != ignore_index
-    smooth = smooth * valid
-    if reduction == "mean":
-        if weight is not None:
-            denom = (weight.to(logp.dtype)[target.masked_fill(~valid, 0).long()] * valid).sum()
-        else:
-            denom = valid.sum()
-        smooth = smooth.sum() / denom
-    else:
-        smooth = _reduce(smooth, reduction)
-    return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
-
-
-def _cross_entropy_probs(input, target, weight, reduction, ignore_index, label_smoothing, cd):
-    if not target.is_floating_point():
-        raise RuntimeError("Expected floating point type for target with class probabilities, got "
-                           f"{_dtype_name(target.dtype)}")
-    if ignore_index >= 0:
-        raise RuntimeError("ignore_index is not supported for floating point target")
-    n_classes = input.shape[cd]
-    _check_class_weight(weight, n_classes, "cross_entropy: ")
-    if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    logp = _log_softmax(input, cd)
-    if label_smoothing > 0.0:
-        target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
-    prod = logp * target
-    if weight is not None:
-        prod = prod * (weight.reshape((n_classes,) + (1,) * (input.dim() - 2)) if cd == 1 else weight)
-    if reduction == "none":
-        return -prod.sum(cd)
-    total = -prod.sum()
-    if reduction == "sum":
-        return total
-    return total / (input.numel() // n_classes) if input.numel() else total * float("nan")
-
-
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    if size_average is not None or reduce is not None:
-        reduction = _Reduction.legacy_get_string(size_average, reduce)
-    elif reduction == "mean":
-        warnings.warn(
-            "reduction: 'mean' divides the total loss by both the batch size and the support size."
-            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-            "'mean' will be changed to behave the same as 'batchmean' in the next major release.", stacklevel=2)
-    elif reduction != "batchmean":
-        _Reduction.get_enum(reduction)
-    if log_target:
-        loss = target.exp() * (target - input)
-    else:
-        # xlogy(t, t) - t * x: the 0 * log(0) terms are 0 (log of 1 there keeps gradients finite).
-        loss = target * (torch.where(target == 0, 1.0, target).log() - input)
-    if reduction == "batchmean":
-        total = loss.sum()
-        return total / input.shape[0] if input.dim() != 0 else total
-    return _reduce(loss, reduction)
-
-
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
-    reduction = _reduction(size_average, reduce, reduction)
-    td = target.dim()
-    if td > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if td == 1 and (input1.dim() != 2 or input2.dim() != 2):
-        raise RuntimeError("1D target tensor expects 2D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    if td == 0 and (input1.dim() != 1 or input2.dim() != 1):
-        raise RuntimeError("0D target tensor expects 1D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    eps = 1e-12
-    prod = (input1 * input2).sum(td)
-    mag1 = (input1 * input1).sum(td) + eps
-    mag2 = (input2 * input2).sum(td) + eps
-    cos = prod / (mag1 * mag2).sqrt()
-    loss = torch.where(target == 1, 1 - cos, 0.0) + torch.where(target == -1, (cos - margin).clamp_min(0.0), 0.0)
-    return _reduce(loss, reduction)
-
-
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
-    reduction = _reduction(size_average, reduce, reduction)
-    if input1.dim() != input2.dim() or input1.dim() != target.dim():
-        raise RuntimeError(
-            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
-            f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
-    loss = (-target * (input1 - input2) + margin).clamp_min(0.0)
-    return _reduce(loss, reduction)
+def pdist(input, p=2):
+    """p-norm distances between the rows of an (N, M) input, upper triangle in row-major order."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if input.dtype in (torch.float16, torch.bfloat16):
+        raise NotImplementedError(f"\"pdist\" not implemented for '{_dtype_name(input.dtype)}'")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    i, j = torch.triu_indices(n, n, 1, device=input.device)
+    diff = input[i] - input[j]
+    # Equal rows: PyTorch's gradient there is 0, while norm's backward at a zero vector is 0/0
+    # for p other than 1, 2 and inf; a constant stand-in row keeps it out of the graph.
+    same = (diff == 0).all(1, keepdim=True)
+    dist = torch.where(same, 1.0, diff).norm(p, 1)
+    return torch.where(same.squeeze(1), 0.0, dist)
 
 
 # Families written in their own modules (as torch.nn.functional re-exports torch's kernels).
 from ._functional_norm import *  # noqa: E402,F401,F403
 from ._functional_conv import *  # noqa: E402,F401,F403
 from ._functional_attention import *  # noqa: E402,F401,F403
-from ._functional_loss_extra import *  # noqa: E402,F401,F403
-from . import _functional_norm, _functional_conv, _functional_attention, _functional_loss_extra  # noqa: E402
+from ._functional_loss import *  # noqa: E402,F401,F403
+from ._functional_loss import _Reduction  # noqa: E402,F401  (torch.nn.functional._Reduction, as in PyTorch)
+from . import _functional_norm, _functional_conv, _functional_attention, _functional_loss  # noqa: E402
 
-__all__ += [n for m in (_functional_norm, _functional_conv, _functional_attention, _functional_loss_extra)
+__all__ += [n for m in (_functional_norm, _functional_conv, _functional_attention, _functional_loss)
             for n in m.__all__]

@@ -20,13 +20,12 @@ from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
-from .loss_extra import *  # noqa: F401,F403
 from . import activation as _activation, loss as _loss
-from . import normalization, batchnorm, instancenorm, sparse, conv, pooling, pixelshuffle, upsampling, fold, padding, rnn, transformer, attention, distance, loss_extra
+from . import normalization, batchnorm, instancenorm, sparse, conv, pooling, pixelshuffle, upsampling, fold, padding, rnn, transformer, attention, distance
 
 __all__ = [
     "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     "Identity", "Linear", "Bilinear", "Flatten", "Unflatten",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
 ] + list(_activation.__all__) + list(_loss.__all__) + [
-    n for m in (normalization, batchnorm, instancenorm, sparse, conv, pooling, pixelshuffle, upsampling, fold, padding, rnn, transformer, attention, distance, loss_extra) for n in m.__all__]
+    n for m in (normalization, batchnorm, instancenorm, sparse, conv, pooling, pixelshuffle, upsampling, fold, padding, rnn, transformer, attention, distance) for n in m.__all__]

@@ -1,6 +1,10 @@
-"""Pointwise math PyTorch has and the Rust engine lacks (acosh, erfc, lgamma, gcd, hypot, ...)
-plus PyTorch's pure aliases, composed of existing tensor ops: autograd and every device work
-with no kernel of their own.
+"""Elementwise math and comparisons composed in Python: the pointwise ops PyTorch has and the
+Rust engine lacks (acosh, erfc, lgamma, gcd, hypot, ...) with their in-place variants,
+addcmul/addcdiv, PyTorch's pure aliases (arccos, absolute, multiply, greater, ...), the
+functional forms that also take a number as `input` (torch.add(2, t), pow, remainder, ...),
+the torch.<name>_ in-place functions, the clamp_min/clamp_max variants, and `out=` for
+round, nan_to_num, lerp and where. Composed of existing tensor ops: autograd and every device
+work with no kernel of their own.
 
 Conventions of the composites:
 * float-valued ops lift int/bool inputs to the default float dtype and compute float16 /
@@ -24,13 +28,14 @@ Deviations from PyTorch (each also in its function's docstring):
 import collections
 import functools
 import math
-import types
 import numbers
 
 from . import _C
-from ._utils import _dtype_name, alias_method, can_cast, inplace, write_out as _write_out
+from ._utils import _add_out, _dtype_name, alias_method, can_cast, inplace, write_out as _write_out
 from ._C import Tensor
-from ._linalg_extra import _check_tensor
+from ._args import _INTEGRAL_OR_BOOL, _check_tensor, _not_bool, _scalar_for
+from ._registry import function, method
+from ._shape import _broadcast_pair
 
 _LN2 = math.log(2.0)
 _LOW = (_C.float16, _C.bfloat16)
@@ -99,6 +104,7 @@ def _unary_float(name, core, f64=False):
         return r if r.dtype == out else r.to(out)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = core.__doc__
+    f.__wrapped__ = core  # inspect.signature shows core's parameters
     return f
 
 
@@ -522,7 +528,7 @@ def nextafter(input, other):
 def _cuminplace(name):
     def f_(self, dim, *, dtype=None):
         if dtype is not None and dtype != self.dtype:
-            from ._sampling import _c_type_name
+            from ._random import _c_type_name
             raise RuntimeError(f"Bad in-place call: input tensor dtype {_c_type_name(self.dtype)} and output "
                                f"tensor dtype {_c_type_name(dtype)} should match")
         return inplace(name, getattr(Tensor, name))(self, dim)
@@ -577,7 +583,7 @@ def _float_power_(self, exponent):
     if self.dtype != _C.float64:
         raise RuntimeError(f"the base given to float_power_ has dtype {_dtype_name(self.dtype)} but the "
                            f"operation's result requires dtype Double")
-    return inplace("float_power", float_power)(self, exponent)
+    return inplace("float_power", _FUNCS["float_power"])(self, exponent)
 
 
 def heaviside(input, values):
@@ -612,8 +618,8 @@ def clamp_max(input, max):
     return input.clamp(max=max)
 
 
-# name -> torch function; each also becomes a Tensor method (and an in-place `name_` where
-# listed in _INPLACE below).
+# name -> the plain function behind torch.<name> (which adds `out=`) and Tensor.<name> (and
+# Tensor.<name>_ where listed in `_inplace` below); declared at the end of the module.
 _FUNCS = {
     "acosh": _unary_float("acosh", _acosh),
     "asinh": _unary_float("asinh", _asinh),
@@ -644,37 +650,20 @@ _FUNCS = {
     "frexp": frexp,
     "nextafter": nextafter,
 }
+
+
 # deg2rad / rad2deg on half types: PyTorch multiplies in the half dtype itself.
-for _n, _c in (("deg2rad", math.pi / 180.0), ("rad2deg", 180.0 / math.pi)):
-    def _scale(input, _c=_c, _n=_n):
-        _check_tensor(_n, "input", 1, input)
-        return (input if input.is_floating_point() else input.to(_C.get_default_dtype())) * _c
-    _scale.__name__ = _n
-    _scale.__doc__ = f"{_n}: multiplies by {_c!r}."
-    _FUNCS[_n] = _scale
+def _scale(name, c):
+    def f(input):
+        _check_tensor(name, "input", 1, input)
+        return (input if input.is_floating_point() else input.to(_C.get_default_dtype())) * c
+    f.__name__ = name
+    f.__doc__ = f"{name}: multiplies by {c!r}."
+    return f
 
-# in-place Tensor methods PyTorch has (signbit_, fmax_, fmin_, logaddexp_, positive_ do not exist)
-_INPLACE = ("acosh asinh atanh erfc sinc i0 lgamma digamma deg2rad rad2deg logit mvlgamma xlogy hypot "
-            "copysign ldexp heaviside gcd lcm nextafter").split()
-# ... of which torch.* in-place functions also exist
-_TORCH_INPLACE = "acosh asinh atanh erfc sinc i0 deg2rad rad2deg logit xlogy ldexp gcd lcm".split()
 
-# pure aliases: alias -> target (looked up on Tensor / in the namespace at install time)
-_ALIASES = {
-    "arccos": "acos", "arcsin": "asin", "arctan": "atan", "arccosh": "acosh", "arcsinh": "asinh",
-    "arctanh": "atanh", "arctan2": "atan2", "fix": "trunc", "sgn": "sign", "absolute": "abs",
-    "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div",
-    "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
-}
-# (addcmul/addcdiv and ger are _linalg_extra's, moveaxis/swapdims _search_extra's.)
-# aliases that also have an in-place Tensor method (alias_ -> target_)
-_ALIAS_INPLACE = ("arccos arcsin arctan arccosh arcsinh arctanh arctan2 fix sgn absolute negative multiply "
-                  "subtract divide true_divide greater greater_equal less less_equal not_equal").split()
-# torch.<name>_ functions PyTorch has for in-place Tensor methods ferrotorch already owns
-_TORCH_INPLACE_EXISTING = ("abs acos asin atan ceil cos cosh erf exp exp2 expm1 floor frac log log10 log1p log2 neg "
-                           "reciprocal relu round rsqrt sigmoid sin sinh sqrt square tan tanh trunc clamp clip "
-                           "nan_to_num fix negative arccos arcsin arctan arccosh arcsinh "
-                           "arctanh zero fill detach").split()
+_FUNCS["deg2rad"] = _scale("deg2rad", math.pi / 180.0)
+_FUNCS["rad2deg"] = _scale("rad2deg", 180.0 / math.pi)
 
 
 def _with_out(name, fn):
@@ -706,46 +695,271 @@ def _method(fn):
         return fn(self, *args, **kwargs)
     m.__name__ = m.__qualname__ = getattr(fn, "__name__", "method")
     m.__doc__ = fn.__doc__
+    m.__wrapped__ = fn  # inspect.signature shows fn's parameters (checked against _C.pyi)
     return m
 
 
-def install(namespace, tensor_cls):
-    """Adds this module's torch.* functions to `namespace` (the package's globals) and its
-    Tensor methods to `tensor_cls`. Names that already exist are left alone."""
-    def put_fn(name, fn):
-        if name not in namespace:
-            namespace[name] = fn
+# ---- the functional forms that take a number as `input` too (torch.add(2, t)) ------------
+def _number_first(name, two_numbers=True):
+    """torch.add(2, t), torch.pow(2, t): PyTorch's functional forms also take a number as
+    `input`. The number becomes a 0-d tensor of the dtype it would promote to against
+    `other` (so add(2, uint8_tensor) stays uint8, as a Python scalar does); tensor-first
+    calls go straight to the method. Two numbers give a 0-d tensor where PyTorch allows
+    them (add(-1, 2)) and its TypeError where it does not (pow, remainder: never Python's
+    own operator, which for pow(2**63, 2**40) would compute for ever)."""
+    meth = getattr(Tensor, name)
 
-    def put_meth(name, fn):
-        if not hasattr(tensor_cls, name):
-            if not isinstance(fn, types.FunctionType):  # an alias of a Rust binding
-                fn = alias_method(name, fn)
-            setattr(tensor_cls, name, fn)
+    def f(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            if not isinstance(input, numbers.Number):
+                # a list or tuple is not lifted (PyTorch: TypeError), so a wrong argument is not hidden
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            other = args[0] if args else kwargs.get("other", kwargs.get("exponent"))
+            if isinstance(other, Tensor):
+                input = _C.tensor(input, dtype=_C.result_type(input, other), device=other.device)
+            elif two_numbers:
+                input = _C.tensor(input)
+            else:
+                raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                                f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
+                                f"(Tensor input, Tensor other), (Number self, Tensor other), (Tensor input, Number other)")
+        return meth(input, *args, **kwargs)
 
-    for name, fn in _FUNCS.items():
-        put_fn(name, fn if name in ("positive", "frexp") else _with_out(name, fn))
-        if name not in ("clamp_min", "clamp_max"):  # the package sets its own methods for these
-            put_meth(name, _method(fn))
-    for name in _INPLACE:
-        put_meth(name + "_", inplace(name, _FUNCS[name]))
-    put_meth("float_power_", _float_power_)
-    for name in _TORCH_INPLACE:
-        put_fn(name + "_", getattr(tensor_cls, name + "_"))
-    for alias, target in _ALIASES.items():
-        if hasattr(tensor_cls, target):
-            put_meth(alias, getattr(tensor_cls, target))
-            put_fn(alias, namespace.get(target, getattr(tensor_cls, target)))
-    for alias in _ALIAS_INPLACE:
-        t = getattr(tensor_cls, _ALIASES[alias] + "_", None)
-        if t is not None:
-            put_meth(alias + "_", t)
-    for name in ("logical_not", "bitwise_not"):
-        put_meth(name + "_", inplace(name, getattr(tensor_cls, name)))
-    for name in ("cumsum", "cumprod"):
-        put_meth(name + "_", _cuminplace(name))
-    put_fn("clamp_min_", lambda input, min: input.clamp_(min=min))
-    put_fn("clamp_max_", lambda input, max: input.clamp_(max=max))
-    for name in _TORCH_INPLACE_EXISTING:
-        t = getattr(tensor_cls, name + "_", None)
-        if t is not None:
-            put_fn(name + "_", t)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = meth.__doc__
+    return f
+
+
+# ---- add-multiply -------------------------------------------------------------------------
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """torch.addcmul: input + value * tensor1 * tensor2 (dtypes promoted; value cast to the
+    result dtype, so it truncates for integers as in PyTorch)."""
+    for k, (n, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2))):
+        _check_tensor("addcmul", n, k + 1, t)
+    _not_bool("addcmul_cpu_out", input, tensor1, tensor2)
+    dtype = _C.promote_types(_C.promote_types(input.dtype, tensor1.dtype), tensor2.dtype)
+    _broadcast_pair(_broadcast_pair(input.shape, tensor1.shape), tensor2.shape)
+    return _write_out(input + _scalar_for(value, dtype) * tensor1 * tensor2, out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """torch.addcdiv: input + value * tensor1 / tensor2 (true division; two integer
+    operands are PyTorch's error)."""
+    for k, (n, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2))):
+        _check_tensor("addcdiv", n, k + 1, t)
+    if tensor1.dtype in _INTEGRAL_OR_BOOL and tensor2.dtype in _INTEGRAL_OR_BOOL:
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform "
+            "a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as "
+            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter "
+            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    _broadcast_pair(_broadcast_pair(input.shape, tensor1.shape), tensor2.shape)
+    return _write_out(input + value * tensor1 / tensor2, out)
+
+
+# ---- clamp_min / clamp_max variants --------------------------------------------------------
+def _clamp_max(self, max):
+    return self.clamp(max=max)
+
+
+def _clamp_max_(self, max):
+    return self.clamp_(max=max)
+
+
+def _clamp_min_(self, min):
+    return self.clamp_(min=min)
+
+
+def clamp_min_(input, min):
+    """torch.clamp_min_: Tensor.clamp_(min=min)."""
+    return input.clamp_(min=min)
+
+
+def clamp_max_(input, max):
+    """torch.clamp_max_: Tensor.clamp_(max=max)."""
+    return input.clamp_(max=max)
+
+
+# ---- declarations (ferrotorch._registry) ---------------------------------------------------
+# The module-level names below are the torch.* objects (ferrotorch/__init__.py imports them);
+# `_FUNCS` keeps the plain functions they wrap, which the Tensor methods call.
+def _torch(name):
+    """torch.<name>: _FUNCS[name] with `out=`."""
+    return function(name, _with_out(name, _FUNCS[name]))
+
+
+acosh = _torch("acosh")
+asinh = _torch("asinh")
+atanh = _torch("atanh")
+erfc = _torch("erfc")
+sinc = _torch("sinc")
+i0 = _torch("i0")
+lgamma = _torch("lgamma")
+digamma = _torch("digamma")
+logit = _torch("logit")
+mvlgamma = _torch("mvlgamma")
+xlogy = _torch("xlogy")
+hypot = _torch("hypot")
+logaddexp = _torch("logaddexp")
+logaddexp2 = _torch("logaddexp2")
+copysign = _torch("copysign")
+fmax = _torch("fmax")
+fmin = _torch("fmin")
+ldexp = _torch("ldexp")
+heaviside = _torch("heaviside")
+gcd = _torch("gcd")
+lcm = _torch("lcm")
+signbit = _torch("signbit")
+float_power = _torch("float_power")
+clamp_min = _torch("clamp_min")
+clamp_max = _torch("clamp_max")
+nextafter = _torch("nextafter")
+deg2rad = _torch("deg2rad")
+rad2deg = _torch("rad2deg")
+function("positive", positive)
+function("frexp", frexp)
+
+# Tensor.<name> for each of _FUNCS (clamp_min is a binding, clamp_max is _clamp_max)
+_methods = {name: _method(fn) for name, fn in _FUNCS.items() if name not in ("clamp_min", "clamp_max")}
+for _name, _fn in _methods.items():
+    method(_name, _fn)
+method("clamp_max", _clamp_max)
+method("clamp_max_", _clamp_max_)
+method("clamp_min_", _clamp_min_)
+
+# in-place Tensor methods PyTorch has (signbit_, fmax_, fmin_, logaddexp_, positive_ do not exist)
+_inplace = {name: inplace(name, _FUNCS[name]) for name in (
+    "acosh asinh atanh erfc sinc i0 lgamma digamma deg2rad rad2deg logit mvlgamma xlogy hypot copysign ldexp "
+    "heaviside gcd lcm nextafter").split()}
+for _name, _fn in _inplace.items():
+    method(_name + "_", _fn)
+method("float_power_", _float_power_)
+for _name in ("logical_not", "bitwise_not"):
+    method(_name + "_", inplace(_name, getattr(Tensor, _name)))
+
+# ... of which torch.* in-place functions also exist (the methods themselves)
+acosh_ = function("acosh_", _inplace["acosh"])
+asinh_ = function("asinh_", _inplace["asinh"])
+atanh_ = function("atanh_", _inplace["atanh"])
+erfc_ = function("erfc_", _inplace["erfc"])
+sinc_ = function("sinc_", _inplace["sinc"])
+i0_ = function("i0_", _inplace["i0"])
+deg2rad_ = function("deg2rad_", _inplace["deg2rad"])
+rad2deg_ = function("rad2deg_", _inplace["rad2deg"])
+logit_ = function("logit_", _inplace["logit"])
+xlogy_ = function("xlogy_", _inplace["xlogy"])
+ldexp_ = function("ldexp_", _inplace["ldexp"])
+gcd_ = function("gcd_", _inplace["gcd"])
+lcm_ = function("lcm_", _inplace["lcm"])
+function("clamp_min_", clamp_min_)
+function("clamp_max_", clamp_max_)
+
+# torch.<name>, Tensor.<name> and Tensor.<name>_ (already with out=)
+for _f in (addcmul, addcdiv):
+    function(_f.__name__, _f)
+    method(_f.__name__, _f)
+    method(_f.__name__ + "_", inplace(_f.__name__, _f))
+del _f
+
+# functional forms that also take a number as `input` (replacing the bindings' function form).
+# `pow` here, and `round` below, are the torch functions in the whole module, also inside the
+# functions above when they run: none may call the builtins.
+add = function("add", _number_first("add"), replace=True)
+sub = function("sub", _number_first("sub"), replace=True)
+mul = function("mul", _number_first("mul"), replace=True)
+div = function("div", _number_first("div"), replace=True)
+floor_divide = function("floor_divide", _number_first("floor_divide"), replace=True)
+bitwise_and = function("bitwise_and", _number_first("bitwise_and"), replace=True)
+bitwise_or = function("bitwise_or", _number_first("bitwise_or"), replace=True)
+bitwise_xor = function("bitwise_xor", _number_first("bitwise_xor"), replace=True)
+pow = function("pow", _number_first("pow", two_numbers=False), replace=True)
+remainder = function("remainder", _number_first("remainder", two_numbers=False), replace=True)
+
+# pure aliases: torch.<alias> is the target's torch function
+arccos = function("arccos", Tensor.acos)
+arcsin = function("arcsin", Tensor.asin)
+arctan = function("arctan", Tensor.atan)
+arccosh = function("arccosh", acosh)
+arcsinh = function("arcsinh", asinh)
+arctanh = function("arctanh", atanh)
+arctan2 = function("arctan2", Tensor.atan2)
+fix = function("fix", Tensor.trunc)
+sgn = function("sgn", Tensor.sign)
+absolute = function("absolute", Tensor.abs)
+negative = function("negative", Tensor.neg)
+multiply = function("multiply", mul)
+subtract = function("subtract", sub)
+divide = function("divide", div)
+true_divide = function("true_divide", div)
+greater = function("greater", Tensor.gt)
+greater_equal = function("greater_equal", Tensor.ge)
+less = function("less", Tensor.lt)
+less_equal = function("less_equal", Tensor.le)
+not_equal = function("not_equal", Tensor.ne)
+# ... and Tensor.<alias> / Tensor.<alias>_ the target's methods (the same functions where the
+# target is composed here, a forwarding alias_method for a binding)
+_ALIASES = {
+    "arccos": "acos", "arcsin": "asin", "arctan": "atan", "arccosh": "acosh", "arcsinh": "asinh",
+    "arctanh": "atanh", "arctan2": "atan2", "fix": "trunc", "sgn": "sign", "absolute": "abs",
+    "negative": "neg", "multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div",
+    "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
+}
+_alias_inplace = {}
+for _alias, _target in _ALIASES.items():
+    method(_alias, _methods[_target] if _target in _methods else alias_method(_alias, getattr(Tensor, _target)))
+    _alias_inplace[_alias] = method(_alias + "_", _inplace[_target] if _target in _inplace
+                                    else alias_method(_alias + "_", getattr(Tensor, _target + "_")))
+del _name, _fn, _alias, _target
+
+# torch.<name>_ functions PyTorch has for in-place Tensor methods: the methods themselves
+abs_ = function("abs_", Tensor.abs_)
+acos_ = function("acos_", Tensor.acos_)
+asin_ = function("asin_", Tensor.asin_)
+atan_ = function("atan_", Tensor.atan_)
+ceil_ = function("ceil_", Tensor.ceil_)
+cos_ = function("cos_", Tensor.cos_)
+cosh_ = function("cosh_", Tensor.cosh_)
+erf_ = function("erf_", Tensor.erf_)
+exp_ = function("exp_", Tensor.exp_)
+exp2_ = function("exp2_", Tensor.exp2_)
+expm1_ = function("expm1_", Tensor.expm1_)
+floor_ = function("floor_", Tensor.floor_)
+frac_ = function("frac_", Tensor.frac_)
+log_ = function("log_", Tensor.log_)
+log10_ = function("log10_", Tensor.log10_)
+log1p_ = function("log1p_", Tensor.log1p_)
+log2_ = function("log2_", Tensor.log2_)
+neg_ = function("neg_", Tensor.neg_)
+reciprocal_ = function("reciprocal_", Tensor.reciprocal_)
+relu_ = function("relu_", Tensor.relu_)
+round_ = function("round_", Tensor.round_)
+rsqrt_ = function("rsqrt_", Tensor.rsqrt_)
+sigmoid_ = function("sigmoid_", Tensor.sigmoid_)
+sin_ = function("sin_", Tensor.sin_)
+sinh_ = function("sinh_", Tensor.sinh_)
+sqrt_ = function("sqrt_", Tensor.sqrt_)
+square_ = function("square_", Tensor.square_)
+tan_ = function("tan_", Tensor.tan_)
+tanh_ = function("tanh_", Tensor.tanh_)
+trunc_ = function("trunc_", Tensor.trunc_)
+clamp_ = function("clamp_", Tensor.clamp_)
+clip_ = function("clip_", Tensor.clip_)
+nan_to_num_ = function("nan_to_num_", Tensor.nan_to_num_)
+zero_ = function("zero_", Tensor.zero_)
+fill_ = function("fill_", Tensor.fill_)
+detach_ = function("detach_", Tensor.detach_)
+fix_ = function("fix_", _alias_inplace["fix"])
+negative_ = function("negative_", _alias_inplace["negative"])
+arccos_ = function("arccos_", _alias_inplace["arccos"])
+arcsin_ = function("arcsin_", _alias_inplace["arcsin"])
+arctan_ = function("arctan_", _alias_inplace["arctan"])
+arccosh_ = function("arccosh_", _alias_inplace["arccosh"])
+arcsinh_ = function("arcsinh_", _alias_inplace["arcsinh"])
+arctanh_ = function("arctanh_", _alias_inplace["arctanh"])
+
+# `out=` for the bindings' function forms whose kernels don't take it
+round = function("round", _add_out(Tensor.round), replace=True)
+nan_to_num = function("nan_to_num", _add_out(Tensor.nan_to_num), replace=True)
+lerp = function("lerp", _add_out(Tensor.lerp), replace=True)
+where = function("where", _add_out(_C.where), replace=True)

@@ -1,95 +1,30 @@
-"""Linear-algebra and broadcasting functions composed from existing tensor ops.
+"""Top-level linear-algebra functions (torch.*; torch.linalg is linalg.py, which also holds
+torch.det/logdet/slogdet/inverse/cholesky): einsum, tensordot, kron, inner, vdot, trace, cdist,
+cross, the add-multiply family addmv/addr/addbmm, ger, chain_matmul, matrix_power and renorm,
+with their Tensor methods and in-place variants; and `out=` for the matrix-product bindings
+(mm, bmm, mv, dot, matmul, outer, addmm).
 
 Everything here is built from matmul/bmm, views (reshape, permute, diagonal, expand),
 reductions and pointwise ops, so autograd and every device work without new kernels.
 Argument checks mirror PyTorch's messages and run before anything is computed or
 written.
 """
-import collections.abc
 import math
 import numbers
-import warnings
 
 from . import _C
 from ._C import Tensor
-from ._size import Size
-from ._utils import _dtype_name, inplace, write_out as _write_out
-
-_INT64_MAX = 2 ** 63 - 1
-_INTEGRAL = (_C.uint8, _C.int8, _C.int16, _C.int32, _C.int64)
-_INTEGRAL_OR_BOOL = _INTEGRAL + (_C.bool,)
+from ._args import _check_float, _check_tensor, _dim, _int_arg, _not_bool, _scalar_for, _wrap_dim, _INTEGRAL_OR_BOOL
+from ._registry import function, method
+from ._shape import _broadcast_pair
+from ._utils import _add_out, _dtype_name, inplace, warn_once as _warn_once, write_out as _write_out
 
 
 # ---- shared helpers ----------------------------------------------------------------------
-def _int_arg(fname, argname, pos, value):
-    """An int64 argument as PyTorch's parser reads it: bool and float are TypeErrors, out
-    of int64 range is its ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, Tensor) and value.dim() == 0 and value.dtype in _INTEGRAL:
-            value = value.item()
-        else:
-            raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, "
-                            f"not {type(value).__name__}")
-    value = int(value)
-    if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
-        raise ValueError("Overflow when unpacking long long")
-    return value
-
-
-def _wrap_dim(d, ndim):
-    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
-    if not lo <= d <= hi:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d})")
-    return d % max(ndim, 1)
-
-
-def _check_tensor(fname, argname, pos, t):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(t).__name__}")
-
-
 def _same_dtype(a, b):
     """einsum/cross/cdist's check: every operand has the first one's dtype."""
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected scalar type {_dtype_name(a.dtype)} but found {_dtype_name(b.dtype)}")
-
-
-def _not_bool(kernel, *ts):
-    for t in ts:
-        if t.dtype == _C.bool:
-            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-
-
-def _broadcast_pair(a, b):
-    """Broadcast shape of two shapes, failing with the message of a binary op."""
-    a, b = tuple(a), tuple(b)
-    n = max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    out = []
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                               f"at non-singleton dimension {i}")
-        out.append(y if x == 1 else x)
-    return tuple(out)
-
-
-def _scalar_for(value, dtype):
-    """A Scalar argument (value, alpha, beta) as the kernel of `dtype` sees it: PyTorch casts
-    it to the result dtype, so 0.5 becomes 0 for integer tensors."""
-    if dtype in _INTEGRAL and not isinstance(value, bool):
-        return int(value)
-    return value
-
-
-_warned = set()
-
-
-def _warn_once(msg):
-    """PyTorch's TORCH_WARN_ONCE: a UserWarning the first time per process."""
-    if msg not in _warned:
-        _warned.add(msg)
-        warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def _contract(a, b, dims_a, dims_b):
@@ -404,68 +339,6 @@ def trace(input):
     return input.diagonal().sum()
 
 
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    """torch.diag_embed: the last dim of input on the `offset` diagonal of the (dim1, dim2)
-    planes of a zero tensor; written through a diagonal view so autograd sees a copy."""
-    _check_tensor("diag_embed", "input", 1, input)
-    offset = _int_arg("diag_embed", "offset", 2, offset)
-    dim1 = _wrap_dim(_int_arg("diag_embed", "dim1", 3, dim1), input.dim() + 1)
-    dim2 = _wrap_dim(_int_arg("diag_embed", "dim2", 4, dim2), input.dim() + 1)
-    if dim1 == dim2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    m = input.shape[-1] + abs(offset)
-    shape = list(input.shape[:-1])
-    for d in sorted((dim1, dim2)):
-        shape.insert(d, m)
-    z = _C.zeros(tuple(shape), dtype=input.dtype, device=input.device)
-    z.diagonal(offset, dim1, dim2).copy_(input)
-    return z
-
-
-def diag(input, diagonal=0, *, out=None):
-    """torch.diag: a 1-d input becomes a matrix with it on the `diagonal` diagonal; a
-    2-d input gives that diagonal (a copy, as PyTorch returns)."""
-    _check_tensor("diag", "input", 1, input)
-    diagonal = _int_arg("diag", "diagonal", 2, diagonal)
-    if input.dim() not in (1, 2):
-        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
-    r = diag_embed(input, diagonal) if input.dim() == 1 else input.diagonal(diagonal).clone()
-    return _write_out(r, out)
-
-
-def diagflat(input, offset=0):
-    """torch.diagflat: the flattened input on the `offset` diagonal of a matrix."""
-    _check_tensor("diagflat", "input", 1, input)
-    return diag_embed(input.reshape(-1), _int_arg("diagflat", "offset", 2, offset))
-
-
-def _tri_indices(name, keep, row, col, offset, dtype, device):
-    row = _int_arg(name, "row", 1, row)
-    col = _int_arg(name, "col", 2, col)
-    offset = _int_arg(name, "offset", 3, offset)
-    if row < 0:
-        raise RuntimeError(f"row must be non-negative, got{row}")
-    if col < 0:
-        raise RuntimeError(f"col must be non-negative, got{col}")
-    if dtype not in (_C.int32, _C.int64):
-        raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype_name(dtype)}'")
-    # nonzero of the (row, col) mask gives the row-major order PyTorch returns; its
-    # closed-form count (computed per row in PyTorch's kernel) would need the same loop.
-    r = _C.arange(row, device=device).unsqueeze(1)
-    c = _C.arange(col, device=device).unsqueeze(0)
-    return keep(c - r, offset).nonzero().t().to(dtype)
-
-
-def tril_indices(row, col, offset=0, *, dtype=_C.int64, device="cpu", layout=None):
-    """torch.tril_indices: 2 x N (row, col) indices of the lower triangle, row-major."""
-    return _tri_indices("tril_indices", lambda d, k: d <= k, row, col, offset, dtype, device)
-
-
-def triu_indices(row, col, offset=0, *, dtype=_C.int64, device="cpu", layout=None):
-    """torch.triu_indices: 2 x N (row, col) indices of the upper triangle, row-major."""
-    return _tri_indices("triu_indices", lambda d, k: d >= k, row, col, offset, dtype, device)
-
-
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
@@ -549,136 +422,7 @@ def cross(input, other, dim=None, *, out=None):
     return _write_out(r, out)
 
 
-def block_diag(*tensors):
-    """torch.block_diag: the inputs (0-d, 1-d as a row, 2-d) along the diagonal of a zero
-    matrix of their promoted dtype."""
-    for k, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
-        if t.dim() > 2:
-            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {k} has "
-                               f"{t.dim()} dimensions")
-    mats = [t.reshape(1, -1) if t.dim() < 2 else t for t in tensors]
-    if not mats:
-        return _C.zeros((1, 0))
-    dtype = mats[0].dtype
-    for t in mats[1:]:
-        dtype = _C.promote_types(dtype, t.dtype)
-    z = _C.zeros((sum(t.shape[0] for t in mats), sum(t.shape[1] for t in mats)), dtype=dtype,
-                 device=mats[0].device)
-    r = c = 0
-    for t in mats:
-        z.narrow(0, r, t.shape[0]).narrow(1, c, t.shape[1]).copy_(t)
-        r, c = r + t.shape[0], c + t.shape[1]
-    return z
-
-
-def meshgrid(*tensors, indexing=None):
-    """torch.meshgrid: expanded views of the 0-d/1-d inputs over their outer shape
-    ('ij', the default, with PyTorch's one-time warning when indexing is not given)."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    if indexing is None:
-        _warn_once("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.")
-        indexing = "ij"
-    if indexing not in ("xy", "ij"):
-        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
-    for k, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
-    if not tensors:
-        raise RuntimeError("meshgrid expects a non-empty TensorList")
-    for t in tensors:
-        if t.dtype != tensors[0].dtype:
-            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
-        if t.device != tensors[0].device:
-            raise RuntimeError("meshgrid expects all tensors to have the same device")
-        if t.dim() > 1:
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
-    shape = [t.numel() for t in tensors]
-    swap = indexing == "xy" and len(tensors) >= 2
-    if swap:
-        shape[0], shape[1] = shape[1], shape[0]
-    out = []
-    for k, t in enumerate(tensors):
-        pos = {0: 1, 1: 0}.get(k, k) if swap else k
-        view = [1] * len(shape)
-        view[pos] = shape[pos]
-        out.append(t.reshape(*view).expand(*shape))
-    return tuple(out)
-
-
-def cartesian_prod(*tensors):
-    """torch.cartesian_prod: rows of all combinations of the 1-d inputs' elements."""
-    for t in tensors:
-        if isinstance(t, Tensor) and t.dim() != 1:
-            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
-    if len(tensors) == 1:
-        return tensors[0]
-    grids = meshgrid(*tensors, indexing="ij")
-    return _C.stack([g.reshape(-1) for g in grids], 1)
-
-
-def combinations(input, r=2, with_replacement=False):
-    """torch.combinations: length-r combinations of a 1-d tensor's elements, in
-    lexicographic order of positions (PyTorch's n**r grid, built here by digit arithmetic
-    so no Python loop runs r times).
-
-    Deviation: where n**r passes 2**62 (n >= 2) this raises RuntimeError instead of
-    trying, as PyTorch does, to allocate the grid."""
-    _check_tensor("combinations", "input", 1, input)
-    r = _int_arg("combinations", "r", 2, r)
-    if input.dim() != 1:
-        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
-    if r < 0:
-        raise RuntimeError(f"Expect a non-negative number, but got {r}")
-    # Empty results are views of input[:0], so they stay in the graph as PyTorch's do.
-    if r == 0:
-        return input[:0]
-    n = input.shape[0]
-    if n == 0 or (r > n and not with_replacement):
-        return input[:0].reshape(0, r)
-    if n >= 2 and r * math.log2(n) > 62:
-        raise RuntimeError(f"combinations: {n}**{r} candidate rows are more than can be indexed")
-    # Row p of the grid is p written in base n with r digits.
-    dev = input.device
-    pos = _C.arange(n ** r, device=dev).unsqueeze(1)
-    place = _C.tensor(n, device=dev).pow(_C.arange(r - 1, -1, -1, device=dev))
-    digits = pos.div(place, rounding_mode="floor").remainder(n)
-    step = digits[:, 1:] - digits[:, :-1]
-    ok = (step >= 0) if with_replacement else (step > 0)
-    idx = digits[ok.all(1)]
-    return input.index_select(0, idx.reshape(-1)).reshape(-1, r)
-
-
 # ---- add-multiply family ----------------------------------------------------------------
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    """torch.addcmul: input + value * tensor1 * tensor2 (dtypes promoted; value cast to the
-    result dtype, so it truncates for integers as in PyTorch)."""
-    for k, (n, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2))):
-        _check_tensor("addcmul", n, k + 1, t)
-    _not_bool("addcmul_cpu_out", input, tensor1, tensor2)
-    dtype = _C.promote_types(_C.promote_types(input.dtype, tensor1.dtype), tensor2.dtype)
-    _broadcast_pair(_broadcast_pair(input.shape, tensor1.shape), tensor2.shape)
-    return _write_out(input + _scalar_for(value, dtype) * tensor1 * tensor2, out)
-
-
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
-    """torch.addcdiv: input + value * tensor1 / tensor2 (true division; two integer
-    operands are PyTorch's error)."""
-    for k, (n, t) in enumerate((("input", input), ("tensor1", tensor1), ("tensor2", tensor2))):
-        _check_tensor("addcdiv", n, k + 1, t)
-    if tensor1.dtype in _INTEGRAL_OR_BOOL and tensor2.dtype in _INTEGRAL_OR_BOOL:
-        raise RuntimeError(
-            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform "
-            "a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as "
-            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
-            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter "
-            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
-    _broadcast_pair(_broadcast_pair(input.shape, tensor1.shape), tensor2.shape)
-    return _write_out(input + value * tensor1 / tensor2, out)
-
-
 def _beta_alpha(dtype, beta, alpha):
     """addr/addbmm's beta and alpha: a float is PyTorch's error for integer (and bool) input."""
     if dtype in _INTEGRAL_OR_BOOL:
@@ -823,61 +567,6 @@ def _chain_product(ms):
     return product(0, n - 1)
 
 
-# ---- broadcasting ------------------------------------------------------------------------
-def broadcast_shapes(*shapes):
-    """torch.broadcast_shapes: the shape all given shapes (ints or sequences) broadcast to,
-    checked in PyTorch's order (torch._refs._broadcast_shapes)."""
-    norm = []
-    for s in shapes:
-        if s is None:
-            continue
-        if isinstance(s, numbers.Integral):
-            s = (s,)
-        if not isinstance(s, collections.abc.Sequence):
-            raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {s}")
-        for k, x in enumerate(s):
-            if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {k} is '{type(x).__name__}')")
-        norm.append(s)
-    result = [1] * max((len(s) for s in norm), default=0)
-    for k, s in enumerate(norm):
-        for i in range(-1, -len(s) - 1, -1):
-            if s[i] == result[i]:
-                continue
-            if result[i] == 1:
-                if s[i] < 0:
-                    raise ValueError("Attempting to broadcast a dimension with negative length!")
-                result[i] = s[i]
-            elif s[i] != 1:
-                raise RuntimeError(f"Attempting to broadcast a dimension of length {s[i]} at {i}! Mismatching "
-                                   f"argument at index {k} had {s}; but expected shape should be broadcastable "
-                                   f"to {result}")
-    return Size(result)
-
-
-def broadcast_to(input, size):
-    """torch.broadcast_to: input.expand(size), with PyTorch's overflow check on the result."""
-    _check_tensor("broadcast_to", "input", 1, input)
-    if not isinstance(size, (tuple, list, Size)):
-        raise TypeError(f"broadcast_to(): argument 'size' (position 2) must be tuple of ints, not "
-                        f"{type(size).__name__}")
-    r = input.expand(*size)
-    if math.prod(r.shape) > _INT64_MAX:
-        raise RuntimeError("numel: integer multiplication overflow")
-    return r
-
-
-def broadcast_tensors(*tensors):
-    """torch.broadcast_tensors: expanded views of all inputs to their common shape."""
-    for k, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
-    shape = ()
-    for t in tensors:
-        shape = _broadcast_pair(shape, t.shape)
-    return tuple(t.expand(*shape) for t in tensors)
-
-
 def matrix_power(input, n, *, out=None):
     """torch.matrix_power: the n-th power of (batches of) square matrices by repeated
     squaring (at most 63 squarings for an int64 n); a negative n powers linalg.inv(input)."""
@@ -905,23 +594,46 @@ def matrix_power(input, n, *, out=None):
     return _write_out(result.clone() if result is input else result, out)
 
 
-# ---- registration --------------------------------------------------------------------------
-_FUNCS = [einsum, tensordot, kron, inner, vdot, trace, diag, diagflat, diag_embed, tril_indices, triu_indices,
-          cdist, cross, block_diag, cartesian_prod, combinations, meshgrid, addcmul, addcdiv, addmv, addr,
-          addbmm, ger, chain_matmul, broadcast_to, broadcast_tensors, broadcast_shapes, matrix_power]
-_METHODS = [kron, inner, vdot, trace, diag, diagflat, diag_embed, cross, addcmul, addcdiv, addmv, addr, addbmm,
-            ger, broadcast_to, matrix_power]
-_INPLACE = [addcmul, addcdiv, addmv, addr, addbmm]
+# ---- norms -------------------------------------------------------------------------------
+def renorm(input, p, dim, maxnorm):
+    """torch.renorm: rescale each slice along `dim` whose p-norm exceeds `maxnorm` to norm
+    `maxnorm` (PyTorch's 1e-7 guard in the divisor)."""
+    _check_float("linalg.vector_norm", input)
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    d = _dim(dim, input.dim())
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    others = [i for i in range(input.dim()) if i != d]
+    norms = input.detach().double().norm(p, dim=others, keepdim=True)
+    factor = _C.where(norms > maxnorm, maxnorm / (norms + 1e-7), _C.ones((), dtype=norms.dtype, device=norms.device))
+    return input * factor.to(input.dtype)
 
 
-def install(namespace, tensor_cls):
-    """Adds this module's torch.* functions to `namespace` (the package's globals) and its
-    Tensor methods to `tensor_cls`; names that already exist are left alone."""
-    for f in _FUNCS:
-        namespace.setdefault(f.__name__, f)
-    for f in _METHODS:
-        if not hasattr(tensor_cls, f.__name__):
-            setattr(tensor_cls, f.__name__, f)
-    for f in _INPLACE:
-        if not hasattr(tensor_cls, f.__name__ + "_"):
-            setattr(tensor_cls, f.__name__ + "_", inplace(f.__name__, f))
+def renorm_(self, p, dim, maxnorm):
+    return self.copy_(renorm(self, p, dim, maxnorm))
+
+
+# ---- declarations (ferrotorch._registry) ---------------------------------------------------
+# torch.<name> and Tensor.<name>
+for _f in (kron, inner, vdot, trace, cross, addmv, addr, addbmm, ger, matrix_power, renorm):
+    function(_f.__name__, _f)
+    method(_f.__name__, _f)
+# torch.<name> only
+for _f in (einsum, tensordot, cdist, chain_matmul):
+    function(_f.__name__, _f)
+# in-place Tensor.<name>_
+for _f in (addmv, addr, addbmm):
+    method(_f.__name__ + "_", inplace(_f.__name__, _f))
+del _f
+method("renorm_", renorm_)
+# `out=` for the matrix-product bindings (their kernels don't take it)
+mm = function("mm", _add_out(Tensor.mm), replace=True)
+bmm = function("bmm", _add_out(Tensor.bmm), replace=True)
+mv = function("mv", _add_out(Tensor.mv), replace=True)
+dot = function("dot", _add_out(Tensor.dot), replace=True)
+matmul = function("matmul", _add_out(Tensor.matmul), replace=True)
+outer = function("outer", _add_out(Tensor.outer), replace=True)
+addmm = function("addmm", _add_out(Tensor.addmm), replace=True)

@@ -1,11 +1,13 @@
-"""torch.bernoulli, torch.multinomial and the in-place samplers Tensor.random_/exponential_/
-geometric_/cauchy_/log_normal_, composed of tensor ops (rand, randint, log, cumsum, topk), so
-they run on every device with no kernel of their own and draw from the same Philox stream."""
+"""Random sampling composed of tensor ops (rand, randint, log, cumsum, topk), so it runs on
+every device with no kernel of its own and draws from the same Philox stream: torch.bernoulli
+and torch.multinomial (and their Tensor methods), Tensor.bernoulli_, the in-place samplers
+Tensor.random_/exponential_/geometric_/cauchy_/log_normal_, and `out=` for torch.rand/randn."""
 import math
 import warnings
 
 from . import _C
-from ._utils import _dtype_name
+from ._registry import function, method
+from ._utils import _add_out, _dtype_name
 from .autograd.grad_mode import no_grad
 
 _BOOL_CHUNK = 1 << 24  # most comparison elements one multinomial step materialises
@@ -41,13 +43,13 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def _bernoulli_method(self, p=None, *, generator=None):
-    return bernoulli(self, p, generator=generator)
+    return _bernoulli(self, p, generator=generator)
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, _C.Tensor):  # (bernoulli checks its dtype and range)
         p = p.to(self.device)
-    r = bernoulli(self, p, generator=generator)
+    r = _bernoulli(self, p, generator=generator)
     with no_grad():
         self.copy_(r)
     return self
@@ -97,7 +99,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
-    return multinomial(self, num_samples, replacement, generator=generator)
+    return _multinomial(self, num_samples, replacement, generator=generator)
 
 
 # ---------------------------------------------------------------- in-place samplers
@@ -225,12 +227,17 @@ def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _fill(self, (z * std + float(mean)).exp())
 
 
-def install(tensor_cls):
-    tensor_cls.random_ = _random_
-    tensor_cls.exponential_ = _exponential_
-    tensor_cls.geometric_ = _geometric_
-    tensor_cls.cauchy_ = _cauchy_
-    tensor_cls.log_normal_ = _log_normal_
-    tensor_cls.bernoulli = _bernoulli_method
-    tensor_cls.bernoulli_ = _bernoulli_
-    tensor_cls.multinomial = _multinomial_method
+# ---- declarations (ferrotorch._registry) ---------------------------------------------------
+_bernoulli, _multinomial = bernoulli, multinomial  # the plain functions, which the methods call
+bernoulli = function("bernoulli", _add_out(_bernoulli))
+multinomial = function("multinomial", _add_out(_multinomial))
+rand = function("rand", _add_out(_C.rand), replace=True)
+randn = function("randn", _add_out(_C.randn), replace=True)
+method("random_", _random_)
+method("exponential_", _exponential_)
+method("geometric_", _geometric_)
+method("cauchy_", _cauchy_)
+method("log_normal_", _log_normal_)
+method("bernoulli", _bernoulli_method)
+method("bernoulli_", _bernoulli_)
+method("multinomial", _multinomial_method)
