@@ -24,12 +24,16 @@ step() {
 # Lints: clippy over every Rust target, ruff over the package and the tests (pyproject.toml).
 step "clippy" cargo clippy -q --workspace --all-targets -- -D warnings
 step "ruff" .venv/bin/ruff check python tests
-step "cargo test" cargo test -p ferrotorch
+# The engine's Rust tests, in the release profile and with the Python crate selected too, so
+# that the dependency graph (features included) is the one the wheel was just built with and
+# cargo reuses its artifacts instead of compiling everything a second time. This also builds
+# the examples.
+step "cargo test" cargo test --release -q -p ferrotorch -p ferrotorch-python
 # The engine used from Rust alone: fit a small MLP with autograd + Adam (exits non-zero unless it converges).
-step "rust example" cargo run -q -p ferrotorch --example fit_mlp
+step "rust example" target/release/examples/fit_mlp
 # A state dict written by PyTorch (tests/fixtures/checkpoints) run from Rust: exits non-zero unless it
 # reproduces PyTorch's outputs.
-step "rust checkpoint example" cargo run -q -p ferrotorch --example load_state_dict
+step "rust checkpoint example" target/release/examples/load_state_dict
 # From the repo root (not tests/), so `import ferrotorch` finds the installed wheel, not python/.
 # tests/cuda_mock loads the mock driver into its process: it runs in the CUDA-runtime step.
 step "pytest" .venv/bin/python -m pytest tests -q -p no:cacheprovider --ignore=tests/cuda_mock "$@"

@@ -273,37 +273,3 @@ impl<'a> IntoIterator for &'a Dims {
         self.as_slice().iter()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn behaves_like_a_vec_across_the_inline_limit() {
-        let mut d = Dims::new();
-        let mut v: Vec<usize> = Vec::new();
-        for i in 0..10 {
-            d.push(i);
-            v.push(i);
-            assert_eq!(d, v);
-        }
-        d.insert(3, 99);
-        v.insert(3, 99);
-        assert_eq!(d.remove(0), v.remove(0));
-        assert_eq!(d, v);
-        while let Some(x) = v.pop() {
-            assert_eq!(d.pop(), Some(x));
-            assert_eq!(d, v);
-        }
-        assert_eq!(d.pop(), None);
-        let mut s = Dims::from([1, 2, 3]);
-        s.insert(0, 7);
-        s.insert(4, 8);
-        assert_eq!(s, [7, 1, 2, 3, 8]);
-        assert_eq!(s.remove(2), 2);
-        assert_eq!(s, vec![7, 1, 3, 8]);
-        let c: Dims = (0..8).collect();
-        assert_eq!(Vec::from(c.clone()), (0..8).collect::<Vec<_>>());
-        assert_eq!(Dims::zeros(7).len(), 7);
-    }
-}

@@ -316,36 +316,3 @@ pub fn infer_shape(shape: &[i64], numel: usize) -> Result<Shape> {
     }
     Ok(out)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn broadcasting() {
-        assert_eq!(broadcast_shapes(&[3, 1], &[4]).unwrap(), vec![3, 4]);
-        assert_eq!(broadcast_shapes(&[], &[2, 2]).unwrap(), vec![2, 2]);
-        assert!(broadcast_shapes(&[3], &[4]).is_err());
-        let l = Layout::contiguous(&[3, 1]).broadcast_to(&[2, 3, 4]).unwrap();
-        assert_eq!(l.strides, vec![0, 1, 0]);
-    }
-
-    #[test]
-    fn view_strides_follow_pytorch() {
-        let l = Layout::contiguous(&[2, 3, 4]);
-        assert_eq!(l.view_strides(&[6, 4]), Some(Dims::from([4, 1])));
-        let t = l.transpose(0, 1); // [3,2,4] strides [4,12,1]
-        assert_eq!(t.view_strides(&[3, 8]), None);
-        assert_eq!(t.view_strides(&[3, 2, 2, 2]), Some(Dims::from([4, 12, 2, 1])));
-    }
-
-    #[test]
-    fn dims_wrap() {
-        assert_eq!(wrap_dim(-1, 3).unwrap(), 2);
-        assert!(wrap_dim(3, 3).is_err());
-        assert_eq!(wrap_dim(0, 0).unwrap(), 0);
-        assert_eq!(infer_shape(&[-1, 4], 12).unwrap(), vec![3, 4]);
-        assert!(infer_shape(&[5, -1], 12).is_err());
-        assert!(Layout::contiguous(&[2, 1, 3]).transpose(0, 1).is_contiguous());
-    }
-}

@@ -15,7 +15,9 @@ use crate::device::Device;
 use crate::error::Result;
 use crate::err;
 
-const ALIGN: usize = 64;
+// pub for the integration tests in rust/core/tests; not API.
+#[doc(hidden)]
+pub const ALIGN: usize = 64;
 /// Blocks at most this large are cached once freed.
 const MAX_CACHED_BLOCK: usize = 1 << 30;
 /// Total bytes the cache may hold before frees go back to the system.
@@ -25,7 +27,9 @@ const MAX_CACHED_TOTAL: usize = 2 << 30;
 /// a reused block wastes at most 25%. Returns (class bytes, index into the free lists).
 /// An index instead of a HashMap keyed by size: the lookup is on every allocation and
 /// hashing showed up in the profile of a 1-element `a + b`.
-pub(crate) fn size_class(nbytes: usize) -> (usize, usize) {
+// pub for the integration tests in rust/core/tests; not API.
+#[doc(hidden)]
+pub fn size_class(nbytes: usize) -> (usize, usize) {
     let n = nbytes.max(1);
     if n <= 4096 {
         let k = n.div_ceil(ALIGN);
@@ -38,7 +42,9 @@ pub(crate) fn size_class(nbytes: usize) -> (usize, usize) {
 }
 
 /// Inverse of `size_class`: the bytes of class index `idx`.
-pub(crate) fn class_bytes(idx: usize) -> usize {
+// pub for the integration tests in rust/core/tests; not API.
+#[doc(hidden)]
+pub fn class_bytes(idx: usize) -> usize {
     if idx < 64 {
         return (idx + 1) * ALIGN;
     }
@@ -47,7 +53,9 @@ pub(crate) fn class_bytes(idx: usize) -> usize {
 }
 
 /// Free lists for every class index `size_class` can return (p < 64).
-pub(crate) const N_CLASSES: usize = 64 + (64 - 12) * 4;
+// pub for the integration tests in rust/core/tests; not API.
+#[doc(hidden)]
+pub const N_CLASSES: usize = 64 + (64 - 12) * 4;
 
 struct CpuCache {
     free: Vec<Vec<usize>>, // class index -> block addresses
@@ -361,30 +369,5 @@ impl Storage {
     }
     pub fn is_shared(&self) -> bool {
         Arc::strong_count(&self.0) > 1
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn size_classes_bound_waste() {
-        for n in [1, 63, 64, 65, 4096, 4097, 10_000, 1 << 20, (1 << 20) + 1, 67_108_864] {
-            let (c, idx) = size_class(n);
-            assert!(c >= n && c % 64 == 0, "{n} -> {c}");
-            assert!(idx < N_CLASSES && class_bytes(idx) == c && size_class(c) == (c, idx), "{n} -> {c} #{idx}");
-            assert!(n <= 4096 || (c - n) * 4 <= n, "{n} -> {c}");
-        }
-    }
-
-    #[test]
-    fn freed_blocks_are_reused() {
-        let a = Storage::cpu_uninit(5_555_555).unwrap();
-        let p = a.ptr() as usize;
-        assert_eq!(p % ALIGN, 0);
-        drop(a);
-        let b = Storage::cpu_uninit(5_300_000).unwrap();
-        assert_eq!(b.ptr() as usize, p);
     }
 }

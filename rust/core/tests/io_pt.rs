@@ -8,8 +8,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use ferrotorch::io::pt::{self, Checkpoint, Object};
-use ferrotorch::io::zip::{read_index, ZipWriter};
+use ferrotorch::io::zip::read_index;
 use ferrotorch::{DType, Scalar, Tensor};
+
+use crate::common;
+use crate::common::Rng;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/checkpoints").join(name)
@@ -381,20 +384,6 @@ fn every_truncation_is_an_error_not_a_panic() {
     }
 }
 
-/// xorshift64*: a fixed, dependency-free stream of mutations.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn seeded_byte_flips_are_errors_or_loads_never_panics() {
     let mut rng = Rng(0x5EED_F00D_1234_5678);
@@ -428,10 +417,7 @@ fn seeded_byte_flips_are_errors_or_loads_never_panics() {
 
 /// A zip checkpoint around the pickle `pkl`.
 fn archive(pkl: &[u8]) -> Vec<u8> {
-    let mut w = ZipWriter::new(Vec::new());
-    w.write_record("archive/data.pkl", pkl).unwrap();
-    w.write_record("archive/byteorder", b"little").unwrap();
-    w.finish().unwrap()
+    common::archive(pkl, &[])
 }
 
 #[test]

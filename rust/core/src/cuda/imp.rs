@@ -619,7 +619,9 @@ pub fn gemm_strided_batched(
 /// size `cols` has stride `o.cs`, as the column-major matrix (cols x rows): "N" with
 /// ld = rs when the cols dim is unit-stride, "T" with ld = cs when the rows dim is (the
 /// transpose of a column-major rows x cols matrix). None: neither (the caller copies).
-fn blas_op(o: &GemmOperand, rows: usize, cols: usize) -> Option<(blas::cublasOperation_t, i32)> {
+// pub for the integration tests in rust/core/tests; not API.
+#[doc(hidden)]
+pub fn blas_op(o: &GemmOperand, rows: usize, cols: usize) -> Option<(blas::cublasOperation_t, i32)> {
     use blas::cublasOperation_t::{CUBLAS_OP_N, CUBLAS_OP_T};
     let fits = |v: usize| i32::try_from(v).ok();
     if (o.cs == 1 || cols <= 1) && (rows <= 1 || o.rs >= cols.max(1) as i64) {
@@ -636,32 +638,4 @@ fn blas_op(o: &GemmOperand, rows: usize, cols: usize) -> Option<(blas::cublasOpe
 /// Whether `gemm_strided_batched` takes this operand as it is (see `blas_op`).
 pub fn gemm_operand_ok(o: &GemmOperand, rows: usize, cols: usize) -> bool {
     blas_op(o, rows, cols).is_some()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use blas::cublasOperation_t::{CUBLAS_OP_N, CUBLAS_OP_T};
-
-    fn op(rs: i64, cs: i64, rows: usize, cols: usize) -> Option<(blas::cublasOperation_t, i32)> {
-        blas_op(&GemmOperand { ptr: 0, rs, cs, batch_stride: 0 }, rows, cols)
-    }
-
-    #[test]
-    fn blas_op_reads_row_major_as_n_and_transposed_as_t() {
-        // A row-major rows x cols matrix is the column-major cols x rows matrix: "N", ld = rs.
-        assert_eq!(op(7, 1, 5, 7), Some((CUBLAS_OP_N, 7)));
-        // Padded rows (a narrowed view) keep their row stride as ld.
-        assert_eq!(op(10, 1, 5, 7), Some((CUBLAS_OP_N, 10)));
-        // Its transpose view (unit row stride) is "T" with ld = cs.
-        assert_eq!(op(1, 5, 5, 7), Some((CUBLAS_OP_T, 5)));
-        // Neither dim unit-stride: the caller must copy.
-        assert_eq!(op(14, 2, 5, 7), None);
-        // Overlapping rows (rs < cols) cannot be described by an ld either.
-        assert_eq!(op(3, 1, 5, 7), None);
-        // Vectors: a single row or column takes any stride on the size-1 dim.
-        assert_eq!(op(0, 1, 1, 7), Some((CUBLAS_OP_N, 7)));
-        // A column (cols = 1) with unit row stride: the 1 x 5 column-major matrix, ld = 1.
-        assert_eq!(op(1, 0, 5, 1), Some((CUBLAS_OP_N, 1)));
-    }
 }
