@@ -181,9 +181,7 @@ template <class C> FT_DEV C ft_bnot(C x) {
   X(sigmoid, 1.f / (1.f + expf(-x)), 1. / (1. + exp(-x)))                              \
   X(relu, x != x ? x : (x > 0.f ? x : 0.f), x != x ? x : (x > 0. ? x : 0.))            \
   X(erf, erff(x), erf(x))                                                              \
-  X(erfc, erfcf(x), erfc(x))                                                           \
   X(erfinv, erfinvf(x), erfinv(x))                                                     \
-  X(lgamma, lgammaf(x), lgamma(x))                                                     \
   X(floor, floorf(x), floor(x))                                                        \
   X(ceil, ceilf(x), ceil(x))                                                           \
   X(round, rintf(x), rint(x))                                                          \

@@ -10,7 +10,6 @@ checkpoint ('a/b/0' for obj['a']['b'][0]).
 """
 import collections
 import os
-import struct
 import sys
 import zipfile
 

@@ -23,7 +23,7 @@ step() {
 
 # Lints: clippy over every Rust target, ruff over the package and the tests (pyproject.toml).
 step "clippy" cargo clippy -q --workspace --all-targets -- -D warnings
-step "ruff" .venv/bin/ruff check python tests
+step "ruff" .venv/bin/ruff check python tests scripts benches
 # The engine's Rust tests, in the release profile and with the Python crate selected too, so
 # that the dependency graph (features included) is the one the wheel was just built with and
 # cargo reuses its artifacts instead of compiling everything a second time. This also builds

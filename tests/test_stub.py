@@ -543,7 +543,7 @@ MUTATIONS = [
     ("artifact declared", _add("def __lt__(self, other: object, /) -> bool: ...", "dtype"), "dtype.__lt__: declared, but"),
     ("variable of the wrong class", _retype_variable("float32", "Generator"), "float32: stub says Generator"),
     ("public alias", _add("Number: TypeAlias = int"), "Number: stub-only type alias"),
-    ("drop a Python-composed method", _remove("acosh", "Tensor"), "Tensor.acosh: Python-level method"),
+    ("drop a Python-composed method", _remove("sinc", "Tensor"), "Tensor.sinc: Python-level method"),
     ("drop a Python-composed in-place method", _remove("unsqueeze_", "Tensor"), "Tensor.unsqueeze_: Python-level"),
     ("rename a Python-composed method's parameter", _rename_param("diff", "prepend", "before", "Tensor"),
      "Tensor.diff: stub"),
@@ -586,12 +586,12 @@ def _append(source):
 
 
 NAMESPACE_MUTATIONS = [
-    ("drop a static import of a composed op", _drop_imported("acosh"), "ferrotorch.acosh (function): public name"),
+    ("drop a static import of a composed op", _drop_imported("sinc"), "ferrotorch.sinc (function): public name"),
     ("drop an import from _C", _drop_imported("randperm"), "ferrotorch.randperm (builtin_function_or_method)"),
     ("drop a def", _drop_def("is_tensor"), "ferrotorch.is_tensor (function): public name"),
-    ("bind through globals()", _append("globals()['acosh'] = acosh"), "writes the namespace through globals()"),
+    ("bind through globals()", _append("globals()['sinc'] = sinc"), "writes the namespace through globals()"),
     ("update globals()", _append("globals().update(x=1)"), "writes the namespace through globals()"),
-    ("bind a name twice", _append("acosh = Tensor.abs"), "ferrotorch.acosh: bound 2 times"),
+    ("bind a name twice", _append("sinc = Tensor.abs"), "ferrotorch.sinc: bound 2 times"),
     ("import an undeclared binding", _append("from ._C import not_a_binding"), "ferrotorch._C.not_a_binding"),
     ("assign an undeclared binding", _append("nope = _C.nope"), "ferrotorch._C.nope"),
 ]

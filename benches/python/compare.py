@@ -188,7 +188,10 @@ def loader_epoch(lib, xs, ys):
 
 def build_workloads(q):
     rng = np.random.default_rng(0)
-    f32 = lambda *shape: rng.standard_normal(shape, dtype=np.float32)
+
+    def f32(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+
     libs = {"ferrotorch": ft, "torch": torch}
     dev = ARGS.device
     tensor = {name: (lambda lib: (lambda arr: lib.from_numpy(arr).to(dev)))(lib) for name, lib in libs.items() if lib}
@@ -417,8 +420,11 @@ def main():
                       f"{r_np:.2f}" if r_np is not None else "-",
                       f"{r_t:.2f}" if r_t is not None else "-", goal, met])
     widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
-    line = lambda r: "  ".join(str(c).ljust(wd) if i in (0, 6, 7) else str(c).rjust(wd)
-                               for i, (c, wd) in enumerate(zip(r, widths))).rstrip()
+
+    def line(r):
+        return "  ".join(str(c).ljust(wd) if i in (0, 6, 7) else str(c).rjust(wd)
+                         for i, (c, wd) in enumerate(zip(r, widths))).rstrip()
+
     print()
     print(line(head))
     print(line(["-" * wd for wd in widths]))

@@ -1,5 +1,5 @@
 """Elementwise math and comparisons composed in Python: the pointwise ops PyTorch has and the
-Rust engine lacks (acosh, erfc, lgamma, gcd, hypot, ...) with their in-place variants,
+Rust engine lacks (erfc, lgamma, gcd, hypot, ...) with their in-place variants,
 addcmul/addcdiv, PyTorch's pure aliases (arccos, absolute, multiply, greater, ...), the
 functional forms that also take a number as `input` (torch.add(2, t), pow, remainder, ...),
 the torch.<name>_ in-place functions, the clamp_min/clamp_max variants, and `out=` for
@@ -19,7 +19,7 @@ Deviations from PyTorch (each also in its function's docstring):
 * heaviside passes a gradient to `values`, nextafter's result carries none (PyTorch: the
   derivative is not implemented, raised at backward);
 * gradients at singular points come from the composition: hypot at (0, 0) gives 0 (PyTorch
-  NaN), lgamma/digamma at their poles and acosh at 1 give NaN (PyTorch +-inf);
+  NaN), lgamma/digamma at their poles give NaN (PyTorch +-inf);
 * lgamma, digamma and mvlgamma compute in float64 for every float dtype, so float32 results
   can differ from PyTorch's float32 kernels in the last bit (they are closer to exact);
 * erfc in float32 underflows to 0 where the result would be subnormal (x > ~9.2): the
@@ -136,43 +136,6 @@ def _where(c, a, b):
 
 # ---------------------------------------------------------------- elementwise cores
 # Each core takes tensors already in the compute dtype.
-
-_BIG = 2.0 ** 28  # above this 1/x**2 is below float64 eps: acosh/asinh(x) = log(2x)
-
-
-def _acosh(x):
-    """Inverse hyperbolic cosine: log1p(t + sqrt(t*(t+2))) with t = x-1 (accurate near 1)."""
-    big = x > _BIG
-    t = _where(big, 2.0, x) - 1
-    small = (t + (t * (t + 2)).sqrt()).log1p()
-    large = _where(big, x, 2.0).log() + _LN2
-    return _where(big, large, small)
-
-
-def _odd(x, core):
-    """core(|x|) with the sign of x, |x| taken by where so the gradient at 0 is core's."""
-    neg = x < 0
-    r = core(_where(neg, -x, x))
-    return _where(neg, -r, r)
-
-
-def _asinh_pos(a):
-    big = a > _BIG
-    s = _where(big, 1.0, a)
-    small = (s * (1 + s / (1 + (1 + s * s).sqrt()))).log1p()  # a product keeps -0.0
-    large = _where(big, a, 1.0).log() + _LN2
-    return _where(big, large, small)
-
-
-def _asinh(x):
-    """Inverse hyperbolic sine (odd; log1p form for accuracy at small |x|)."""
-    return _odd(x, _asinh_pos)
-
-
-def _atanh(x):
-    """Inverse hyperbolic tangent: 0.5*log1p(2x/(1-x)) (odd)."""
-    return _odd(x, lambda a: 0.5 * (2 * a / (1 - a)).log1p())
-
 
 _ERFC_CF_FROM = 2.0  # below: 1 - erf(x) loses < 2e-14 relatively; above: continued fraction
 _ERFC_CF_TERMS = 60
@@ -621,9 +584,6 @@ def clamp_max(input, max):
 # name -> the plain function behind torch.<name> (which adds `out=`) and Tensor.<name> (and
 # Tensor.<name>_ where listed in `_inplace` below); declared at the end of the module.
 _FUNCS = {
-    "acosh": _unary_float("acosh", _acosh),
-    "asinh": _unary_float("asinh", _asinh),
-    "atanh": _unary_float("atanh", _atanh),
     "erfc": _unary_float("erfc", _erfc),
     "sinc": _unary_float("sinc", _sinc),
     "i0": _unary_float("i0", _i0),
@@ -789,9 +749,6 @@ def _torch(name):
     return function(name, _with_out(name, _FUNCS[name]))
 
 
-acosh = _torch("acosh")
-asinh = _torch("asinh")
-atanh = _torch("atanh")
 erfc = _torch("erfc")
 sinc = _torch("sinc")
 i0 = _torch("i0")
@@ -830,7 +787,7 @@ method("clamp_min_", _clamp_min_)
 
 # in-place Tensor methods PyTorch has (signbit_, fmax_, fmin_, logaddexp_, positive_ do not exist)
 _inplace = {name: inplace(name, _FUNCS[name]) for name in (
-    "acosh asinh atanh erfc sinc i0 lgamma digamma deg2rad rad2deg logit mvlgamma xlogy hypot copysign ldexp "
+    "erfc sinc i0 lgamma digamma deg2rad rad2deg logit mvlgamma xlogy hypot copysign ldexp "
     "heaviside gcd lcm nextafter").split()}
 for _name, _fn in _inplace.items():
     method(_name + "_", _fn)
@@ -839,9 +796,6 @@ for _name in ("logical_not", "bitwise_not"):
     method(_name + "_", inplace(_name, getattr(Tensor, _name)))
 
 # ... of which torch.* in-place functions also exist (the methods themselves)
-acosh_ = function("acosh_", _inplace["acosh"])
-asinh_ = function("asinh_", _inplace["asinh"])
-atanh_ = function("atanh_", _inplace["atanh"])
 erfc_ = function("erfc_", _inplace["erfc"])
 sinc_ = function("sinc_", _inplace["sinc"])
 i0_ = function("i0_", _inplace["i0"])
@@ -880,9 +834,9 @@ remainder = function("remainder", _number_first("remainder", two_numbers=False),
 arccos = function("arccos", Tensor.acos)
 arcsin = function("arcsin", Tensor.asin)
 arctan = function("arctan", Tensor.atan)
-arccosh = function("arccosh", acosh)
-arcsinh = function("arcsinh", asinh)
-arctanh = function("arctanh", atanh)
+arccosh = function("arccosh", Tensor.acosh)
+arcsinh = function("arcsinh", Tensor.asinh)
+arctanh = function("arctanh", Tensor.atanh)
 arctan2 = function("arctan2", Tensor.atan2)
 fix = function("fix", Tensor.trunc)
 sgn = function("sgn", Tensor.sign)
@@ -912,37 +866,9 @@ for _alias, _target in _ALIASES.items():
                                     else alias_method(_alias + "_", getattr(Tensor, _target + "_")))
 del _name, _fn, _alias, _target
 
-# torch.<name>_ functions PyTorch has for in-place Tensor methods: the methods themselves
-abs_ = function("abs_", Tensor.abs_)
-acos_ = function("acos_", Tensor.acos_)
-asin_ = function("asin_", Tensor.asin_)
-atan_ = function("atan_", Tensor.atan_)
-ceil_ = function("ceil_", Tensor.ceil_)
-cos_ = function("cos_", Tensor.cos_)
-cosh_ = function("cosh_", Tensor.cosh_)
-erf_ = function("erf_", Tensor.erf_)
-exp_ = function("exp_", Tensor.exp_)
-exp2_ = function("exp2_", Tensor.exp2_)
-expm1_ = function("expm1_", Tensor.expm1_)
-floor_ = function("floor_", Tensor.floor_)
-frac_ = function("frac_", Tensor.frac_)
-log_ = function("log_", Tensor.log_)
-log10_ = function("log10_", Tensor.log10_)
-log1p_ = function("log1p_", Tensor.log1p_)
-log2_ = function("log2_", Tensor.log2_)
-neg_ = function("neg_", Tensor.neg_)
-reciprocal_ = function("reciprocal_", Tensor.reciprocal_)
-relu_ = function("relu_", Tensor.relu_)
+# torch.<name>_ functions PyTorch has for in-place Tensor methods: the methods themselves (those of
+# the engine's registry ops are bound by __init__'s generated block)
 round_ = function("round_", Tensor.round_)
-rsqrt_ = function("rsqrt_", Tensor.rsqrt_)
-sigmoid_ = function("sigmoid_", Tensor.sigmoid_)
-sin_ = function("sin_", Tensor.sin_)
-sinh_ = function("sinh_", Tensor.sinh_)
-sqrt_ = function("sqrt_", Tensor.sqrt_)
-square_ = function("square_", Tensor.square_)
-tan_ = function("tan_", Tensor.tan_)
-tanh_ = function("tanh_", Tensor.tanh_)
-trunc_ = function("trunc_", Tensor.trunc_)
 clamp_ = function("clamp_", Tensor.clamp_)
 clip_ = function("clip_", Tensor.clip_)
 nan_to_num_ = function("nan_to_num_", Tensor.nan_to_num_)

@@ -15,7 +15,7 @@ import warnings
 import numpy as _np
 
 import ferrotorch as torch
-from ferrotorch import Tensor
+from ferrotorch import Tensor, _C
 from ferrotorch._utils import _dtype_name
 
 __all__ = [
@@ -291,25 +291,22 @@ def prelu(input, weight):
     return torch.where(input > 0, input, input * w)
 
 
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+# The activations below are engine ops (registry rows with py(nn): one fused kernel and one
+# autograd node named as PyTorch's, on every device); `inplace=True` takes the in-place form.
+def _act(name, input, inplace):
+    return getattr(_C, name + "_" if inplace else name)(input)
 
 
 def gelu(input, approximate="none"):
     if approximate == "none":
-        return input * ((input * _SQRT1_2).erf() + 1.0) * 0.5
+        return _C.gelu(input)
     if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
-        return input * (inner.tanh() + 1.0) * 0.5
+        return _C.gelu_tanh(input)
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
-def _silu(input):
-    return input * input.sigmoid()
-
-
 def silu(input, inplace=False):
-    return _inplace(_silu, input) if inplace else _silu(input)
+    return _act("silu", input, inplace)
 
 
 def _softplus(input, beta=1.0, threshold=20.0):
@@ -322,15 +319,14 @@ def _softplus(input, beta=1.0, threshold=20.0):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    # The engine's row is softplus at PyTorch's defaults; other beta/threshold compose.
+    if beta == 1.0 and threshold == 20.0:
+        return _C.softplus(input)
     return _softplus(input, beta, threshold)
 
 
-def _mish(input):
-    return input * _softplus(input).tanh()
-
-
 def mish(input, inplace=False):
-    return _inplace(_mish, input) if inplace else _mish(input)
+    return _act("mish", input, inplace)
 
 
 def sigmoid(input):
@@ -341,20 +337,12 @@ def tanh(input):
     return input.tanh()
 
 
-def _hardsigmoid(input):
-    return (input / 6.0 + 0.5).clamp(0.0, 1.0)
-
-
 def hardsigmoid(input, inplace=False):
-    return _inplace(_hardsigmoid, input) if inplace else _hardsigmoid(input)
-
-
-def _hardswish(input):
-    return input * (input + 3.0).clamp(0.0, 6.0) / 6.0
+    return _act("hardsigmoid", input, inplace)
 
 
 def hardswish(input, inplace=False):
-    return _inplace(_hardswish, input) if inplace else _hardswish(input)
+    return _act("hardswish", input, inplace)
 
 
 def logsigmoid(input):

@@ -11,3 +11,4 @@ mod engine;
 mod io_formats;
 mod io_pt;
 mod kernels;
+mod registry;

@@ -7,6 +7,7 @@ mod data;
 mod functions;
 mod io_py;
 mod optim;
+mod registry_ops;
 mod safetensors_py;
 mod tensor;
 
@@ -79,6 +80,7 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(optim::_sgd_step, m)?)?;
     m.add_function(wrap_pyfunction!(optim::_adam_step, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_after_fork_in_child, m)?)?;
+    registry_ops::register(m)?;
     io_py::register(m)?;
     safetensors_py::register(m)?;
     Ok(())

@@ -93,10 +93,18 @@ pub fn heavy<T: Send>(py: Python<'_>, numel: usize, f: impl FnOnce() -> T + Send
     }
 }
 
-fn write_out(out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<Py<PyAny>> {
+pub(crate) fn write_out(name: &str, out: Option<&Bound<'_, PyAny>>, r: Tensor) -> PyResult<Py<PyAny>> {
     match out {
         Some(o) if !o.is_none() => {
             let ot = to_tensor(o)?;
+            if r.requires_grad() {
+                // r requires grad only when grad mode is on and an input requires it; PyTorch
+                // refuses rather than silently dropping the graph.
+                return Err(PyRuntimeError::new_err(format!(
+                    "{name}(): functions with out=... arguments don't support automatic differentiation, \
+                     but one of the arguments requires grad."
+                )));
+            }
             ferrotorch::ops::elementwise::check_can_cast(r.dtype(), ot.dtype()).py()?;
             if ot.shape() != r.shape() {
                 // PyTorch resizes an `out=` tensor of the wrong shape.
@@ -202,42 +210,12 @@ pub(crate) fn uint8_as_bool(py: Python<'_>, t: Tensor, warning: &std::ffi::CStr)
 pub(crate) const WHERE_UINT8: &std::ffi::CStr = c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.";
 const INDEX_UINT8: &std::ffi::CStr = c"indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.";
 
+// The class body. The elementwise ops' methods are generated from the engine's op registry in
+// registry_ops.rs, each in its own #[pymethods] block (pyo3's multiple-pymethods).
 macro_rules! tensor_class {
-    (unary: [$($u:ident),* $(,)?], inplace: [$($ui:ident),* $(,)?], binary: [$($b:ident),* $(,)?], binary_inplace: [$($bi:ident),* $(,)?], { $($rest:tt)* }) => {
+    ({ $($rest:tt)* }) => {
         #[pymethods]
         impl PyTensor {
-            $(
-            #[pyo3(signature = (*, out=None))]
-            fn $u(&self, py: Python<'_>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-                let t = &self.t;
-                let r = heavy(py, t.numel(), || t.$u()).py()?;
-                write_out(out, r)
-            }
-            )*
-            $(
-            fn $ui(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-                let t = slf.get().t.clone();
-                heavy(slf.py(), t.numel(), || t.$ui()).py()?;
-                Ok(slf)
-            }
-            )*
-            $(
-            #[pyo3(signature = (other, *, out=None))]
-            fn $b(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-                let o = to_arg(other)?;
-                let t = &self.t;
-                let r = heavy(py, t.numel(), || t.$b(o.arg())).py()?;
-                write_out(out, r)
-            }
-            )*
-            $(
-            fn $bi<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-                let o = to_arg(other)?;
-                let t = slf.get().t.clone();
-                heavy(slf.py(), t.numel(), || t.$bi(o.arg())).py()?;
-                Ok(slf)
-            }
-            )*
             $($rest)*
         }
     };
@@ -262,16 +240,6 @@ fn op_rarith(a: &Tensor, other: &Bound<'_, PyAny>, f: fn(Arg, Arg) -> ferrotorch
 use ferrotorch::ops::elementwise::{binary, specs};
 
 tensor_class! {
-    unary: [exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh,
-            sigmoid, erf, erfinv, reciprocal, frac, neg, abs, sign, square, relu, floor, ceil, trunc,
-            logical_not, bitwise_not, isnan, isinf, isfinite, isposinf, isneginf],
-    inplace: [exp_, exp2_, expm1_, log_, log2_, log10_, log1p_, sqrt_, rsqrt_, sin_, cos_, tan_, asin_, acos_, atan_, sinh_,
-              cosh_, tanh_, sigmoid_, erf_, erfinv_, reciprocal_, frac_, neg_, abs_, sign_, square_, relu_, floor_, ceil_,
-              trunc_],
-    binary: [mul, div_trunc, atan2, fmod, remainder, floor_divide, eq, ne, lt, le, gt, ge,
-             logical_and, logical_or, logical_xor, bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift, bitwise_right_shift],
-    binary_inplace: [mul_, atan2_, fmod_, remainder_, floor_divide_, eq_, ne_, lt_, le_, gt_, ge_, logical_and_, logical_or_,
-                     logical_xor_, bitwise_and_, bitwise_or_, bitwise_xor_, bitwise_left_shift_, bitwise_right_shift_],
     {
     #[new]
     #[pyo3(signature = (*args, dtype=None, device=None))]
@@ -728,19 +696,19 @@ tensor_class! {
     fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = tensor_operand(other, "maximum")?;
         let t = &self.t;
-        write_out(out, heavy(py, t.numel(), || t.maximum(&o)).py()?)
+        write_out("maximum", out, heavy(py, t.numel(), || t.maximum(&o)).py()?)
     }
     #[pyo3(signature = (other, *, out=None))]
     fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = tensor_operand(other, "minimum")?;
         let t = &self.t;
-        write_out(out, heavy(py, t.numel(), || t.minimum(&o)).py()?)
+        write_out("minimum", out, heavy(py, t.numel(), || t.minimum(&o)).py()?)
     }
     #[pyo3(signature = (other, *, alpha=None, out=None))]
     fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = scaled(&self.t, other, alpha)?;
         let t = &self.t;
-        write_out(out, heavy(py, t.numel(), || t.add(o.arg())).py()?)
+        write_out("add", out, heavy(py, t.numel(), || t.add(o.arg())).py()?)
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
@@ -753,7 +721,7 @@ tensor_class! {
     fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = scaled(&self.t, other, alpha)?;
         let t = &self.t;
-        write_out(out, heavy(py, t.numel(), || t.sub(o.arg())).py()?)
+        write_out("sub", out, heavy(py, t.numel(), || t.sub(o.arg())).py()?)
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn sub_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
@@ -772,7 +740,7 @@ tensor_class! {
             Some("floor") => t.floor_divide(o.arg()),
             Some(m) => Err(ferrotorch::Error::Runtime(format!("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{}'", m))),
         }).py()?;
-        write_out(out, r)
+        write_out("div", out, r)
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, rounding_mode: Option<&str>) -> PyResult<Bound<'py, Self>> {
@@ -791,7 +759,7 @@ tensor_class! {
         let o = to_arg(exponent)?;
         check_int_pow(&self.t, &o)?;
         let t = &self.t;
-        write_out(out, heavy(py, t.numel(), || t.pow(o.arg())).py()?)
+        write_out("pow", out, heavy(py, t.numel(), || t.pow(o.arg())).py()?)
     }
     fn pow_<'py>(slf: Bound<'py, Self>, exponent: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let o = to_arg(exponent)?;
@@ -1145,7 +1113,7 @@ tensor_class! {
     fn clamp(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let lo = opt_arg(min)?;
         let hi = opt_arg(max)?;
-        write_out(out, self.t.clamp(lo.as_ref().map(|a| a.arg()), hi.as_ref().map(|a| a.arg())).py()?)
+        write_out("clamp", out, self.t.clamp(lo.as_ref().map(|a| a.arg()), hi.as_ref().map(|a| a.arg())).py()?)
     }
     #[pyo3(signature = (min=None, max=None, *, out=None))]
     fn clip(&self, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {

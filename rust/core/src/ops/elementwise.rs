@@ -4,6 +4,7 @@
 
 use std::f64::consts::{LN_10, LN_2, PI};
 
+use super::registry::{Family, OpInfo, Python};
 use super::{result_dtype, Arg};
 use crate::autograd::{needs_grad, record, SavedTensor};
 use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
@@ -40,6 +41,77 @@ fn frac64(x: f64) -> f64 {
     x - x.trunc()
 }
 
+// The activations' scalar forms, written once over f32 and f64 (`$t`), with the f32 versions
+// using the same fast exp / erf as the exp and erf rows. Thresholds follow PyTorch's kernels:
+// softplus is linear above 20 (its default threshold, beta 1), hardsigmoid/hardswish are
+// piecewise at +-3.
+macro_rules! activation_fns {
+    ($t:ty, $exp:path, $erf:path, $silu:ident, $gelu:ident, $gelu_tanh:ident, $softplus:ident, $mish:ident, $hardsigmoid:ident, $hardswish:ident) => {
+        fn $silu(x: $t) -> $t {
+            x / (1.0 + $exp(-x))
+        }
+        fn $gelu(x: $t) -> $t {
+            0.5 * x * (1.0 + $erf(x * std::f64::consts::FRAC_1_SQRT_2 as $t))
+        }
+        fn $gelu_tanh(x: $t) -> $t {
+            let k = (2.0 / PI).sqrt() as $t;
+            0.5 * x * (1.0 + (k * (x + 0.044715 * x * x * x)).tanh())
+        }
+        fn $softplus(x: $t) -> $t {
+            if x > 20.0 { x } else { $exp(x).ln_1p() }
+        }
+        fn $mish(x: $t) -> $t {
+            x * $softplus(x).tanh()
+        }
+        fn $hardsigmoid(x: $t) -> $t {
+            if x <= -3.0 { 0.0 } else if x >= 3.0 { 1.0 } else { x / 6.0 + 0.5 }
+        }
+        fn $hardswish(x: $t) -> $t {
+            if x <= -3.0 { 0.0 } else if x >= 3.0 { x } else { x * (x + 3.0) / 6.0 }
+        }
+    };
+}
+activation_fns!(f32, exp_f32_fast, erf32, silu32, gelu32, gelu_tanh32, softplus32, mish32, hardsigmoid32, hardswish32);
+activation_fns!(f64, f64::exp, erf64, silu64, gelu64, gelu_tanh64, softplus64, mish64, hardsigmoid64, hardswish64);
+
+// The activations' backward formulas (tensor ops, so a second backward works), as PyTorch's
+// derivatives.yaml: silu_backward, gelu_backward (both approximations), softplus_backward
+// (beta 1, threshold 20), mish_backward, hardsigmoid_backward, hardswish_backward.
+fn bw_silu(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let s = x.sigmoid()?;
+    g.mul(&s.mul(&x.mul(&s.rsub_s(1.0)?)?.add_s(1.0)?)?)
+}
+fn bw_gelu(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let cdf = x.mul_s(std::f64::consts::FRAC_1_SQRT_2)?.erf()?.add_s(1.0)?.mul_s(0.5)?;
+    let pdf = x.mul(x)?.mul_s(-0.5)?.exp()?.mul_s(1.0 / (2.0 * PI).sqrt())?;
+    g.mul(&cdf.add(&x.mul(&pdf)?)?)
+}
+fn bw_gelu_tanh(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let k = (2.0 / PI).sqrt();
+    let x2 = x.mul(x)?;
+    let t = x.mul(&x2.mul_s(0.044715)?.add_s(1.0)?)?.mul_s(k)?.tanh()?;
+    let dinner = x2.mul_s(3.0 * 0.044715)?.add_s(1.0)?.mul_s(k)?;
+    let left = t.add_s(1.0)?.mul_s(0.5)?;
+    let right = x.mul(&t.mul(&t)?.rsub_s(1.0)?)?.mul(&dinner)?.mul_s(0.5)?;
+    g.mul(&left.add(&right)?)
+}
+fn bw_softplus(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    where_args(&x.gt_s(20.0)?, Arg::T(g), Arg::T(&g.mul(&x.sigmoid()?)?))
+}
+fn bw_mish(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let t = x.softplus()?.tanh()?;
+    g.mul(&t.add(&x.mul(&x.sigmoid()?)?.mul(&t.mul(&t)?.rsub_s(1.0)?)?)?)
+}
+fn bw_hardsigmoid(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let inside = x.gt_s(-3.0)?.logical_and(&x.lt_s(3.0)?)?;
+    where_args(&inside, Arg::T(&g.mul_s(1.0 / 6.0)?), Arg::S(Scalar::Int(0)))
+}
+fn bw_hardswish(x: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let mid = g.mul(&x.div_s(3.0)?.add_s(0.5)?)?;
+    let upper = where_args(&x.le(Scalar::Float(3.0))?, Arg::T(&mid), Arg::T(g))?;
+    where_args(&x.lt_s(-3.0)?, Arg::S(Scalar::Int(0)), Arg::T(&upper))
+}
+
 /// Can a result of dtype `from` be written into a tensor of dtype `to` (PyTorch canCast)?
 pub fn can_cast(from: DType, to: DType) -> bool {
     !((from.is_float() && !to.is_float()) || (from != DType::Bool && to == DType::Bool))
@@ -65,6 +137,10 @@ struct UnarySpec {
     backward: UnaryBackward,
 }
 
+/// The unary ops that are the identity on integers: CUDA has no integer kernels for them (the
+/// registry test checks cuda/elementwise.cu against this list).
+pub const ROUNDING_IDENTITY_ON_INTS: &[&str] = &["floor", "ceil", "round", "trunc"];
+
 fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
     let src = x.data().clone();
     let (input, out_dtype) = if src.dtype.is_float() {
@@ -87,7 +163,7 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
     };
     let out = Tensor::empty_on(&input.layout.shape, out_dtype, x.device())?;
     if x.device().is_cuda() {
-        if !input.dtype.is_float() && matches!(op, "floor" | "ceil" | "round" | "trunc") {
+        if !input.dtype.is_float() && ROUNDING_IDENTITY_ON_INTS.contains(&op) {
             // Rounding is the identity on integers (no integer kernels for it).
             super::copy_data(&input, &out.data())?;
         } else {
@@ -214,9 +290,11 @@ fn map_f32_contiguous(src: &TensorData, out: &TensorData, f: impl Fn(f32) -> f32
 }
 
 macro_rules! unary_float_ops {
-    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $f32:expr, $f64:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr) ),* $(,)?) => {
-        /// (op name, CUDA kernel base name) for every unary float op.
-        pub const UNARY_FLOAT_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $f32:expr, $f64:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr, py($py:ident)) ),* $(,)?) => {
+        /// The registry rows of the unary float ops (see `ops::registry`).
+        pub const UNARY_FLOAT_OPS: &[OpInfo] = &[$(OpInfo {
+            name: stringify!($name), family: Family::UnaryFloat, grad_fn: $grad, cuda: $cuda, inplace: true, python: Python::$py,
+        }),*];
         impl Tensor {
             $(
             pub fn $name(&self) -> Result<Tensor> {
@@ -242,36 +320,60 @@ macro_rules! unary_float_ops {
     };
 }
 
-unary_float_ops! {
-    (exp, exp_, "ExpBackward0", "exp", exp_f32_fast, f64::exp, save(false, true), |x, y, g| g.mul(y)),
-    (exp2, exp2_, "Exp2Backward0", "exp2", f32::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2)),
-    (expm1, expm1_, "Expm1Backward0", "expm1", f32::exp_m1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?)),
-    (log, log_, "LogBackward0", "log", f32::ln, f64::ln, save(true, false), |x, y, g| g.div(x)),
-    (log2, log2_, "Log2Backward0", "log2", f32::log2, f64::log2, save(true, false), |x, y, g| g.div(&x.mul_s(LN_2)?)),
-    (log10, log10_, "Log10Backward0", "log10", f32::log10, f64::log10, save(true, false), |x, y, g| g.div(&x.mul_s(LN_10)?)),
-    (log1p, log1p_, "Log1PBackward0", "log1p", f32::ln_1p, f64::ln_1p, save(true, false), |x, y, g| g.div(&x.add_s(1.0)?)),
-    (sqrt, sqrt_, "SqrtBackward0", "sqrt", f32::sqrt, f64::sqrt, save(false, true), |x, y, g| g.div(&y.mul_s(2.0)?)),
-    (rsqrt, rsqrt_, "RsqrtBackward0", "rsqrt", rsqrt32, rsqrt64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.mul(y)?)?.mul_s(-0.5)),
-    (sin, sin_, "SinBackward0", "sin", f32::sin, f64::sin, save(true, false), |x, y, g| g.mul(&x.cos()?)),
-    (cos, cos_, "CosBackward0", "cos", f32::cos, f64::cos, save(true, false), |x, y, g| g.mul(&x.sin()?)?.neg()),
-    (tan, tan_, "TanBackward0", "tan", f32::tan, f64::tan, save(false, true), |x, y, g| g.mul(&y.mul(y)?.add_s(1.0)?)),
-    (asin, asin_, "AsinBackward0", "asin", f32::asin, f64::asin, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)),
-    (acos, acos_, "AcosBackward0", "acos", f32::acos, f64::acos, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)?.neg()),
-    (atan, atan_, "AtanBackward0", "atan", f32::atan, f64::atan, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?)),
-    (sinh, sinh_, "SinhBackward0", "sinh", f32::sinh, f64::sinh, save(true, false), |x, y, g| g.mul(&x.cosh()?)),
-    (cosh, cosh_, "CoshBackward0", "cosh", f32::cosh, f64::cosh, save(true, false), |x, y, g| g.mul(&x.sinh()?)),
-    (tanh, tanh_, "TanhBackward0", "tanh", f32::tanh, f64::tanh, save(false, true), |x, y, g| g.mul(&y.mul(y)?.rsub_s(1.0)?)),
-    (sigmoid, sigmoid_, "SigmoidBackward0", "sigmoid", sigmoid32, sigmoid64, save(false, true), |x, y, g| g.mul(&y.mul(&y.rsub_s(1.0)?)?)),
-    (erf, erf_, "ErfBackward0", "erf", erf32, erf64, save(true, false), |x, y, g| g.mul(&x.mul(x)?.neg()?.exp()?.mul_s(2.0 / PI.sqrt())?)),
-    (erfinv, erfinv_, "ErfinvBackward0", "erfinv", erfinv32, erfinv64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.exp()?.mul_s(PI.sqrt() / 2.0)?)),
-    (reciprocal, reciprocal_, "ReciprocalBackward0", "reciprocal", recip32, recip64, save(false, true), |x, y, g| g.mul(&y.mul(y)?)?.neg()),
-    (frac, frac_, "FracBackward0", "frac", frac32, frac64, save(false, false), |x, y, g| Ok(g.clone())),
+// The registry rows of the unary float ops: (name, in-place name, autograd node, CUDA kernel
+// base name, f32 and f64 scalar functions, what backward saves (input, output), backward
+// formula over (input, output, grad), how Python sees it: `ops::registry::Python`). One list,
+// read by this file (the Tensor methods and their kernels), by the binding (its Python methods
+// and functions) and by the registry's tests (the CUDA X-macro of cuda/elementwise.cu).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_unary_float_op {
+    ($cb:ident) => {
+        $cb! {
+            (exp, exp_, "ExpBackward0", "exp", exp_f32_fast, f64::exp, save(false, true), |x, y, g| g.mul(y), py(full)),
+            (exp2, exp2_, "Exp2Backward0", "exp2", f32::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2), py(full)),
+            (expm1, expm1_, "Expm1Backward0", "expm1", f32::exp_m1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?), py(full)),
+            (log, log_, "LogBackward0", "log", f32::ln, f64::ln, save(true, false), |x, y, g| g.div(x), py(full)),
+            (log2, log2_, "Log2Backward0", "log2", f32::log2, f64::log2, save(true, false), |x, y, g| g.div(&x.mul_s(LN_2)?), py(full)),
+            (log10, log10_, "Log10Backward0", "log10", f32::log10, f64::log10, save(true, false), |x, y, g| g.div(&x.mul_s(LN_10)?), py(full)),
+            (log1p, log1p_, "Log1PBackward0", "log1p", f32::ln_1p, f64::ln_1p, save(true, false), |x, y, g| g.div(&x.add_s(1.0)?), py(full)),
+            (sqrt, sqrt_, "SqrtBackward0", "sqrt", f32::sqrt, f64::sqrt, save(false, true), |x, y, g| g.div(&y.mul_s(2.0)?), py(full)),
+            (rsqrt, rsqrt_, "RsqrtBackward0", "rsqrt", rsqrt32, rsqrt64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.mul(y)?)?.mul_s(-0.5), py(full)),
+            (sin, sin_, "SinBackward0", "sin", f32::sin, f64::sin, save(true, false), |x, y, g| g.mul(&x.cos()?), py(full)),
+            (cos, cos_, "CosBackward0", "cos", f32::cos, f64::cos, save(true, false), |x, y, g| g.mul(&x.sin()?)?.neg(), py(full)),
+            (tan, tan_, "TanBackward0", "tan", f32::tan, f64::tan, save(false, true), |x, y, g| g.mul(&y.mul(y)?.add_s(1.0)?), py(full)),
+            (asin, asin_, "AsinBackward0", "asin", f32::asin, f64::asin, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?), py(full)),
+            (acos, acos_, "AcosBackward0", "acos", f32::acos, f64::acos, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)?.neg(), py(full)),
+            (atan, atan_, "AtanBackward0", "atan", f32::atan, f64::atan, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?), py(full)),
+            (sinh, sinh_, "SinhBackward0", "sinh", f32::sinh, f64::sinh, save(true, false), |x, y, g| g.mul(&x.cosh()?), py(full)),
+            (cosh, cosh_, "CoshBackward0", "cosh", f32::cosh, f64::cosh, save(true, false), |x, y, g| g.mul(&x.sinh()?), py(full)),
+            (tanh, tanh_, "TanhBackward0", "tanh", f32::tanh, f64::tanh, save(false, true), |x, y, g| g.mul(&y.mul(y)?.rsub_s(1.0)?), py(full)),
+            (asinh, asinh_, "AsinhBackward0", "asinh", f32::asinh, f64::asinh, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?.sqrt()?), py(full)),
+            (acosh, acosh_, "AcoshBackward0", "acosh", f32::acosh, f64::acosh, save(true, false), |x, y, g| g.mul(&x.mul(x)?.sub_s(1.0)?.rsqrt()?), py(full)),
+            (atanh, atanh_, "AtanhBackward0", "atanh", f32::atanh, f64::atanh, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?), py(full)),
+            (sigmoid, sigmoid_, "SigmoidBackward0", "sigmoid", sigmoid32, sigmoid64, save(false, true), |x, y, g| g.mul(&y.mul(&y.rsub_s(1.0)?)?), py(full)),
+            (erf, erf_, "ErfBackward0", "erf", erf32, erf64, save(true, false), |x, y, g| g.mul(&x.mul(x)?.neg()?.exp()?.mul_s(2.0 / PI.sqrt())?), py(full)),
+            (erfinv, erfinv_, "ErfinvBackward0", "erfinv", erfinv32, erfinv64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.exp()?.mul_s(PI.sqrt() / 2.0)?), py(method)),
+            (reciprocal, reciprocal_, "ReciprocalBackward0", "reciprocal", recip32, recip64, save(false, true), |x, y, g| g.mul(&y.mul(y)?)?.neg(), py(full)),
+            (frac, frac_, "FracBackward0", "frac", frac32, frac64, save(false, false), |x, y, g| Ok(g.clone()), py(full)),
+            (silu, silu_, "SiluBackward0", "silu", silu32, silu64, save(true, false), |x, y, g| bw_silu(x, g), py(nn)),
+            (gelu, gelu_, "GeluBackward0", "gelu", gelu32, gelu64, save(true, false), |x, y, g| bw_gelu(x, g), py(nn)),
+            (gelu_tanh, gelu_tanh_, "GeluBackward0", "gelu_tanh", gelu_tanh32, gelu_tanh64, save(true, false), |x, y, g| bw_gelu_tanh(x, g), py(nn)),
+            (softplus, softplus_, "SoftplusBackward0", "softplus", softplus32, softplus64, save(true, false), |x, y, g| bw_softplus(x, g), py(nn)),
+            (mish, mish_, "MishBackward0", "mish", mish32, mish64, save(true, false), |x, y, g| bw_mish(x, g), py(nn)),
+            (hardsigmoid, hardsigmoid_, "HardsigmoidBackward0", "hardsigmoid", hardsigmoid32, hardsigmoid64, save(true, false), |x, y, g| bw_hardsigmoid(x, g), py(nn)),
+            (hardswish, hardswish_, "HardswishBackward0", "hardswish", hardswish32, hardswish64, save(true, false), |x, y, g| bw_hardswish(x, g), py(nn)),
+        }
+    };
 }
+crate::for_each_unary_float_op!(unary_float_ops);
 
 macro_rules! unary_num_ops {
-    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, |$v:ident| $num:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr) ),* $(,)?) => {
-        /// (op name, CUDA kernel base name) for every unary op that keeps integer dtypes.
-        pub const UNARY_NUM_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, |$v:ident| $num:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr, py($py:ident)) ),* $(,)?) => {
+        /// The registry rows of the unary ops that keep integer dtypes (see `ops::registry`).
+        pub const UNARY_NUM_OPS: &[OpInfo] = &[$(OpInfo {
+            name: stringify!($name), family: Family::UnaryNum, grad_fn: $grad, cuda: $cuda, inplace: true, python: Python::$py,
+        }),*];
         impl Tensor {
             $(
             pub fn $name(&self) -> Result<Tensor> {
@@ -317,17 +419,55 @@ fn round_like<T: Element>(v: T, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> T
     }
 }
 
-unary_num_ops! {
-    (neg, neg_, "NegBackward0", "neg", |v| Num::neg(v), save(false, false), |x, y, g| g.neg()),
-    (abs, abs_, "AbsBackward0", "abs", |v| Num::abs(v), save(true, false), |x, y, g| g.mul(&x.sign()?)),
-    (sign, sign_, "SignBackward0", "sign", |v| Num::sign(v), save(false, false), |x, y, g| g.zeros_like()),
-    (square, square_, "PowBackward0", "square", |v| Num::mul(v, v), save(true, false), |x, y, g| g.mul(&x.mul_s(2.0)?)),
-    (relu, relu_, "ReluBackward0", "relu", |v| relu1(v), save(false, true), |x, y, g| where_args(&y.gt_s(0.0)?, Arg::T(g), Arg::S(Scalar::Int(0)))),
-    (floor, floor_, "FloorBackward0", "floor", |v| round_like(v, f32::floor, f64::floor), save(false, false), |x, y, g| g.zeros_like()),
-    (ceil, ceil_, "CeilBackward0", "ceil", |v| round_like(v, f32::ceil, f64::ceil), save(false, false), |x, y, g| g.zeros_like()),
-    (round, round_, "RoundBackward0", "round", |v| round_like(v, f32::round_ties_even, f64::round_ties_even), save(false, false), |x, y, g| g.zeros_like()),
-    (trunc, trunc_, "TruncBackward0", "trunc", |v| round_like(v, f32::trunc, f64::trunc), save(false, false), |x, y, g| g.zeros_like()),
+// The registry rows of the unary ops that keep integer dtypes: as `for_each_unary_float_op`,
+// with one expression over the element type `T` (integers included) instead of the f32/f64 pair.
+// round is `custom`: its binding takes `decimals`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_unary_num_op {
+    ($cb:ident) => {
+        $cb! {
+            (neg, neg_, "NegBackward0", "neg", |v| Num::neg(v), save(false, false), |x, y, g| g.neg(), py(full)),
+            (abs, abs_, "AbsBackward0", "abs", |v| Num::abs(v), save(true, false), |x, y, g| g.mul(&x.sign()?), py(full)),
+            (sign, sign_, "SignBackward0", "sign", |v| Num::sign(v), save(false, false), |x, y, g| g.zeros_like(), py(method)),
+            (square, square_, "PowBackward0", "square", |v| Num::mul(v, v), save(true, false), |x, y, g| g.mul(&x.mul_s(2.0)?), py(full)),
+            (relu, relu_, "ReluBackward0", "relu", |v| relu1(v), save(false, true), |x, y, g| where_args(&y.gt_s(0.0)?, Arg::T(g), Arg::S(Scalar::Int(0))), py(full)),
+            (floor, floor_, "FloorBackward0", "floor", |v| round_like(v, f32::floor, f64::floor), save(false, false), |x, y, g| g.zeros_like(), py(full)),
+            (ceil, ceil_, "CeilBackward0", "ceil", |v| round_like(v, f32::ceil, f64::ceil), save(false, false), |x, y, g| g.zeros_like(), py(full)),
+            (round, round_, "RoundBackward0", "round", |v| round_like(v, f32::round_ties_even, f64::round_ties_even), save(false, false), |x, y, g| g.zeros_like(), py(custom)),
+            (trunc, trunc_, "TruncBackward0", "trunc", |v| round_like(v, f32::trunc, f64::trunc), save(false, false), |x, y, g| g.zeros_like(), py(full)),
+        }
+    };
 }
+crate::for_each_unary_num_op!(unary_num_ops);
+
+// The registry rows of the unary ops with hand-written bodies below (bool results, integer-only
+// bitwise not): (name, CUDA kernel base name; empty: composed from other ops on CUDA). They
+// have no in-place form and no autograd node; the binding gives each `Tensor.<name>(*, out=None)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_unary_pred_op {
+    ($cb:ident) => {
+        $cb! {
+            (logical_not, "logical_not"),
+            (bitwise_not, "bitwise_not"),
+            (isnan, "isnan"),
+            (isinf, "isinf"),
+            (isfinite, "isfinite"),
+            (isposinf, ""),
+            (isneginf, ""),
+        }
+    };
+}
+macro_rules! unary_pred_rows {
+    ($( ($name:ident, $cuda:literal) ),* $(,)?) => {
+        /// The registry rows of the hand-written unary ops (see `ops::registry`).
+        pub const UNARY_PRED_OPS: &[OpInfo] = &[$(OpInfo {
+            name: stringify!($name), family: Family::UnaryPred, grad_fn: "", cuda: $cuda, inplace: false, python: Python::no_inplace,
+        }),*];
+    };
+}
+crate::for_each_unary_pred_op!(unary_pred_rows);
 
 impl Tensor {
     /// Element-wise logical not (bool output).
@@ -744,9 +884,12 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
 }
 
 macro_rules! binary_ops {
-    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save_a:ident, $save_b:ident, $save_out:literal), $bw:expr) ),* $(,)?) => {
-        /// (op name, CUDA kernel base name) for every binary op.
-        pub const BINARY_OPS: &[(&str, &str)] = &[$((stringify!($name), $cuda)),*];
+    ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $kind:ident, |$a:ident, $b:ident| $f:expr, $out:ident, save($save_a:ident, $save_b:ident, $save_out:literal), $bw:expr, py($py:ident)) ),* $(,)?) => {
+        /// The registry rows of the binary ops (see `ops::registry`).
+        pub const BINARY_OPS: &[OpInfo] = &[$(OpInfo {
+            name: stringify!($name), family: Family::Binary(Kind::$kind), grad_fn: $grad, cuda: $cuda,
+            inplace: true, python: Python::$py,
+        }),*];
         pub mod specs {
             use super::*;
             $(
@@ -871,34 +1014,48 @@ fn bw_remainder(a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Grads {
 // The order comparisons are spelled `PartialOrd::lt(&x, &y)` (the same operation as
 // `x < y`) because `dispatch!` instantiates each expression with `T = bool` too, where
 // clippy would flag `x < y` as an order comparison between booleans.
-binary_ops! {
-    (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(Never, Never, false), Some(bw_add)),
-    (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(Never, Never, false), Some(bw_sub)),
-    (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(ForOther, ForOther, false), Some(bw_mul)),
-    (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(Never, Always, true), Some(bw_div)),
-    (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(Always, Always, true), Some(bw_pow)),
-    (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(Always, Always, false), Some(bw_atan2)),
-    (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(Always, Always, false), Some(bw_maximum)),
-    (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(Always, Always, false), Some(bw_minimum)),
-    (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(ForOther, Always, false), Some(bw_fmod)),
-    (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(ForOther, Always, false), Some(bw_remainder)),
-    (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(Never, Never, false), None),
-    (div_trunc, div_trunc_, "DivBackward2", "div", IntDiv, |x, y| x.trunc_div(y), same, save(Never, Never, false), None),
-    (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(Never, Never, false), None),
-    (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(Never, Never, false), None),
-    (lt, lt_, "LtBackward0", "lt", Compare, |x, y| PartialOrd::lt(&x, &y), bool, save(Never, Never, false), None),
-    (le, le_, "LeBackward0", "le", Compare, |x, y| PartialOrd::le(&x, &y), bool, save(Never, Never, false), None),
-    (gt, gt_, "GtBackward0", "gt", Compare, |x, y| PartialOrd::gt(&x, &y), bool, save(Never, Never, false), None),
-    (ge, ge_, "GeBackward0", "ge", Compare, |x, y| PartialOrd::ge(&x, &y), bool, save(Never, Never, false), None),
-    (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(Never, Never, false), None),
-    (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(Never, Never, false), None),
-    (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(Never, Never, false), None),
-    (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(Never, Never, false), None),
-    (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(Never, Never, false), None),
-    (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(Never, Never, false), None),
-    (bitwise_left_shift, bitwise_left_shift_, "", "", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None),
-    (bitwise_right_shift, bitwise_right_shift_, "", "", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None),
+// The registry rows of the binary ops: (name, in-place name, autograd node (empty: not
+// differentiable), CUDA kernel base name (empty: none), dtype rule, CPU expression over two
+// elements, output kind, what backward saves (a, b, output), backward, how Python sees it).
+// `ops::registry::Python` says which Python forms each `py(...)` generates; the `custom` rows are
+// written out in the binding (add/sub take alpha, div rounding_mode, pow's argument is
+// `exponent`, maximum/minimum take no number), div_trunc is the integer division
+// div(rounding_mode="trunc") calls.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_binary_op {
+    ($cb:ident) => {
+        $cb! {
+            (add, add_, "AddBackward0", "add", Arith, |x, y| x.add(y), same, save(Never, Never, false), Some(bw_add), py(custom)),
+            (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(Never, Never, false), Some(bw_sub), py(custom)),
+            (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(ForOther, ForOther, false), Some(bw_mul), py(method)),
+            (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(Never, Always, true), Some(bw_div), py(custom)),
+            (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(Always, Always, true), Some(bw_pow), py(custom)),
+            (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(Always, Always, false), Some(bw_atan2), py(method)),
+            (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(Always, Always, false), Some(bw_maximum), py(custom)),
+            (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(Always, Always, false), Some(bw_minimum), py(custom)),
+            (fmod, fmod_, "FmodBackward1", "fmod", IntDiv, |x, y| x.fmod(y), same, save(ForOther, Always, false), Some(bw_fmod), py(method)),
+            (remainder, remainder_, "RemainderBackward1", "remainder", IntDiv, |x, y| x.remainder(y), same, save(ForOther, Always, false), Some(bw_remainder), py(method)),
+            (floor_divide, floor_divide_, "FloorDivideBackward0", "floor_divide", IntDiv, |x, y| x.floor_div(y), same, save(Never, Never, false), None, py(method)),
+            (div_trunc, div_trunc_, "DivBackward2", "div", IntDiv, |x, y| x.trunc_div(y), same, save(Never, Never, false), None, py(internal)),
+            (eq, eq_, "EqBackward0", "eq", Compare, |x, y| x == y, bool, save(Never, Never, false), None, py(method)),
+            (ne, ne_, "NeBackward0", "ne", Compare, |x, y| x != y, bool, save(Never, Never, false), None, py(method)),
+            (lt, lt_, "LtBackward0", "lt", Compare, |x, y| PartialOrd::lt(&x, &y), bool, save(Never, Never, false), None, py(method)),
+            (le, le_, "LeBackward0", "le", Compare, |x, y| PartialOrd::le(&x, &y), bool, save(Never, Never, false), None, py(method)),
+            (gt, gt_, "GtBackward0", "gt", Compare, |x, y| PartialOrd::gt(&x, &y), bool, save(Never, Never, false), None, py(method)),
+            (ge, ge_, "GeBackward0", "ge", Compare, |x, y| PartialOrd::ge(&x, &y), bool, save(Never, Never, false), None, py(method)),
+            (logical_and, logical_and_, "", "logical_and", Logical, |x, y| x.is_nonzero() && y.is_nonzero(), bool, save(Never, Never, false), None, py(method)),
+            (logical_or, logical_or_, "", "logical_or", Logical, |x, y| x.is_nonzero() || y.is_nonzero(), bool, save(Never, Never, false), None, py(method)),
+            (logical_xor, logical_xor_, "", "logical_xor", Logical, |x, y| x.is_nonzero() != y.is_nonzero(), bool, save(Never, Never, false), None, py(method)),
+            (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(Never, Never, false), None, py(method)),
+            (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(Never, Never, false), None, py(method)),
+            (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(Never, Never, false), None, py(method)),
+            (bitwise_left_shift, bitwise_left_shift_, "", "", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None, py(method)),
+            (bitwise_right_shift, bitwise_right_shift_, "", "", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None, py(method)),
+        }
+    };
 }
+crate::for_each_binary_op!(binary_ops);
 
 impl Tensor {
     // Scalar conveniences used by backward formulas and composites.

@@ -8,6 +8,7 @@ pub mod shape_ops;
 pub mod index;
 pub mod creation;
 pub mod softmax;
+pub mod registry;
 
 use crate::dtype::{default_dtype, DType, Operand as TypeOperand, Scalar};
 use crate::error::Result;
