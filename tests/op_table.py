@@ -219,7 +219,7 @@ _ACT_INTS = {"raises": "integer and bool inputs: PyTorch raises (not implemented
                        "composition computes in float32"}
 _F_INPLACE = "fn inplace"          # functional with inplace=True
 TRIG = Dom(-1.4, 1.4)
-UNIT = Dom(-0.95, 0.95)
+UNIT = Dom(-0.95, 0.95, ints=(-1, 1))
 _ROUNDING = Dom(-2.9, 2.9)
 def _any_bool(*operands):  # sub: "Subtraction, the `-` operator, with a bool tensor is not supported"
     return any(o == "bool" or isinstance(o, bool) for o in operands)
@@ -266,7 +266,7 @@ OPS = {
     "acosh": _u("acosh", np.arccosh, Dom(1.0, 10.0), grad_domain=(Dom(1.2, 10.0),),
                 special=([1.0, _INF, 0.5, -_INF], [0.0, _INF, _NAN, _NAN])),
     "asinh": _u("asinh", np.arcsinh, Dom(-10.0, 10.0), special=([_INF, -_INF, -0.0], [_INF, -_INF, -0.0])),
-    "atanh": _u("atanh", np.arctanh, Dom(-0.99, 0.99), grad_domain=(Dom(-0.9, 0.9),),
+    "atanh": _u("atanh", np.arctanh, Dom(-0.99, 0.99, ints=(-1, 1)), grad_domain=(Dom(-0.9, 0.9),),
                 special=([1.0, -1.0, 1.5, -0.0], [_INF, -_INF, _NAN, -0.0])),
     "erfc": _u("erfc", np_erfc, Dom(-3.0, 6.0), special=([_INF, -_INF, _NAN], [0.0, 2.0, _NAN])),
     "sinc": _u("sinc", np.sinc, special=([0.0, 1.0, 2.0, -3.0], [1.0, 0.0, 0.0, 0.0])),
@@ -314,7 +314,8 @@ OPS = {
     # ---- aliases
     "arccosh": _u("arccosh", np.arccosh, Dom(1.0, 10.0), grad_domain=(Dom(1.2, 10.0),), alias_of="acosh"),
     "arcsinh": _u("arcsinh", np.arcsinh, Dom(-10.0, 10.0), alias_of="asinh"),
-    "arctanh": _u("arctanh", np.arctanh, Dom(-0.99, 0.99), grad_domain=(Dom(-0.9, 0.9),), alias_of="atanh"),
+    "arctanh": _u("arctanh", np.arctanh, Dom(-0.99, 0.99, ints=(-1, 1)), grad_domain=(Dom(-0.9, 0.9),),
+                  alias_of="atanh"),
     "arccos": _u("arccos", np.arccos, UNIT, grad_domain=(Dom(-0.8, 0.8),), alias_of="acos"),
     "arcsin": _u("arcsin", np.arcsin, UNIT, grad_domain=(Dom(-0.8, 0.8),), alias_of="asin"),
     "arctan": _u("arctan", np.arctan, Dom(-5.0, 5.0), alias_of="atan"),
@@ -377,9 +378,9 @@ OPS = {
                 pending={"raises": "a floating input with a bool exponent: PyTorch raises, the engine computes"}),
     "nextafter": _b("nextafter", np.nextafter, REAL, REAL, "float_only", grad=False),
     "heaviside": _b("heaviside", np_heaviside, Dom(-2.0, 2.0), REAL, grad=False, refuses=_mixed),
-    "gcd": _b("gcd", np.gcd, Dom(-12.0, 12.0), Dom(-12.0, 12.0), "int_only",
+    "gcd": _b("gcd", np.gcd, Dom(-12.0, 12.0, ints=(-12, 12)), Dom(-12.0, 12.0, ints=(-12, 12)), "int_only",
               "fn method inplace torch_inplace out", grad=False),
-    "lcm": _b("lcm", np.lcm, Dom(-12.0, 12.0), Dom(-12.0, 12.0), "int_only",
+    "lcm": _b("lcm", np.lcm, Dom(-12.0, 12.0, ints=(-12, 12)), Dom(-12.0, 12.0, ints=(-12, 12)), "int_only",
               "fn method inplace torch_inplace out", grad=False),
     # ---- comparisons, logical and bitwise ops
     "eq": _b("eq", np.equal, rule="predicate", scalars="r", grad=False, ties=True),
