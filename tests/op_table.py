@@ -214,13 +214,22 @@ def _b(op, ref, d1=REAL, d2=REAL, rule="same_bool", forms=BINARY_FORMS, **kw):
 
 
 _NO_TI = "fn method inplace out"   # no torch.<op>_
-# the activations are Python compositions today (the engine ops are on their way)
-_ACT_INTS = {"raises": "integer and bool inputs: PyTorch raises (not implemented for 'Long'), the Python "
-                       "composition computes in float32"}
 _F_INPLACE = "fn inplace"          # functional with inplace=True
 TRIG = Dom(-1.4, 1.4)
 UNIT = Dom(-0.95, 0.95, ints=(-1, 1))
 _ROUNDING = Dom(-2.9, 2.9)
+_POLES = (0.0, -1.0, -2.0, -3.0, -4.0, -5.0)
+_BITS = Dom(-50.0, 100.0, ints=(-50, 100))
+
+# pending checks shared by several rows; the activations are Python compositions today (the engine ops are on
+# their way)
+_ACT_INTS = {"raises": "integer and bool inputs: PyTorch raises (not implemented for 'Long'), the Python "
+                       "composition computes in float32"}
+_BOOL_GIVES_FLOAT = "bool inputs: PyTorch raises (not implemented for 'Bool'), the engine computes in float32"
+_DIV_MODE_GRAD = {k: "div with a rounding_mode records no autograd node; PyTorch's gives zero gradients"
+                  for k in ("grad", "grad_other")}
+
+
 def _any_bool(*operands):  # sub: "Subtraction, the `-` operator, with a bool tensor is not supported"
     return any(o == "bool" or isinstance(o, bool) for o in operands)
 
@@ -232,12 +241,6 @@ def _mixed(*operands):  # heaviside: "not yet implemented for tensors with diffe
 def _bool_exponent(x, other):  # ldexp: a floating input with a bool exponent ("ldexp_cpu_exp" not implemented)
     return other == "bool" and x in FLOATS
 
-
-_POLES = (0.0, -1.0, -2.0, -3.0, -4.0, -5.0)
-_BOOL_GIVES_FLOAT = "bool inputs: PyTorch raises (not implemented for 'Bool'), the engine computes in float32"
-_DIV_MODE_GRAD = {k: "div with a rounding_mode records no autograd node; PyTorch's gives zero gradients"
-                  for k in ("grad", "grad_other")}
-_BITS = Dom(-50.0, 100.0, ints=(-50, 100))
 
 OPS = {
     # ---- unary, floating results (integer and bool inputs promote to the default dtype)
@@ -286,7 +289,7 @@ OPS = {
     "mvlgamma": _u("mvlgamma", lambda a: np_mvlgamma(a, 3), Dom(2.0, 8.0), "float_nobool", "fn method inplace",
                    kwargs={"p": 3}, pending={"raises": _BOOL_GIVES_FLOAT}),
     # ---- unary, dtype kept (integers allowed)
-    "abs": _u("abs", np.abs, Dom(-3.0, 3.0), "same", special=True),
+    "abs": _u("abs", np.abs, rule="same", special=True),
     "neg": _u("neg", np.negative, rule="same", special=True),
     "sign": _u("sign", np.sign, rule="same_bool", forms=_NO_TI,
                special=([-2.0, -0.0, 0.0, 3.0, _INF, -_INF], [-1.0, 0.0, 0.0, 1.0, 1.0, -1.0])),
