@@ -20,6 +20,40 @@ FLOAT_DTYPES = ["float16", "bfloat16", "float32", "float64"]
 INT_DTYPES = ["uint8", "int8", "int16", "int32", "int64"]
 ALL_DTYPES = ["bool"] + INT_DTYPES + FLOAT_DTYPES
 
+ORDER = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+         "float64"]
+ABBR = {"b": "bool", "u8": "uint8", "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
+        "f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64"}
+
+# PyTorch's promote_types, written out by hand (row dtype ⊕ column dtype): the reference of
+# tests/test_dtypes.py and of the op table's dtype rules (tests/op_table.py).
+PROMOTE_TABLE = """
+       b    u8   i8   i16  i32  i64  f16  bf16 f32  f64
+b      b    u8   i8   i16  i32  i64  f16  bf16 f32  f64
+u8     u8   u8   i16  i16  i32  i64  f16  bf16 f32  f64
+i8     i8   i16  i8   i16  i32  i64  f16  bf16 f32  f64
+i16    i16  i16  i16  i16  i32  i64  f16  bf16 f32  f64
+i32    i32  i32  i32  i32  i32  i64  f16  bf16 f32  f64
+i64    i64  i64  i64  i64  i64  i64  f16  bf16 f32  f64
+f16    f16  f16  f16  f16  f16  f16  f16  f32  f32  f64
+bf16   bf16 bf16 bf16 bf16 bf16 bf16 f32  bf16 f32  f64
+f32    f32  f32  f32  f32  f32  f32  f32  f32  f32  f64
+f64    f64  f64  f64  f64  f64  f64  f64  f64  f64  f64
+"""
+
+
+def _parse_table():
+    rows = [r.split() for r in PROMOTE_TABLE.strip().splitlines()]
+    cols = [ABBR[c] for c in rows[0]]
+    table = {}
+    for r in rows[1:]:
+        for c, v in zip(cols, r[1:]):
+            table[(ABBR[r[0]], c)] = ABBR[v]
+    return table
+
+
+PROMOTE = _parse_table()
+
 
 def dt(name):
     """ferrotorch dtype object from its name ("float32" -> torch.float32)."""

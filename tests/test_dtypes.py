@@ -13,40 +13,7 @@ import numpy as np
 import pytest
 
 import ferrotorch as torch
-from _helpers import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, dt, to_np
-
-ORDER = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-         "float64"]
-ABBR = {"b": "bool", "u8": "uint8", "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
-        "f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64"}
-
-# PyTorch's promote_types, written out by hand (row dtype ⊕ column dtype).
-PROMOTE_TABLE = """
-       b    u8   i8   i16  i32  i64  f16  bf16 f32  f64
-b      b    u8   i8   i16  i32  i64  f16  bf16 f32  f64
-u8     u8   u8   i16  i16  i32  i64  f16  bf16 f32  f64
-i8     i8   i16  i8   i16  i32  i64  f16  bf16 f32  f64
-i16    i16  i16  i16  i16  i32  i64  f16  bf16 f32  f64
-i32    i32  i32  i32  i32  i32  i64  f16  bf16 f32  f64
-i64    i64  i64  i64  i64  i64  i64  f16  bf16 f32  f64
-f16    f16  f16  f16  f16  f16  f16  f16  f32  f32  f64
-bf16   bf16 bf16 bf16 bf16 bf16 bf16 f32  bf16 f32  f64
-f32    f32  f32  f32  f32  f32  f32  f32  f32  f32  f64
-f64    f64  f64  f64  f64  f64  f64  f64  f64  f64  f64
-"""
-
-
-def _parse_table():
-    rows = [r.split() for r in PROMOTE_TABLE.strip().splitlines()]
-    cols = [ABBR[c] for c in rows[0]]
-    table = {}
-    for r in rows[1:]:
-        for c, v in zip(cols, r[1:]):
-            table[(ABBR[r[0]], c)] = ABBR[v]
-    return table
-
-
-PROMOTE = _parse_table()
+from _helpers import FLOAT_DTYPES, INT_DTYPES, ORDER, PROMOTE, dt, to_np
 
 
 def category(d):
@@ -448,22 +415,7 @@ def test_out_dtype_must_be_castable():
 
 
 # --------------------------------------------------------------------------- other ops follow the same rules
-
-@pytest.mark.parametrize("dtype", ALL_DTYPES)
-def test_float_unary_on_ints_gives_default_float(dtype):
-    _, t = small(dtype)
-    exp = dtype if dtype in FLOAT_DTYPES else "float32"
-    for fn in ["exp", "log", "sqrt", "sin", "sigmoid", "tanh", "reciprocal", "rsqrt", "erf",
-               "exp2", "log2", "expm1"]:
-        assert getattr(torch, fn)(t).dtype == dt(exp), fn
-
-
-@pytest.mark.parametrize("dtype", INT_DTYPES + FLOAT_DTYPES)
-def test_dtype_preserving_unary(dtype):
-    _, t = small(dtype)
-    for fn in ["abs", "neg", "sign", "square", "floor", "ceil", "round", "trunc", "relu"]:
-        assert getattr(torch, fn)(t).dtype == dt(dtype), fn
-
+# (the result dtype of every elementwise op for every input dtype: the op table, tests/op_table.py)
 
 def test_where_and_clamp_promotion():
     c = torch.tensor([True, False])

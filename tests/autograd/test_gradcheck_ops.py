@@ -58,127 +58,16 @@ def check(fn, *inputs, **kw):
     assert gradcheck(fn, inputs, **kw)
 
 
-# ---------------------------------------------------------------- unary
-
-# name -> value domain for the leaf
-UNARY = {
-    "exp": dict(low=-2, high=2),
-    "exp2": dict(low=-2, high=2),
-    "expm1": dict(low=-2, high=2),
-    "log": dict(low=0.5, high=2.5),
-    "log2": dict(low=0.5, high=2.5),
-    "log10": dict(low=0.5, high=2.5),
-    "log1p": dict(low=-0.5, high=2.0),
-    "sqrt": dict(low=0.5, high=2.5),
-    "rsqrt": dict(low=0.5, high=2.5),
-    "sin": dict(low=-2, high=2),
-    "cos": dict(low=-2, high=2),
-    "tan": dict(low=-1.2, high=1.2),
-    "asin": dict(low=-0.8, high=0.8),
-    "acos": dict(low=-0.8, high=0.8),
-    "atan": dict(low=-2, high=2),
-    "sinh": dict(low=-2, high=2),
-    "cosh": dict(low=-2, high=2),
-    "tanh": dict(low=-2, high=2),
-    "sigmoid": dict(low=-2, high=2),
-    "erf": dict(low=-2, high=2),
-    "erfinv": dict(low=-0.8, high=0.8),
-    "reciprocal": dict(low=-2, high=2, nonzero=True, margin=0.3),
-    "neg": dict(low=-2, high=2),
-    "abs": dict(low=-2, high=2, nonzero=True, margin=0.1),
-    "square": dict(low=-2, high=2),
-    "relu": dict(low=-2, high=2, nonzero=True, margin=0.1),
-    "frac": dict(low=-2.9, high=2.9, avoid=range(-3, 4), margin=0.1),
-}
-
-# how the leaf is turned into the op's operand inside the checked function
-LAYOUTS = {
-    "contiguous": ((3, 4), lambda x: x),
-    "transposed": ((4, 3), lambda x: x.t()),
-    "stepped": ((3, 4), lambda x: x[:, ::2]),
-    "expanded": ((3, 1), lambda x: x.expand(3, 4)),
-}
-
-
-@pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("name", list(UNARY))
-def test_unary(name, layout):
-    shape, view = LAYOUTS[layout]
-    x = leaf(shape, seed=sum(map(ord, name)), **UNARY[name])
-    op = getattr(torch, name)
-    check(lambda t: op(view(t)), x)
-
-
-@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "tanh", "sigmoid", "abs", "relu",
-                                  "reciprocal", "frac", "erfinv", "square"])
-def test_unary_method_form(name):
-    x = leaf((2, 3), seed=7, **UNARY[name])
-    check(lambda t: getattr(t, name)(), x)
-
+# ---------------------------------------------------------------- elementwise ops
+# (the gradient of every elementwise op, through transposed / stepped / expanded views, broadcasting, 0-d
+# inputs and with one operand constant: the op table, tests/op_table.py, on every device)
 
 def test_unary_scalar_tensor():
     x = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
     check(lambda t: t.exp() * t.sin(), x)
 
 
-# ---------------------------------------------------------------- binary with broadcasting
-
-def _binary_operands(name, sa, sb, seed, views=(lambda a: a, lambda b: b)):
-    """Leaves for op `name`, shapes sa/sb, inside the op's differentiable domain (for
-    fmod/remainder: after applying `views`, the operands the op actually sees)."""
-    if name == "pow":
-        return leaf(sa, 0.5, 2.0, seed), leaf(sb, -2.0, 2.0, seed + 1)
-    if name == "div":
-        return leaf(sa, seed=seed), nz(sb, seed + 1)
-    if name == "atan2":
-        return nz(sa, seed), nz(sb, seed + 1)
-    if name in ("fmod", "remainder"):
-        # keep a/b away from integers so the result is differentiable everywhere nearby
-        for s in range(seed, seed + 1000):
-            a = _vals(sa, -3.0, 3.0, s)
-            rng = np.random.default_rng(s + 7)
-            b = rng.uniform(0.6, 1.5, size=sb) * rng.choice([-1.0, 1.0], size=sb)
-            q = np.broadcast_arrays(views[0](a), views[1](b))
-            r = q[0] / q[1]
-            if np.all(np.abs(r - np.round(r)) > 0.05):
-                return (torch.tensor(a, dtype=torch.float64, requires_grad=True),
-                        torch.tensor(b, dtype=torch.float64, requires_grad=True))
-        raise AssertionError  # pragma: no cover
-    return leaf(sa, seed=seed), leaf(sb, seed=seed + 1)
-
-
-BINARY = {
-    "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow,
-    "atan2": torch.atan2, "maximum": torch.maximum, "minimum": torch.minimum,
-    "fmod": torch.fmod, "remainder": torch.remainder,
-}
-SHAPES = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((2, 3), (3,)), ((2,), (3, 1)), ((2, 1, 3), (2, 1)),
-          ((), (2, 3))]
-
-
-@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}-{s[1]}")
-@pytest.mark.parametrize("name", list(BINARY))
-def test_binary_broadcast(name, shapes):
-    a, b = _binary_operands(name, shapes[0], shapes[1], seed=len(name))
-    check(BINARY[name], a, b)
-
-
-@pytest.mark.parametrize("name", list(BINARY))
-def test_binary_noncontiguous(name):
-    va, vb = (lambda p: p.T[:, 1:3]), (lambda q: q[:, ::2])
-    a, b = _binary_operands(name, (4, 3), (3, 4), seed=3, views=(va, vb))
-    # a.t()[:, 1:3] is a transposed (3, 2) slice, b[:, ::2] a stepped (3, 2) one
-    check(lambda p, q: BINARY[name](va(p), vb(q)), a, b)
-
-
-@pytest.mark.parametrize("name", list(BINARY))
-def test_binary_one_operand_requires_grad(name):
-    a, b = _binary_operands(name, (2, 3), (3,), seed=5)
-    b_const = b.detach()
-    check(lambda p: BINARY[name](p, b_const), a)
-    a_const = a.detach()
-    check(lambda q: BINARY[name](a_const, q), b)
-
+# ---------------------------------------------------------------- operators with Python numbers
 
 SCALAR_CASES = {
     "x+s": (lambda x: x + 2.5, {}),

@@ -96,26 +96,7 @@ def test_item_and_print(device):
 
 
 # ---- elementwise --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("op,ref", [
-    ("exp", np.exp), ("sin", np.sin), ("tanh", np.tanh), ("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
-    ("abs", np.abs), ("neg", np.negative), ("relu", lambda x: np.maximum(x, 0)), ("floor", np.floor),
-])
-def test_unary_on_strided_input(device, op, ref):
-    a = rng(1).standard_normal((5, 6))
-    t = to(device, a.astype(np.float32)).t()[::2]
-    close(getattr(t, op)(), ref(a.astype(np.float32).astype(np.float64).T[::2]), tol=1e-5)
-
-
-@pytest.mark.parametrize("op,ref", [
-    ("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("div", np.divide),
-    ("maximum", np.maximum), ("atan2", np.arctan2),
-])
-def test_binary_broadcasting(device, op, ref):
-    a = rng(2).standard_normal((4, 1, 3)).astype(np.float32)
-    b = rng(3).standard_normal((5, 1)).astype(np.float32) + 3.0
-    close(getattr(torch, op)(to(device, a), to(device, b)), ref(a.astype(np.float64), b.astype(np.float64)), tol=1e-5)
+# (every elementwise op, its forms, dtypes, layouts and gradients on every device: test_op_table.py)
 
 
 def test_scalars_promotion_and_comparisons(device):
