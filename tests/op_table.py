@@ -23,7 +23,7 @@ A row (`OpCase`) says what the op is and how PyTorch defines it, never how the e
   * `pending`: checks of PyTorch behaviour the engine does not have yet ("forward": values, forms and
     dtypes, "raises": an operand dtype is refused, "out_cast": an out= the result cannot be cast to is
     refused, "grad" / "grad_other": the gradient of the first / second operand; "cuda:<check>" on one device
-    only), each with the reason: the check still runs and must fail, the test is reported xfailed, and fails
+    only, "<check>@bool" for one input dtype only), each with the reason: the check still runs and must fail, the test is reported xfailed, and fails
     once the check passes (then the entry goes).
 """
 import math
@@ -220,11 +220,10 @@ UNIT = Dom(-0.95, 0.95, ints=(-1, 1))
 _ROUNDING = Dom(-2.9, 2.9)
 _POLES = (0.0, -1.0, -2.0, -3.0, -4.0, -5.0)
 _BITS = Dom(-50.0, 100.0, ints=(-50, 100))
+_SHIFT = Dom(0.0, 6.0, ints=(0, 6))
 
-# pending checks shared by several rows; the activations are Python compositions today (the engine ops are on
-# their way)
-_ACT_INTS = {"raises": "integer and bool inputs: PyTorch raises (not implemented for 'Long'), the Python "
-                       "composition computes in float32"}
+# pending checks shared by several rows
+_BOOL_SHIFT = "bool inputs: PyTorch raises (\"lshift_cpu\" not implemented for 'Bool'), the engine shifts them"
 _BOOL_GIVES_FLOAT = "bool inputs: PyTorch raises (not implemented for 'Bool'), the engine computes in float32"
 _DIV_MODE_GRAD = {k: "div with a rounding_mode records no autograd node; PyTorch's gives zero gradients"
                   for k in ("grad", "grad_other")}
@@ -309,6 +308,10 @@ OPS = {
                 special=([_NAN, _INF, -_INF, 1.5, -0.0, 1e4], [False, True, True, False, False, False])),
     "isfinite": _u("isfinite", np.isfinite, rule="predicate", forms="fn method", grad=False,
                    special=([_NAN, _INF, -_INF, 1.5, -0.0, 1e4], [False, False, False, True, True, True])),
+    "isposinf": _u("isposinf", np.isposinf, rule="predicate", forms="fn method out", grad=False,
+                   special=([_NAN, _INF, -_INF, 1.5, -0.0, 1e4], [False, True, False, False, False, False])),
+    "isneginf": _u("isneginf", np.isneginf, rule="predicate", forms="fn method out", grad=False,
+                   special=([_NAN, _INF, -_INF, 1.5, -0.0, 1e4], [False, False, True, False, False, False])),
     "signbit": _u("signbit", np.signbit, rule="predicate", forms="fn method out", grad=False,
                   special=([-2.0, -0.0, 0.0, 3.0, -_INF, _INF], [True, True, False, False, True, False])),
     "logical_not": _u("logical_not", np.logical_not, rule="predicate", forms=_NO_TI, grad=False),
@@ -327,22 +330,20 @@ OPS = {
     "absolute": _u("absolute", np.abs, rule="same", forms=_NO_TI, alias_of="abs"),
     "negative": _u("negative", np.negative, rule="same", alias_of="neg"),
     # ---- activations (torch.nn.functional)
-    "silu": _u("silu", lambda a: a * np_sigmoid(a), Dom(-6.0, 6.0), "float_only", _F_INPLACE, functional=True,
-               pending=_ACT_INTS),
+    "silu": _u("silu", lambda a: a * np_sigmoid(a), Dom(-6.0, 6.0), "float_only", _F_INPLACE, functional=True),
     "gelu": _u("gelu", lambda a: 0.5 * a * (1 + np_erf(a / math.sqrt(2))), Dom(-4.0, 4.0), "float_only", "fn",
-               functional=True, pending=_ACT_INTS),
+               functional=True),
     "gelu_tanh": _u("gelu", lambda a: 0.5 * a * (1 + np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))),
-                    Dom(-4.0, 4.0), "float_only", "fn", functional=True, kwargs={"approximate": "tanh"},
-                    pending=_ACT_INTS),
-    "softplus": _u("softplus", np_softplus, Dom(-5.0, 5.0), "float_only", "fn", functional=True, pending=_ACT_INTS),
+                    Dom(-4.0, 4.0), "float_only", "fn", functional=True, kwargs={"approximate": "tanh"}),
+    "softplus": _u("softplus", np_softplus, Dom(-5.0, 5.0), "float_only", "fn", functional=True),
     "softplus_beta": _u("softplus", lambda a: np_softplus(a, 2.0, 1.0), Dom(-2.0, 2.0), "float_only", "fn",
-                        functional=True, kwargs={"beta": 2.0, "threshold": 1.0}, pending=_ACT_INTS),
+                        functional=True, kwargs={"beta": 2.0, "threshold": 1.0}),
     "mish": _u("mish", lambda a: a * np.tanh(np_softplus(a)), Dom(-5.0, 5.0), "float_only", _F_INPLACE,
-               functional=True, pending=_ACT_INTS),
+               functional=True),
     "hardsigmoid": _u("hardsigmoid", lambda a: np.clip(a / 6 + 0.5, 0, 1), Dom(-5.0, 5.0), "float_only",
-                      _F_INPLACE, functional=True, pending=_ACT_INTS),
+                      _F_INPLACE, functional=True),
     "hardswish": _u("hardswish", lambda a: a * np.clip(a + 3, 0, 6) / 6, Dom(-5.0, 5.0), "float_only",
-                    _F_INPLACE, functional=True, pending=_ACT_INTS),
+                    _F_INPLACE, functional=True),
     # ---- binary arithmetic
     "add": _b("add", np.add, scalars="lr"),
     "sub": _b("sub", np.subtract, rule="same", scalars="lr", refuses=_any_bool),
@@ -401,6 +402,11 @@ OPS = {
                       grad=False),
     "bitwise_xor": _b("bitwise_xor", np.bitwise_xor, _BITS, _BITS, "integral", "fn method inplace out", scalars="lr",
                       grad=False),
+    # shift counts inside the narrowest dtype's width (a count past it is 0 / -1 in PyTorch, undefined in C)
+    "bitwise_left_shift": _b("bitwise_left_shift", np.left_shift, _BITS, _SHIFT, "int_only", "fn method inplace out",
+                             scalars="r", grad=False, pending={"raises@bool": _BOOL_SHIFT}),
+    "bitwise_right_shift": _b("bitwise_right_shift", np.right_shift, _BITS, _SHIFT, "int_only",
+                              "fn method inplace out", scalars="r", grad=False, pending={"raises@bool": _BOOL_SHIFT}),
     # ---- binary aliases
     "multiply": _b("multiply", np.multiply, scalars="lr", alias_of="mul"),
     "subtract": _b("subtract", np.subtract, rule="same", scalars="lr", refuses=_any_bool, alias_of="sub"),

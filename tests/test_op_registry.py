@@ -119,3 +119,14 @@ def test_nn_rows_are_the_functional_activations():
         out = getattr(F, row["name"])(x)
         assert type(out.grad_fn).__name__ == row["grad_fn"], row["name"]
     assert type(F.gelu(x, approximate="tanh").grad_fn).__name__ == "GeluBackward0"
+
+
+def test_every_registry_op_has_an_op_table_row():
+    """Adding an elementwise op = its Rust row, its CUDA row and its row in tests/op_table.py (the
+    values, dtypes, forms and gradients every device checks): a registry row without a table row
+    fails here. A row that is not a PyTorch name (gelu_tanh, div_trunc) has the table row of that
+    key (gelu with approximate='tanh', div with rounding_mode='trunc')."""
+    from op_table import OPS, covered_names
+    covered = covered_names() | set(OPS)
+    missing = sorted(r["name"] for r in ROWS if r["name"] not in covered)
+    assert not missing, f"registry ops with no row in tests/op_table.py: {missing}"

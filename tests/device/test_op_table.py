@@ -38,7 +38,7 @@ PARTNERS = ("int32", "float32")  # the other operand's dtype in the mixed-dtype 
 def test_op(device, key, dtype):
     case = OPS[key]
     rng = np.random.default_rng(zlib.crc32(key.encode()))
-    checks = Checks(case, device)
+    checks = Checks(case, device, dtype)
     with checks("forward"):
         check_forward(case, device, dtype, rng, checks)
         if case.arity == 2 and result_dtype(case, dtype, dtype) is not None:
@@ -55,8 +55,14 @@ class Checks:
     the test and must fail somewhere in it; the test then ends as xfailed (never passed), and fails once a
     pending check passes everywhere it runs (its entry must go). Other checks are plain assertions."""
 
-    def __init__(self, case, device):
-        self.pending = {k.split(":")[-1]: v for k, v in case.pending.items() if k.split(":")[0] in (k, device)}
+    def __init__(self, case, device, dtype):
+        # keys "[device:]check[@dtype]": a check pending on one device and/or for one input dtype only
+        self.pending = {}
+        for key, why in case.pending.items():
+            scope, _, name = key.rpartition(":")
+            name, _, only = name.partition("@")
+            if scope in ("", device) and only in ("", dtype):
+                self.pending[name] = why
         self.failed, self.passed = {}, set()
 
     @contextmanager

@@ -319,8 +319,9 @@ def _softplus(input, beta=1.0, threshold=20.0):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    # The engine's row is softplus at PyTorch's defaults; other beta/threshold compose.
-    if beta == 1.0 and threshold == 20.0:
+    # The engine's row is softplus at PyTorch's defaults; other beta/threshold compose (after
+    # the row's dtype check: integer inputs raise as PyTorch's kernel does).
+    if beta == 1.0 and threshold == 20.0 or not input.is_floating_point():
         return _C.softplus(input)
     return _softplus(input, beta, threshold)
 

@@ -130,6 +130,8 @@ struct UnarySpec {
     cuda: &'static str,
     /// Integer inputs are promoted to the default float dtype (exp, sin, ...).
     promote_int: bool,
+    /// Integer and bool inputs are refused (nn.functional's activations, as PyTorch's kernels).
+    float_only: bool,
     /// Bool inputs are rejected (neg, sign of bool in PyTorch).
     save_x: bool,
     save_y: bool,
@@ -145,6 +147,14 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
     let src = x.data().clone();
     let (input, out_dtype) = if src.dtype.is_float() {
         (src, x.dtype())
+    } else if spec.float_only {
+        // PyTorch names the kernel that refused: "silu_cpu", and "GeluKernelImpl" for both gelus.
+        let kernel = if op.starts_with("gelu") {
+            "GeluKernelImpl".to_string()
+        } else {
+            format!("{op}_{}", x.device().type_name())
+        };
+        return Err(super::not_implemented(&kernel, src.dtype));
     } else {
         check_integral_unary(op, src.dtype)?;
         // bool inputs of the float ops give the default float dtype; square of bool is
@@ -309,7 +319,7 @@ macro_rules! unary_float_ops {
                 }
                 #[allow(unused_variables)]
                 fn backward($x: &Tensor, $y: &Tensor, $g: &Tensor) -> Result<Tensor> { $bw }
-                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, cuda: $cuda, promote_int: true, save_x: $sx, save_y: $sy, kernel, backward };
+                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, cuda: $cuda, promote_int: true, float_only: matches!(Python::$py, Python::nn), save_x: $sx, save_y: $sy, kernel, backward };
                 unary(self, stringify!($name), &SPEC)
             }
             pub fn $name_(&self) -> Result<()> {
@@ -391,7 +401,7 @@ macro_rules! unary_num_ops {
                 }
                 #[allow(unused_variables)]
                 fn backward($x: &Tensor, $y: &Tensor, $g: &Tensor) -> Result<Tensor> { $bw }
-                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, cuda: $cuda, promote_int: false, save_x: $sx, save_y: $sy, kernel, backward };
+                const SPEC: UnarySpec = UnarySpec { grad_name: $grad, cuda: $cuda, promote_int: false, float_only: false, save_x: $sx, save_y: $sy, kernel, backward };
                 unary(self, stringify!($name), &SPEC)
             }
             pub fn $name_(&self) -> Result<()> {

@@ -96,6 +96,8 @@ impl OpInfo {
     /// The dtype rule in words (`_C._op_registry()` hands it to Python).
     pub fn dtype_rule(&self) -> &'static str {
         match self.family {
+            // nn.functional's activations refuse integer and bool inputs, as PyTorch's kernels do.
+            Family::UnaryFloat if matches!(self.python, Python::nn) => "float_only",
             Family::UnaryFloat => "int_to_float",
             Family::UnaryNum => "keep",
             Family::UnaryPred => "bool_result",
