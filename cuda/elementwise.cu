@@ -78,6 +78,16 @@ template <class C> FT_DEV C ft_remainder(C a, C b) {
   return r;
 }
 
+// Shifts with PyTorch's semantics (ops/elementwise.rs `shift`): a count < 0 or >= the bit
+// width gives 0, or -1 for a right shift of a negative value; a left shift wraps.
+template <class C> FT_DEV C ft_shift(C a, C b, bool left) {
+  const long long bits = (long long)sizeof(C) * 8;
+  long long v = (long long)a, s = (long long)b;
+  if (s < 0 || s >= bits) return (left || v >= 0) ? (C)0 : (C)-1;
+  if (left) return (C)((unsigned long long)v << s);
+  return (C)(v >> s);  // u8 values are non-negative: the arithmetic shift is the logical one
+}
+
 // Python floor division (PyTorch's div_floor for floats)
 template <class C> FT_DEV C ft_floor_divide(C a, C b) {
   if constexpr (ft_is_float<C>::value) {
@@ -232,7 +242,9 @@ template <class C> FT_DEV C ft_bnot(C x) {
   X(minimum, ft_minimum(a, b), ALL)                  \
   X(bitwise_and, a & b, INTBOOL)                     \
   X(bitwise_or, a | b, INTBOOL)                      \
-  X(bitwise_xor, a ^ b, INTBOOL)
+  X(bitwise_xor, a ^ b, INTBOOL)                     \
+  X(bitwise_left_shift, ft_shift(a, b, true), INT)   \
+  X(bitwise_right_shift, ft_shift(a, b, false), INT)
 
 // Binary ops with bool output
 #define FT_COMPARE_OPS(X)                              \

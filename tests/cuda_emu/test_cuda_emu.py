@@ -286,6 +286,21 @@ def test_binary_int(emu, dt):
         "fmod": np.fmod(a, b), "maximum": np.maximum(a, b), "minimum": np.minimum(a, b),
         "bitwise_and": a & b, "bitwise_or": a | b, "bitwise_xor": a ^ b,
     }
+    # shift counts -1 .. bits+1 (u8: -1 is 255): outside [0, bits) PyTorch gives 0, or -1 for a
+    # right shift of a negative value
+    bits = 8 * np.dtype(npdt).itemsize
+    cbase = (np.abs(B[1].astype(np.int64)) % (bits + 3) - 1).astype(npdt)
+    C = (np.broadcast_to(cbase, OUT_SHAPE), cbase, B[2])
+    c = C[0].astype(np.int64)
+    inside = (c >= 0) & (c < bits)
+    cc = np.where(inside, c, 0)
+    refs_c = {
+        "bitwise_left_shift": np.where(inside, np.left_shift(a, cc), 0),
+        "bitwise_right_shift": np.where(inside, np.right_shift(a, cc), np.where(a < 0, -1, 0)),
+    }
+    for name, ref in refs_c.items():
+        got = run_binary(emu, name, dt, A, C)
+        np.testing.assert_array_equal(got, ref.astype(npdt), err_msg=name)
     for name, ref in refs.items():
         got = run_binary(emu, name, dt, A, B)
         np.testing.assert_array_equal(got, ref.astype(npdt), err_msg=name)

@@ -1060,8 +1060,8 @@ macro_rules! for_each_binary_op {
             (bitwise_and, bitwise_and_, "", "bitwise_and", Bitwise, |x, y| x & y, int, save(Never, Never, false), None, py(method)),
             (bitwise_or, bitwise_or_, "", "bitwise_or", Bitwise, |x, y| x | y, int, save(Never, Never, false), None, py(method)),
             (bitwise_xor, bitwise_xor_, "", "bitwise_xor", Bitwise, |x, y| x ^ y, int, save(Never, Never, false), None, py(method)),
-            (bitwise_left_shift, bitwise_left_shift_, "", "", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None, py(method)),
-            (bitwise_right_shift, bitwise_right_shift_, "", "", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None, py(method)),
+            (bitwise_left_shift, bitwise_left_shift_, "", "bitwise_left_shift", Bitwise, |x, y| shift(x, y, true), int, save(Never, Never, false), None, py(method)),
+            (bitwise_right_shift, bitwise_right_shift_, "", "bitwise_right_shift", Bitwise, |x, y| shift(x, y, false), int, save(Never, Never, false), None, py(method)),
         }
     };
 }
