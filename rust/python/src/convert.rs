@@ -271,18 +271,8 @@ pub fn to_number(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     to_scalar(obj)
 }
 
-pub enum ArgOwned {
-    T(Tensor),
-    S(Scalar),
-}
-impl ArgOwned {
-    pub fn arg(&self) -> ferrotorch::Arg<'_> {
-        match self {
-            ArgOwned::T(t) => ferrotorch::Arg::T(t),
-            ArgOwned::S(s) => ferrotorch::Arg::S(*s),
-        }
-    }
-}
+/// A converted tensor-or-number argument: the core's owned operand.
+pub use ferrotorch::ops::OwnedArg as ArgOwned;
 
 /// Tensor or Python number.
 pub fn to_arg(obj: &Bound<'_, PyAny>) -> PyResult<ArgOwned> {

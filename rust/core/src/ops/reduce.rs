@@ -376,13 +376,17 @@ impl Tensor {
         self.amin(None, false)
     }
 
+    /// `all(dim, keepdim)`: bool, except uint8 in, uint8 out (PyTorch's legacy rule).
     pub fn all_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         let (ds, out_shape) = reduce_shape(&self.shape(), dims, keepdim)?;
-        run_reduce(self, &ds, &out_shape, RedKind::All, DType::Bool)
+        let r = run_reduce(self, &ds, &out_shape, RedKind::All, DType::Bool)?;
+        if self.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) }
     }
+    /// `any(dim, keepdim)`: bool, except uint8 in, uint8 out.
     pub fn any_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         let (ds, out_shape) = reduce_shape(&self.shape(), dims, keepdim)?;
-        run_reduce(self, &ds, &out_shape, RedKind::Any, DType::Bool)
+        let r = run_reduce(self, &ds, &out_shape, RedKind::Any, DType::Bool)?;
+        if self.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) }
     }
     pub fn all(&self) -> Result<Tensor> {
         self.all_dims(None, false)
