@@ -467,3 +467,62 @@ mod in_place_forms {
         assert_eq!(vals(&a.grad().unwrap()), [0.0, 1.0]);
     }
 }
+
+/// The factories' and reductions' argument rules: signed sizes/strides/lengths as a binding
+/// receives them, the dtype a factory infers from its numbers, var/std's correction.
+mod factory_arguments {
+    use super::*;
+    use ferrotorch::ops::creation::{arange_dtype, eye_sizes, full_dtype, randperm_len};
+    use ferrotorch::ops::reduce::var_correction;
+    use ferrotorch::shape::{sizes_from_signed, strides_from_signed};
+
+    #[test]
+    fn negative_sizes_and_strides_are_refused() {
+        assert_eq!(sizes_from_signed(&[2, 0, 3]).unwrap(), [2, 0, 3]);
+        assert_eq!(
+            sizes_from_signed(&[2, -1, -3]).unwrap_err(),
+            runtime("Trying to create tensor with negative dimension -1: [2, -1, -3]")
+        );
+        assert_eq!(strides_from_signed(&[3, 1]).unwrap(), [3, 1]);
+        assert_eq!(
+            strides_from_signed(&[3, -1]).unwrap_err(),
+            runtime("as_strided: Negative strides are not supported at the moment, got strides: [3, -1]")
+        );
+    }
+
+    #[test]
+    fn randperm_and_eye_lengths() {
+        assert_eq!(randperm_len(0).unwrap(), 0);
+        assert_eq!(randperm_len(5).unwrap(), 5);
+        assert_eq!(randperm_len(-1).unwrap_err(), runtime("n must be non-negative, got-1"));
+        assert_eq!(eye_sizes(2, None).unwrap(), (2, None));
+        assert_eq!(eye_sizes(2, Some(0)).unwrap(), (2, Some(0)));
+        // The message names the smaller of the two.
+        assert_eq!(eye_sizes(-2, None).unwrap_err(), runtime("n must be greater or equal to 0, got -2"));
+        assert_eq!(eye_sizes(3, Some(-1)).unwrap_err(), runtime("n must be greater or equal to 0, got -1"));
+        assert_eq!(eye_sizes(-2, Some(-5)).unwrap_err(), runtime("n must be greater or equal to 0, got -5"));
+    }
+
+    #[test]
+    fn inferred_factory_dtypes() {
+        // The tests run with the default dtype float32 (nothing in this binary changes it).
+        assert_eq!(full_dtype(Scalar::Bool(true)), DType::Bool);
+        assert_eq!(full_dtype(Scalar::Int(7)), DType::I64);
+        assert_eq!(full_dtype(Scalar::Float(0.5)), DType::F32);
+        assert_eq!(arange_dtype(&[Scalar::Int(0), Scalar::Int(5), Scalar::Int(1)]), DType::I64);
+        assert_eq!(arange_dtype(&[Scalar::Int(0), Scalar::Float(1.5)]), DType::F32);
+        assert_eq!(arange_dtype(&[Scalar::Int(3)]), DType::I64);
+    }
+
+    #[test]
+    fn var_correction_from_its_arguments() {
+        assert_eq!(var_correction(Some(0.5), Some(false)), 0.5, "correction wins over unbiased");
+        assert_eq!(var_correction(None, Some(false)), 0.0);
+        assert_eq!(var_correction(None, Some(true)), 1.0);
+        assert_eq!(var_correction(None, None), 1.0);
+        // [1, 2, 3, 4]: squared deviations sum to 5; / 4 = 1.25 (population), / 3 (sample).
+        let x = f64s(&[1.0, 2.0, 3.0, 4.0], &[4]);
+        assert_eq!(vals(&x.var_dims(None, var_correction(None, Some(false)), false).unwrap()), [1.25]);
+        assert_eq!(vals(&x.var_dims(None, var_correction(None, None), false).unwrap()), [5.0 / 3.0]);
+    }
+}

@@ -13,6 +13,16 @@ use crate::shape::{fmt_shape, wrap_dim, wrap_dims};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
+/// var/std's correction from their arguments: `correction` when given, else 0 for
+/// `unbiased=False` and 1 otherwise (Bessel's correction, PyTorch's default).
+pub fn var_correction(correction: Option<f64>, unbiased: Option<bool>) -> f64 {
+    match (correction, unbiased) {
+        (Some(c), _) => c,
+        (None, Some(false)) => 0.0,
+        _ => 1.0,
+    }
+}
+
 /// `v > best` for a max, `v < best` for a min. A generic function rather than inline
 /// `>`/`<`, which the `dispatch!` arms would spell as order comparisons on `bool`.
 #[inline(always)]

@@ -184,11 +184,7 @@ impl PyTensor {
     fn new_empty_strided(&self, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, layout: Option<&Bound<'_, PyAny>>, pin_memory: bool) -> PyResult<TensorObj> {
         let _ = (layout, pin_memory);
         let sizes = check_sizes(&to_int_list(size)?)?;
-        let raw = to_int_list(stride)?;
-        if raw.iter().any(|&x| x < 0) {
-            return Err(PyRuntimeError::new_err(format!("as_strided: Negative strides are not supported at the moment, got strides: {:?}", raw)));
-        }
-        let strides: Vec<usize> = raw.iter().map(|&x| x as usize).collect();
+        let strides = ferrotorch::shape::strides_from_signed(&to_int_list(stride)?).py()?;
         let dt = opt_dtype(dtype)?.unwrap_or(self.t.dtype());
         let dev = to_device(device)?.unwrap_or(self.t.device());
         let t = Tensor::empty_strided(&sizes, &strides, dt, dev).py()?;

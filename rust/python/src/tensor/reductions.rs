@@ -178,12 +178,7 @@ fn var_args(dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>,
         Some(d) if d.is_instance_of::<PyBool>() => (None, Some(d.extract::<bool>()?)),
         _ => (dim, unbiased.map(|u| u.extract::<bool>()).transpose()?),
     };
-    let c = match (correction, unb) {
-        (Some(c), _) => c,
-        (None, Some(false)) => 0.0,
-        _ => 1.0,
-    };
-    Ok((to_dims(dim)?, c))
+    Ok((to_dims(dim)?, ferrotorch::ops::reduce::var_correction(correction, unb)))
 }
 
 /// A (values, indices) result as PyTorch's named tuple (`torch.return_types.<kind>`).
