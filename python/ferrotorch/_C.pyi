@@ -362,7 +362,7 @@ def hardswish(input: Tensor) -> Tensor: ...
 def hardswish_(input: Tensor) -> Tensor: ...
 # END generated ops
 
-# ---- Tensor (tensor.rs: PyTensor; the `tensor_class!` macro + its body) ---------------
+# ---- Tensor (rust/python/src/tensor/: PyTensor, its methods by content; registry_ops.rs) ---
 
 class Tensor:
     # Legacy constructor: Tensor(), Tensor(*sizes), Tensor(sequence), Tensor(tensor).

@@ -27,7 +27,7 @@ pub mod tensor;
 pub use device::Device;
 pub use dtype::{DType, Scalar};
 pub use error::{Error, Result};
-pub use ops::index::TensorIndex;
+pub use ops::index::{IndexItem, TensorIndex};
 pub use ops::Arg;
 pub use tensor::Tensor;
 

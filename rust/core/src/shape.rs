@@ -283,6 +283,24 @@ impl Layout {
     }
 }
 
+/// Sizes as a binding receives them (signed) for a new tensor: a negative one is PyTorch's
+/// error, which names it and the whole list.
+pub fn sizes_from_signed(raw: &[i64]) -> Result<Vec<usize>> {
+    if let Some(&bad) = raw.iter().find(|&&d| d < 0) {
+        bail!(Runtime, "Trying to create tensor with negative dimension {}: {:?}", bad, raw);
+    }
+    Ok(raw.iter().map(|&d| d as usize).collect())
+}
+
+/// Strides as a binding receives them (signed) for `empty_strided`/`as_strided`: negative
+/// strides are PyTorch's error.
+pub fn strides_from_signed(raw: &[i64]) -> Result<Vec<usize>> {
+    if raw.iter().any(|&x| x < 0) {
+        bail!(Runtime, "as_strided: Negative strides are not supported at the moment, got strides: {:?}", raw);
+    }
+    Ok(raw.iter().map(|&x| x as usize).collect())
+}
+
 /// Resolve a shape with at most one -1 against `numel` (view/reshape).
 pub fn infer_shape(shape: &[i64], numel: usize) -> Result<Shape> {
     let mut infer = None;

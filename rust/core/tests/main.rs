@@ -11,4 +11,5 @@ mod engine;
 mod io_formats;
 mod io_pt;
 mod kernels;
+mod op_arguments;
 mod registry;

@@ -271,18 +271,8 @@ pub fn to_number(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     to_scalar(obj)
 }
 
-pub enum ArgOwned {
-    T(Tensor),
-    S(Scalar),
-}
-impl ArgOwned {
-    pub fn arg(&self) -> ferrotorch::Arg<'_> {
-        match self {
-            ArgOwned::T(t) => ferrotorch::Arg::T(t),
-            ArgOwned::S(s) => ferrotorch::Arg::S(*s),
-        }
-    }
-}
+/// A converted tensor-or-number argument: the core's owned operand.
+pub use ferrotorch::ops::OwnedArg as ArgOwned;
 
 /// Tensor or Python number.
 pub fn to_arg(obj: &Bound<'_, PyAny>) -> PyResult<ArgOwned> {
@@ -320,14 +310,9 @@ pub fn to_sizes(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
     check_sizes(&raw)
 }
 
+/// Signed sizes for a new tensor (the core's rule and message).
 pub fn check_sizes(raw: &[i64]) -> PyResult<Vec<usize>> {
-    if let Some(&bad) = raw.iter().find(|&&d| d < 0) {
-        return Err(PyRuntimeError::new_err(format!(
-            "Trying to create tensor with negative dimension {}: {:?}",
-            bad, raw
-        )));
-    }
-    Ok(raw.iter().map(|&d| d as usize).collect())
+    ferrotorch::shape::sizes_from_signed(raw).py()
 }
 
 pub fn to_index(obj: &Bound<'_, PyAny>) -> PyResult<i64> {

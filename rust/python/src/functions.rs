@@ -218,11 +218,9 @@ pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, gener
 #[pyfunction]
 #[pyo3(signature = (n, *, generator=None, dtype=None, device=None, requires_grad=false))]
 pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
-    if n < 0 {
-        return Err(PyRuntimeError::new_err(format!("n must be non-negative, got{}", n)));
-    }
+    let n = ferrotorch::ops::creation::randperm_len(n).py()?;
     let g = gen_arg(generator)?;
-    let t = Tensor::randperm(n as usize, opt_dtype(dtype)?.unwrap_or(DType::I64), to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    let t = Tensor::randperm(n, opt_dtype(dtype)?.unwrap_or(DType::I64), to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
     finish(t, requires_grad)
 }
 
@@ -238,14 +236,7 @@ pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Optio
     }
     let s = check_sizes(&to_int_list(size)?)?;
     let v = to_number(fill_value)?.ok_or_else(|| PyTypeError::new_err("fill_value must be a number"))?;
-    let dt = match opt_dtype(dtype)? {
-        Some(d) => d,
-        None => match v {
-            Scalar::Bool(_) => DType::Bool,
-            Scalar::Int(_) => DType::I64,
-            Scalar::Float(_) => ferrotorch::dtype::default_dtype(),
-        },
-    };
+    let dt = opt_dtype(dtype)?.unwrap_or(ferrotorch::ops::creation::full_dtype(v));
     let t = Tensor::full(&s, v, dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
     finish(t, requires_grad)
 }
@@ -261,8 +252,7 @@ pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, devic
         3 => (vals[0], vals[1], vals[2]),
         _ => return Err(PyTypeError::new_err("arange() takes 1 to 3 positional arguments")),
     };
-    let any_float = vals.iter().any(|v| matches!(v, Scalar::Float(_)));
-    let dt = opt_dtype(dtype)?.unwrap_or(if any_float { ferrotorch::dtype::default_dtype() } else { DType::I64 });
+    let dt = opt_dtype(dtype)?.unwrap_or(ferrotorch::ops::creation::arange_dtype(&vals));
     let t = Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
     finish(t, requires_grad)
 }
@@ -284,10 +274,8 @@ pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Boun
 #[pyfunction]
 #[pyo3(signature = (n, m=None, *, dtype=None, device=None, requires_grad=false))]
 pub fn eye(n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
-    if n < 0 || m.map(|m| m < 0).unwrap_or(false) {
-        return Err(PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {}", n.min(m.unwrap_or(0)))));
-    }
-    let t = Tensor::eye(n as usize, m.map(|m| m as usize), factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    let (n, m) = ferrotorch::ops::creation::eye_sizes(n, m).py()?;
+    let t = Tensor::eye(n, m, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
     finish(t, requires_grad)
 }
 

@@ -28,6 +28,44 @@ fn draw_cuda(shape: &[usize], kdt: DType, dtype: DType, per_block: u64, draw: Dr
     if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) }
 }
 
+/// `randperm(n)`'s length from a signed `n`: a negative one is PyTorch's error (spelled
+/// as PyTorch's, without a space before the number).
+pub fn randperm_len(n: i64) -> Result<usize> {
+    if n < 0 {
+        bail!(Runtime, "n must be non-negative, got{}", n);
+    }
+    Ok(n as usize)
+}
+
+/// `eye(n, m)`'s sizes from signed ones: a negative one is PyTorch's error, which names the
+/// smaller of the two.
+pub fn eye_sizes(n: i64, m: Option<i64>) -> Result<(usize, Option<usize>)> {
+    if n < 0 || m.is_some_and(|m| m < 0) {
+        bail!(Runtime, "n must be greater or equal to 0, got {}", n.min(m.unwrap_or(0)));
+    }
+    Ok((n as usize, m.map(|m| m as usize)))
+}
+
+/// `full(size, v)`'s dtype when none is given: the fill value's kind (bool, int64, else
+/// the default float dtype).
+pub fn full_dtype(v: Scalar) -> DType {
+    match v {
+        Scalar::Bool(_) => DType::Bool,
+        Scalar::Int(_) => DType::I64,
+        Scalar::Float(_) => crate::dtype::default_dtype(),
+    }
+}
+
+/// `arange(...)`'s dtype when none is given: the default float dtype if any of start, end
+/// and step is a float, else int64.
+pub fn arange_dtype(args: &[Scalar]) -> DType {
+    if args.iter().any(|v| matches!(v, Scalar::Float(_))) {
+        crate::dtype::default_dtype()
+    } else {
+        DType::I64
+    }
+}
+
 impl Tensor {
     /// `arange(start, end, step)` in `dtype`; the length is ceil((end - start) / step).
     pub fn arange(start: f64, end: f64, step: f64, dtype: DType, device: Device) -> Result<Tensor> {

@@ -5,7 +5,7 @@
 use std::f64::consts::{LN_10, LN_2, PI};
 
 use super::registry::{Family, OpInfo, Python};
-use super::{result_dtype, Arg};
+use super::{result_dtype, Arg, OwnedArg};
 use crate::autograd::{needs_grad, record, SavedTensor};
 use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
 use crate::cpu::{map1, map2, map3};
@@ -572,6 +572,10 @@ impl Tensor {
 pub enum Kind {
     /// Result = promoted dtype (add, mul, maximum, ...).
     Arith,
+    /// Like Arith (pow), but an integral tensor to a negative integral scalar power is
+    /// refused: PyTorch's check on the scalar exponent (a tensor exponent's negative
+    /// elements give the integral power's 0 / 1 / -1 instead).
+    Pow,
     /// Like Arith but bool operands are an error (sub).
     NoBool,
     /// Integer operands are promoted to the default float dtype (div, atan2).
@@ -630,6 +634,10 @@ fn binary_dtypes(spec: &BinarySpec, a: &Arg, b: &Arg) -> Result<(DType, DType)> 
     let p = result_dtype(&[*a, *b]);
     Ok(match spec.kind {
         Kind::Arith => (p, p),
+        Kind::Pow => {
+            check_int_pow(a, b)?;
+            (p, p)
+        }
         Kind::IntDiv => {
             if p == DType::Bool {
                 let kernel = match spec.name {
@@ -673,6 +681,17 @@ fn binary_dtypes(spec: &BinarySpec, a: &Arg, b: &Arg) -> Result<(DType, DType)> 
             (p, p)
         }
     })
+}
+
+/// `Kind::Pow`'s refusal: an integral (or bool) tensor base with a negative integral
+/// scalar exponent. A scalar base (`2 ** t`) is not checked, as in PyTorch.
+fn check_int_pow(base: &Arg, exponent: &Arg) -> Result<()> {
+    if let (Arg::T(t), Arg::S(Scalar::Int(e))) = (base, exponent) {
+        if *e < 0 && !t.dtype().is_float() {
+            bail!(Runtime, "Integers to negative integer powers are not allowed.");
+        }
+    }
+    Ok(())
 }
 
 /// Integer division by a zero in `b`, PyTorch's ZeroDivisionError; only when the result
@@ -857,6 +876,10 @@ pub(crate) fn check_same_device(args: &[Arg]) -> Result<crate::device::Device> {
 /// In-place binary op `a op= b`. Fast path writes straight into `a` when no graph is
 /// recorded and dtypes agree; otherwise out-of-place + copy + rebase.
 pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
+    // pow_'s exponent check comes before the in-place checks, as PyTorch's.
+    if spec.kind == Kind::Pow {
+        check_int_pow(&Arg::T(a), &b)?;
+    }
     let needs = spec.backward.is_some() && needs_grad(&[a]) || b.tensor().map(|t| needs_grad(&[t])).unwrap_or(false);
     if !needs {
         crate::autograd::check_inplace(a)?;
@@ -1040,7 +1063,7 @@ macro_rules! for_each_binary_op {
             (sub, sub_, "SubBackward0", "sub", NoBool, |x, y| x.sub(y), same, save(Never, Never, false), Some(bw_sub), py(custom)),
             (mul, mul_, "MulBackward0", "mul", Arith, |x, y| x.mul(y), same, save(ForOther, ForOther, false), Some(bw_mul), py(method)),
             (div, div_, "DivBackward0", "div", Float, |x, y| x.div(y), same, save(Never, Always, true), Some(bw_div), py(custom)),
-            (pow, pow_, "PowBackward1", "pow", Arith, |x, y| Num::pow(x, y), same, save(Always, Always, true), Some(bw_pow), py(custom)),
+            (pow, pow_, "PowBackward1", "pow", Pow, |x, y| Num::pow(x, y), same, save(Always, Always, true), Some(bw_pow), py(custom)),
             (atan2, atan2_, "Atan2Backward0", "atan2", Float, |x, y| T::from_f64(x.to_f64().atan2(y.to_f64())), same, save(Always, Always, false), Some(bw_atan2), py(method)),
             (maximum, maximum_, "MaximumBackward0", "maximum", Arith, |x, y| Num::maximum(x, y), same, save(Always, Always, false), Some(bw_maximum), py(custom)),
             (minimum, minimum_, "MinimumBackward0", "minimum", Arith, |x, y| Num::minimum(x, y), same, save(Always, Always, false), Some(bw_minimum), py(custom)),
@@ -1101,6 +1124,64 @@ impl Tensor {
         self.eq(Scalar::Float(v))
     }
 
+    /// `add(other, alpha=alpha)`: `self + alpha * other`, with [`scale_by_alpha`]'s rules.
+    pub fn add_alpha<'a>(&self, other: impl Into<Arg<'a>>, alpha: Scalar) -> Result<Tensor> {
+        let o = scale_by_alpha(self, other.into(), alpha)?;
+        self.add(o.arg())
+    }
+    /// `add_(other, alpha=alpha)`.
+    pub fn add_alpha_<'a>(&self, other: impl Into<Arg<'a>>, alpha: Scalar) -> Result<()> {
+        let o = scale_by_alpha(self, other.into(), alpha)?;
+        self.add_(o.arg())
+    }
+    /// `sub(other, alpha=alpha)`: `self - alpha * other`.
+    pub fn sub_alpha<'a>(&self, other: impl Into<Arg<'a>>, alpha: Scalar) -> Result<Tensor> {
+        let o = scale_by_alpha(self, other.into(), alpha)?;
+        self.sub(o.arg())
+    }
+    /// `sub_(other, alpha=alpha)`.
+    pub fn sub_alpha_<'a>(&self, other: impl Into<Arg<'a>>, alpha: Scalar) -> Result<()> {
+        let o = scale_by_alpha(self, other.into(), alpha)?;
+        self.sub_(o.arg())
+    }
+
+    /// `div(other, rounding_mode=...)`: true division (`None`), `"trunc"` or `"floor"`;
+    /// any other mode is PyTorch's error.
+    pub fn div_rounding<'a>(&self, other: impl Into<Arg<'a>>, rounding_mode: Option<&str>) -> Result<Tensor> {
+        let o = other.into();
+        match rounding_mode {
+            None => self.div(o),
+            Some("trunc") => self.div_trunc(o),
+            Some("floor") => self.floor_divide(o),
+            Some(m) => Err(bad_rounding_mode(m)),
+        }
+    }
+    /// `div_(other, rounding_mode=...)`.
+    pub fn div_rounding_<'a>(&self, other: impl Into<Arg<'a>>, rounding_mode: Option<&str>) -> Result<()> {
+        let o = other.into();
+        match rounding_mode {
+            None => self.div_(o),
+            Some("trunc") => self.div_trunc_(o),
+            Some("floor") => self.floor_divide_(o),
+            Some(m) => Err(bad_rounding_mode(m)),
+        }
+    }
+
+    /// `round(decimals=d)`: round half to even at 10^-d (d may be negative), computed as
+    /// PyTorch's `round(x * 10^d) / 10^d`; `decimals = 0` is `round()`.
+    pub fn round_decimals(&self, decimals: i64) -> Result<Tensor> {
+        if decimals == 0 {
+            return self.round();
+        }
+        let s = 10f64.powi(decimals as i32);
+        self.mul_s(s)?.round()?.div_s(s)
+    }
+    /// `round_(decimals=d)`.
+    pub fn round_decimals_(&self, decimals: i64) -> Result<()> {
+        let r = self.round_decimals(decimals)?;
+        self.copy_(&r)
+    }
+
     /// `torch.where(cond, a, b)`.
     pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         where_args(cond, Arg::T(a), Arg::T(b))
@@ -1120,17 +1201,31 @@ impl Tensor {
         inplace_via(self, false, |x| x.masked_fill(mask, value))
     }
 
+    /// The number a tensor stands for where an op takes a number (masked_fill's and
+    /// fill_'s `value`): the element of a 0-d tensor; a tensor with dims is PyTorch's error.
+    pub fn value_scalar(&self) -> Result<Scalar> {
+        if self.numel() == 1 && self.ndim() == 0 {
+            return self.item();
+        }
+        bail!(
+            Runtime,
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {} dimension(s).",
+            self.ndim()
+        )
+    }
+
     /// `lerp(end, weight)`, with PyTorch's formula: `self + w * (end - self)` for
     /// |w| < 0.5, else `end - (end - self) * (1 - w)`, so both endpoints are exact.
     /// Half types compute in float32 and round once.
     pub fn lerp(&self, end: &Tensor, weight: Arg) -> Result<Tensor> {
         let dt = self.dtype();
+        // `end`'s dtype first: PyTorch checks it before the kernel's dtype support.
+        if end.dtype() != dt {
+            bail!(Runtime, "expected dtype {} for `end` but got dtype {}", dt.name(), end.dtype().name());
+        }
         if !dt.is_float() {
             let kernel = if weight.tensor().is_some() { "lerp_kernel_tensor" } else { "lerp_kernel_scalar" };
             return Err(super::not_implemented(kernel, dt));
-        }
-        if end.dtype() != dt {
-            bail!(Runtime, "expected dtype {} for `end` but got dtype {}", dt.name(), end.dtype().name());
         }
         let half = matches!(dt, DType::F16 | DType::BF16);
         let up = |t: &Tensor| if half { t.to_dtype(DType::F32) } else { Ok(t.clone()) };
@@ -1159,6 +1254,11 @@ impl Tensor {
         };
         if half { out.to_dtype(dt) } else { Ok(out) }
     }
+    /// `lerp_(end, weight)`: computed from self before the in-place checks run.
+    pub fn lerp_(&self, end: &Tensor, weight: Arg) -> Result<()> {
+        let r = self.lerp(end, weight)?;
+        inplace_via(self, false, |_| Ok(r))
+    }
 
     /// `clamp(min, max)` with scalar or tensor bounds; NaN propagates.
     pub fn clamp(&self, min: Option<Arg>, max: Option<Arg>) -> Result<Tensor> {
@@ -1176,6 +1276,37 @@ impl Tensor {
         }
         Ok(out)
     }
+    /// `clamp_(min, max)`.
+    pub fn clamp_(&self, min: Option<Arg>, max: Option<Arg>) -> Result<()> {
+        inplace_via(self, true, |x| x.clamp(min, max))
+    }
+}
+
+/// `other * alpha`: the operand `add`/`sub` with `alpha=` apply. As PyTorch: a float
+/// alpha needs a floating result, a bool alpha a bool result (the result dtype of `me`
+/// and `other`). A tensor is multiplied (differentiably); a number is scaled as a
+/// number (bool by `and`, integers wrapping, else in float).
+pub fn scale_by_alpha(me: &Tensor, other: Arg, alpha: Scalar) -> Result<OwnedArg> {
+    let res = result_dtype(&[Arg::T(me), other]);
+    match alpha {
+        Scalar::Bool(_) if res != DType::Bool => bail!(Runtime, "Boolean alpha only supported for Boolean results."),
+        Scalar::Float(_) if !res.is_float() => {
+            bail!(Runtime, "For integral input tensors, argument alpha must not be a floating point number.")
+        }
+        _ => {}
+    }
+    Ok(match other {
+        Arg::T(t) => OwnedArg::T(t.mul(alpha)?),
+        Arg::S(x) => OwnedArg::S(match (x, alpha) {
+            (Scalar::Bool(p), Scalar::Bool(q)) => Scalar::Bool(p && q),
+            (Scalar::Int(_) | Scalar::Bool(_), Scalar::Int(_) | Scalar::Bool(_)) => Scalar::Int(x.to_i64().wrapping_mul(alpha.to_i64())),
+            _ => Scalar::Float(x.to_f64() * alpha.to_f64()),
+        }),
+    })
+}
+
+fn bad_rounding_mode(mode: &str) -> crate::error::Error {
+    crate::err!(Runtime, "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{}'", mode)
 }
 
 fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
@@ -1303,5 +1434,9 @@ impl Tensor {
             });
         }
         Ok(out)
+    }
+    /// `nan_to_num_(nan, posinf, neginf)`.
+    pub fn nan_to_num_(&self, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<()> {
+        inplace_via(self, true, |x| x.nan_to_num(nan, posinf, neginf))
     }
 }

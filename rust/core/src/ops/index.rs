@@ -2,6 +2,7 @@
 //! `__getitem__`/`__setitem__` (basic indices become views, advanced ones a gather).
 
 use crate::autograd::{needs_grad, record};
+use crate::ops::elementwise::inplace_via;
 use crate::cpu::reduce::offset_of;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
@@ -18,6 +19,86 @@ pub enum TensorIndex {
     None,
     Ellipsis,
     Tensor(Tensor),
+}
+
+/// One item of an index expression as a binding received it, its values already converted
+/// (from Python objects, for the Python binding); [`IndexItem::resolve`] applies PyTorch's
+/// rules to make it a [`TensorIndex`].
+#[derive(Clone)]
+pub enum IndexItem {
+    /// `True` / `False`: a 0-d bool mask (a new dim of size 1 or 0).
+    Bool(bool),
+    Int(i64),
+    /// `start:stop:step`, each given or not; a given step must be positive.
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    None,
+    Ellipsis,
+    /// A tensor used as an index: a 0-d integral one is an integer index.
+    Tensor(Tensor),
+    /// A tensor made from index data (a nested list, an array): it stays a tensor index
+    /// even when 0-d, and an empty one (its inferred dtype is float) is an empty int64 index.
+    Data(Tensor),
+}
+
+/// An [`IndexItem`] made a [`TensorIndex`]. `was_uint8`: the item was a uint8 tensor,
+/// taken as a bool mask (deprecated: PyTorch warns, which is the binding's to do).
+pub struct ResolvedIndex {
+    pub index: TensorIndex,
+    pub was_uint8: bool,
+}
+
+const BAD_INDEX_DTYPE: &str = "tensors used as indices must be long, int, byte or bool tensors";
+
+impl IndexItem {
+    pub fn resolve(self) -> Result<ResolvedIndex> {
+        let mut was_uint8 = false;
+        let index = match self {
+            IndexItem::Bool(b) => TensorIndex::Tensor(Tensor::scalar(Scalar::Bool(b), DType::Bool)?),
+            IndexItem::Int(i) => TensorIndex::Int(i),
+            IndexItem::Slice(start, stop, step) => {
+                let step = step.unwrap_or(1);
+                if step <= 0 {
+                    bail!(Value, "step must be greater than zero");
+                }
+                TensorIndex::Slice(start, stop, step)
+            }
+            IndexItem::None => TensorIndex::None,
+            IndexItem::Ellipsis => TensorIndex::Ellipsis,
+            IndexItem::Tensor(t) => {
+                let (t, u8) = uint8_mask(t)?;
+                was_uint8 = u8;
+                if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
+                    TensorIndex::Int(t.item()?.to_i64())
+                } else if matches!(t.dtype(), DType::I8 | DType::I16) || t.dtype().is_float() {
+                    bail!(Index, "{}", BAD_INDEX_DTYPE);
+                } else {
+                    TensorIndex::Tensor(t)
+                }
+            }
+            IndexItem::Data(t) => {
+                let (t, u8) = uint8_mask(t)?;
+                was_uint8 = u8;
+                if t.numel() == 0 && t.dtype().is_float() {
+                    TensorIndex::Tensor(t.to_dtype(DType::I64)?)
+                } else if t.dtype().is_float() {
+                    bail!(Index, "{}", BAD_INDEX_DTYPE);
+                } else {
+                    TensorIndex::Tensor(t)
+                }
+            }
+        };
+        Ok(ResolvedIndex { index, was_uint8 })
+    }
+}
+
+/// PyTorch's deprecated uint8 masks: a uint8 tensor where a mask is taken (an index,
+/// `where`'s condition) is a bool mask, nonzero meaning true; as an integer index it would
+/// pick other elements silently. The flag says it was uint8, for the caller to warn.
+pub fn uint8_mask(t: Tensor) -> Result<(Tensor, bool)> {
+    if t.dtype() != DType::U8 {
+        return Ok((t, false));
+    }
+    Ok((t.to_dtype(DType::Bool)?, true))
 }
 
 fn index_values(index: &Tensor) -> Result<Vec<i64>> {
@@ -224,6 +305,23 @@ impl Tensor {
     pub fn scatter_value(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<Tensor> {
         let src = Tensor::full(&index.shape(), value, self.dtype(), self.device())?;
         self.scatter_impl(dim, index, &src, false)
+    }
+    // The in-place forms compute the result from self first, then write it (so an
+    // index or shape error comes before the in-place checks).
+    /// `scatter_(dim, index, src)`.
+    pub fn scatter_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<()> {
+        let r = self.scatter(dim, index, src)?;
+        inplace_via(self, false, |_| Ok(r))
+    }
+    /// `scatter_(dim, index, value=v)`.
+    pub fn scatter_value_(&self, dim: i64, index: &Tensor, value: Scalar) -> Result<()> {
+        let r = self.scatter_value(dim, index, value)?;
+        inplace_via(self, false, |_| Ok(r))
+    }
+    /// `scatter_add_(dim, index, src)`.
+    pub fn scatter_add_(&self, dim: i64, index: &Tensor, src: &Tensor) -> Result<()> {
+        let r = self.scatter_add(dim, index, src)?;
+        inplace_via(self, false, |_| Ok(r))
     }
 
     /// `index_select(dim, index)` with a 1-d (or 0-d) integer index.

@@ -310,6 +310,11 @@ impl Tensor {
         self.unsqueeze(1)?.mul(&other.unsqueeze(0)?)
     }
 
+    /// `addmm_(m1, m2, beta, alpha)`: self = beta * self + alpha * (m1 @ m2).
+    pub fn addmm_(&self, m1: &Tensor, m2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<()> {
+        crate::ops::elementwise::inplace_via(self, false, |x| x.addmm(m1, m2, beta, alpha))
+    }
+
     /// beta * self + alpha * (m1 @ m2)
     pub fn addmm(&self, m1: &Tensor, m2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
         let one = |s: Scalar| s == Scalar::Int(1) || s == Scalar::Float(1.0);

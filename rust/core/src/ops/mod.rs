@@ -9,6 +9,7 @@ pub mod index;
 pub mod creation;
 pub mod softmax;
 pub mod registry;
+pub mod compare;
 
 use crate::dtype::{default_dtype, DType, Operand as TypeOperand, Scalar};
 use crate::error::Result;
@@ -86,6 +87,23 @@ impl Arg<'_> {
         match self {
             Arg::T(t) => Some(t),
             Arg::S(_) => None,
+        }
+    }
+}
+
+/// An owned operand: what an [`Arg`] borrows, for operands that are computed (add's
+/// `other * alpha`) or converted from a binding's arguments.
+#[derive(Clone)]
+pub enum OwnedArg {
+    T(Tensor),
+    S(Scalar),
+}
+
+impl OwnedArg {
+    pub fn arg(&self) -> Arg<'_> {
+        match self {
+            OwnedArg::T(t) => Arg::T(t),
+            OwnedArg::S(s) => Arg::S(*s),
         }
     }
 }
@@ -232,6 +250,30 @@ impl Tensor {
             crate::autograd::rebase_history(self, &carrier)?;
         }
         Ok(())
+    }
+
+    /// Write the `result` of op `name` into `self` as an `out=` tensor, as PyTorch's out=
+    /// variants: a result that requires grad is refused (it does only when grad mode is on
+    /// and an input requires grad; PyTorch refuses rather than silently dropping the graph);
+    /// the result's dtype must cast to self's ([`elementwise::check_can_cast`]); a self of
+    /// another shape is resized to the result's (its data replaced by a contiguous copy of
+    /// the result in self's dtype), else the values are copied in (`copy_`).
+    pub fn write_out(&self, name: &str, result: &Tensor) -> Result<()> {
+        if result.requires_grad() {
+            crate::bail!(
+                Runtime,
+                "{name}(): functions with out=... arguments don't support automatic differentiation, \
+                 but one of the arguments requires grad."
+            );
+        }
+        elementwise::check_can_cast(result.dtype(), self.dtype())?;
+        if self.shape() != result.shape() {
+            let c = result.to_dtype(self.dtype())?.contiguous_copy()?;
+            self.set_data(c.data().clone());
+            Ok(())
+        } else {
+            self.copy_(result)
+        }
     }
 
     pub fn zeros_like(&self) -> Result<Tensor> {

@@ -13,6 +13,16 @@ use crate::shape::{fmt_shape, wrap_dim, wrap_dims};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
+/// var/std's correction from their arguments: `correction` when given, else 0 for
+/// `unbiased=False` and 1 otherwise (Bessel's correction, PyTorch's default).
+pub fn var_correction(correction: Option<f64>, unbiased: Option<bool>) -> f64 {
+    match (correction, unbiased) {
+        (Some(c), _) => c,
+        (None, Some(false)) => 0.0,
+        _ => 1.0,
+    }
+}
+
 /// `v > best` for a max, `v < best` for a min. A generic function rather than inline
 /// `>`/`<`, which the `dispatch!` arms would spell as order comparisons on `bool`.
 #[inline(always)]
@@ -376,13 +386,17 @@ impl Tensor {
         self.amin(None, false)
     }
 
+    /// `all(dim, keepdim)`: bool, except uint8 in, uint8 out (PyTorch's legacy rule).
     pub fn all_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         let (ds, out_shape) = reduce_shape(&self.shape(), dims, keepdim)?;
-        run_reduce(self, &ds, &out_shape, RedKind::All, DType::Bool)
+        let r = run_reduce(self, &ds, &out_shape, RedKind::All, DType::Bool)?;
+        if self.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) }
     }
+    /// `any(dim, keepdim)`: bool, except uint8 in, uint8 out.
     pub fn any_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         let (ds, out_shape) = reduce_shape(&self.shape(), dims, keepdim)?;
-        run_reduce(self, &ds, &out_shape, RedKind::Any, DType::Bool)
+        let r = run_reduce(self, &ds, &out_shape, RedKind::Any, DType::Bool)?;
+        if self.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) }
     }
     pub fn all(&self) -> Result<Tensor> {
         self.all_dims(None, false)

@@ -101,7 +101,8 @@ impl OpInfo {
             Family::UnaryFloat => "int_to_float",
             Family::UnaryNum => "keep",
             Family::UnaryPred => "bool_result",
-            Family::Binary(Kind::Arith) => "promote",
+            // pow promotes as Arith; its own Kind only adds the negative-integer-power refusal.
+            Family::Binary(Kind::Arith | Kind::Pow) => "promote",
             Family::Binary(Kind::NoBool) => "promote_no_bool",
             Family::Binary(Kind::Float) => "promote_int_to_float",
             Family::Binary(Kind::IntDiv) => "promote_int_div",

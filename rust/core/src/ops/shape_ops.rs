@@ -251,6 +251,14 @@ impl Tensor {
     pub fn triu(&self, diagonal: i64) -> Result<Tensor> {
         self.tri(diagonal, false)
     }
+    /// `tril_(diagonal)`.
+    pub fn tril_(&self, diagonal: i64) -> Result<()> {
+        crate::ops::elementwise::inplace_via(self, false, |x| x.tril(diagonal))
+    }
+    /// `triu_(diagonal)`.
+    pub fn triu_(&self, diagonal: i64) -> Result<()> {
+        crate::ops::elementwise::inplace_via(self, false, |x| x.triu(diagonal))
+    }
     fn tri(&self, k: i64, lower: bool) -> Result<Tensor> {
         let s = self.shape();
         if s.len() < 2 {

@@ -1,0 +1,164 @@
+//! Indexing: `t[...]` and `t[...] = v` (the index expression converted here, its rules
+//! applied by the core's `IndexItem::resolve`), gather/scatter, index_select/index_add,
+//! masked_select, nonzero and `where`.
+
+use ferrotorch::{Arg, IndexItem, Tensor, TensorIndex};
+use pyo3::exceptions::{PyIndexError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyTuple};
+
+use super::{scalar_or, wrap, PyTensor, TensorObj};
+use crate::convert::*;
+use crate::data;
+
+#[pymethods]
+impl PyTensor {
+    fn __getitem__(&self, py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let ix = parse_index(py, idx)?;
+        wrap(self.t.index(&ix))
+    }
+    fn __setitem__(&self, py: Python<'_>, idx: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let ix = parse_index(py, idx)?;
+        let v = match to_arg(value)? {
+            ArgOwned::T(t) => t,
+            ArgOwned::S(s) => Tensor::scalar(s, self.t.dtype()).py()?,
+        };
+        self.t.index_put_(&ix, &v).py()
+    }
+    #[pyo3(signature = (as_tuple=false))]
+    fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
+        if as_tuple {
+            return nonzero_tuple(py, &self.t);
+        }
+        Ok(PyTensor::new(self.t.nonzero().py()?).into_pyobject(py)?.into_any().unbind())
+    }
+    fn gather(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        wrap(self.t.gather(dim, &to_tensor(index)?))
+    }
+    #[pyo3(signature = (dim, index, src=None, *, value=None))]
+    fn scatter(&self, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let ix = to_tensor(index)?;
+        match scatter_src(src, value)? {
+            ArgOwned::T(t) => wrap(self.t.scatter(dim, &ix, &t)),
+            ArgOwned::S(v) => wrap(self.t.scatter_value(dim, &ix, v)),
+        }
+    }
+    #[pyo3(signature = (dim, index, src=None, *, value=None))]
+    fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        let ix = to_tensor(index)?;
+        let t = &slf.get().t;
+        match scatter_src(src, value)? {
+            ArgOwned::T(s) => t.scatter_(dim, &ix, &s),
+            ArgOwned::S(v) => t.scatter_value_(dim, &ix, v),
+        }
+        .py()?;
+        Ok(slf)
+    }
+    fn scatter_add(&self, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        wrap(self.t.scatter_add(dim, &to_tensor(index)?, &to_tensor(src)?))
+    }
+    fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        slf.get().t.scatter_add_(dim, &to_tensor(index)?, &to_tensor(src)?).py()?;
+        Ok(slf)
+    }
+    fn index_select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        wrap(self.t.index_select(dim, &to_tensor(index)?))
+    }
+    #[pyo3(signature = (dim, index, source, *, alpha=None))]
+    fn index_add(&self, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        wrap(self.t.index_add(dim, &to_tensor(index)?, &to_tensor(source)?, scalar_or(alpha, 1)?))
+    }
+    #[pyo3(signature = (dim, index, source, *, alpha=None))]
+    fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
+        slf.get().t.index_add_(dim, &to_tensor(index)?, &to_tensor(source)?, scalar_or(alpha, 1)?).py()?;
+        Ok(slf)
+    }
+    fn masked_select(&self, mask: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        wrap(self.t.masked_select(&to_tensor(mask)?))
+    }
+    fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let c = uint8_as_bool(condition.py(), to_tensor(condition)?, WHERE_UINT8)?;
+        let o = to_arg(other)?;
+        wrap(ferrotorch::ops::elementwise::where_args(&c, Arg::T(&self.t), o.arg()))
+    }
+}
+
+/// A Python index expression (one item or a tuple of them) as the engine's indices: each
+/// item converted by its Python type, then resolved by the core's rules. A uint8 tensor
+/// item is taken as a bool mask with PyTorch's deprecation warning.
+fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorIndex>> {
+    let items: Vec<Bound<'_, PyAny>> = if idx.is_instance_of::<PyTuple>() {
+        idx.cast::<PyTuple>()?.iter().collect()
+    } else {
+        vec![idx.clone()]
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for it in items {
+        let item = if it.is_instance_of::<PyBool>() {
+            IndexItem::Bool(it.extract()?)
+        } else if it.is_instance_of::<PyInt>() {
+            IndexItem::Int(it.extract()?)
+        } else if let Ok(s) = it.cast::<PySlice>() {
+            let get = |name: &str| -> PyResult<Option<i64>> {
+                let v = s.getattr(name)?;
+                if v.is_none() { Ok(None) } else { Ok(Some(to_index(&v)?)) }
+            };
+            let step = get("step")?;
+            IndexItem::Slice(get("start")?, get("stop")?, step)
+        } else if it.is_instance_of::<PyNone>() {
+            IndexItem::None
+        } else if it.is_instance_of::<PyEllipsis>() {
+            IndexItem::Ellipsis
+        } else if let Ok(t) = it.cast::<PyTensor>() {
+            IndexItem::Tensor(t.get().t.clone())
+        } else if it.is_instance_of::<PyList>() || it.hasattr("__array_interface__")? {
+            IndexItem::Data(data::tensor_from_data(&it, None)?)
+        } else if let Ok(i) = to_index(&it) {
+            IndexItem::Int(i)
+        } else {
+            return Err(PyIndexError::new_err(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices",
+            ));
+        };
+        let r = item.resolve().py()?;
+        if r.was_uint8 {
+            warn_uint8(py, INDEX_UINT8)?;
+        }
+        out.push(r.index);
+    }
+    Ok(out)
+}
+
+/// scatter's source: `src` (a tensor or a number) or the keyword `value`.
+fn scatter_src(src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<ArgOwned> {
+    let s = src.or(value).ok_or_else(|| PyTypeError::new_err("scatter() missing 'src' or 'value'"))?;
+    to_arg(s)
+}
+
+/// `nonzero(as_tuple=True)`, also `torch.where(condition)`: one index tensor per dim. A
+/// 0-d input behaves as if it were 1-d: one index column, [0] or [].
+pub(crate) fn nonzero_tuple(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
+    let nz = if t.ndim() == 0 { t.reshape(&[1]).and_then(|x| x.nonzero()) } else { t.nonzero() }.py()?;
+    let cols: Vec<TensorObj> = (0..t.ndim().max(1))
+        .map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous()).map(PyTensor::new))
+        .collect::<ferrotorch::Result<_>>()
+        .py()?;
+    Ok(PyTuple::new(py, cols)?.into_any().unbind())
+}
+
+/// A mask argument (`where`'s condition): a uint8 tensor is taken as a bool mask (the
+/// core's `uint8_mask`), with PyTorch's deprecation warning.
+pub(crate) fn uint8_as_bool(py: Python<'_>, t: Tensor, warning: &std::ffi::CStr) -> PyResult<Tensor> {
+    let (t, was_uint8) = ferrotorch::ops::index::uint8_mask(t).py()?;
+    if was_uint8 {
+        warn_uint8(py, warning)?;
+    }
+    Ok(t)
+}
+
+fn warn_uint8(py: Python<'_>, warning: &std::ffi::CStr) -> PyResult<()> {
+    PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), warning, 1)
+}
+
+pub(crate) const WHERE_UINT8: &std::ffi::CStr = c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.";
+const INDEX_UINT8: &std::ffi::CStr = c"indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.";
