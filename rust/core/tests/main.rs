@@ -12,3 +12,4 @@ mod io_formats;
 mod io_pt;
 mod kernels;
 mod registry;
+mod seam;
