@@ -198,6 +198,7 @@ impl Backend for CpuBackend {
     fn max_min_dim(&self, is_max: bool, data: &TensorData, d: usize, vd: &TensorData, id: &TensorData) -> Result<()> {
         dispatch!(data.dtype, T => {
             let p = SendPtr(data.storage.ptr() as *mut T);
+            // SAFETY: T (and i64 for indices) is the type of each output's dtype.
             let (vp, ip) = (SendPtr(unsafe { vd.ptr::<T>() }), SendPtr(unsafe { id.ptr::<i64>() }));
             let layout = data.layout.at_least_1d();
             lanes(&layout, d, |i, base, n, s| {
@@ -342,6 +343,7 @@ impl Backend for CpuBackend {
         let sub = Layout { shape: od.layout.shape.clone(), strides: xl.strides.clone(), offset: xl.offset };
         let sd = xl.strides[d];
         dispatch!(xd.dtype, T => {
+            // SAFETY: T (and i64 for indices) is the type of each output's dtype.
             let (px, po) = (xd.storage.ptr() as *const T, unsafe { od.ptr::<T>() });
             for (i, &v) in idx.iter().enumerate() {
                 let mut sub_i = sub.clone();
@@ -425,6 +427,7 @@ impl Backend for CpuBackend {
         let bb = Layout { shape: crate::shape::Dims::from_slice(batch), strides: lb.strides[..nd - 2].into(), offset: lb.offset };
         let (ars, acs, brs, bcs) = (la.strides[nd - 2] as isize, la.strides[nd - 1] as isize, lb.strides[nd - 2] as isize, lb.strides[nd - 1] as isize);
         dispatch!(ad.dtype, T => {
+            // SAFETY: T (and i64 for indices) is the type of each output's dtype.
             let (pa, pb, po) = (SendPtr(ad.storage.ptr() as *mut T), SendPtr(bd.storage.ptr() as *mut T), SendPtr(unsafe { od.ptr::<T>() }));
             let one = |i: usize, threaded: bool| {
                 let oa = offset_of(&ba, i);
