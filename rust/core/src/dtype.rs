@@ -582,3 +582,19 @@ pub fn set_default_dtype(d: DType) -> crate::error::Result<()> {
     DEFAULT_DTYPE.store(i as u8, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
+
+/// PyTorch's ScalarType name of a dtype ("Float", "Long"), as its messages print it.
+pub fn pretty_dtype(d: DType) -> &'static str {
+    match d {
+        DType::Bool => "Bool",
+        DType::U8 => "Byte",
+        DType::I8 => "Char",
+        DType::I16 => "Short",
+        DType::I32 => "Int",
+        DType::I64 => "Long",
+        DType::F16 => "Half",
+        DType::BF16 => "BFloat16",
+        DType::F32 => "Float",
+        DType::F64 => "Double",
+    }
+}

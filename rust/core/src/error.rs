@@ -35,3 +35,8 @@ macro_rules! err {
         $crate::error::Error::$kind(format!($($arg)*))
     };
 }
+
+/// Check that a dtype is supported by an op, naming the op as PyTorch's messages do.
+pub(crate) fn not_implemented(op: &str, dtype: crate::dtype::DType) -> crate::error::Error {
+    crate::err!(NotImplemented, "\"{}\" not implemented for '{}'", op, crate::dtype::pretty_dtype(dtype))
+}

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod autograd;
+pub mod backend;
 pub mod cpu;
 pub mod cuda;
 pub mod device;

@@ -97,42 +97,21 @@ impl Generator {
         // Allocate before reserving: a failed allocation leaves the stream where it was.
         let mut out = try_vec(n, 0.0f32)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(4));
-        fill_par(&mut out, 4, |bi, chunk| {
-            let b = block(seed, off + bi as u64);
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = (b[j] >> 8) as f32 * (1.0 / 16_777_216.0);
-            }
-        });
+        fill_uniform_f32(&mut out, seed, off);
         Ok(out)
     }
     /// n uniforms in [0, 1) with f64 resolution.
     pub fn uniform_f64(&self, n: usize) -> Result<Vec<f64>> {
         let mut out = try_vec(n, 0.0f64)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
-        fill_par(&mut out, 2, |bi, chunk| {
-            let b = block(seed, off + bi as u64);
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = u01_f64(b[2 * j], b[2 * j + 1]);
-            }
-        });
+        fill_uniform_f64(&mut out, seed, off);
         Ok(out)
     }
     /// n standard normals (Box-Muller).
     pub fn normal_f64(&self, n: usize) -> Result<Vec<f64>> {
         let mut out = try_vec(n, 0.0f64)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
-        fill_par(&mut out, 2, |bi, chunk| {
-            let b = block(seed, off + bi as u64);
-            // 1 - u keeps the log argument in (0, 1].
-            let u1 = 1.0 - u01_f64(b[0], b[1]);
-            let u2 = u01_f64(b[2], b[3]);
-            let r = (-2.0 * u1.ln()).sqrt();
-            let th = 2.0 * std::f64::consts::PI * u2;
-            chunk[0] = r * th.cos();
-            if chunk.len() > 1 {
-                chunk[1] = r * th.sin();
-            }
-        });
+        fill_normal_f64(&mut out, seed, off);
         Ok(out)
     }
     /// n integers uniform in [low, high).
@@ -141,14 +120,7 @@ impl Generator {
         let span = high.wrapping_sub(low) as u64;
         let mut out = try_vec(n, 0i64)?;
         let (seed, off) = self.reserve((n as u64).div_ceil(2));
-        fill_par(&mut out, 2, |bi, chunk| {
-            let b = block(seed, off + bi as u64);
-            for (j, o) in chunk.iter_mut().enumerate() {
-                let u = (b[2 * j] as u64) | ((b[2 * j + 1] as u64) << 32);
-                // Modulo bias is below 2^-40 for spans under 2^24.
-                *o = low.wrapping_add((u % span) as i64);
-            }
-        });
+        fill_randint(&mut out, low, span, seed, off);
         Ok(out)
     }
     /// A random permutation of 0..n (Fisher-Yates driven by this stream).
@@ -165,6 +137,57 @@ impl Generator {
         }
         Ok(p)
     }
+}
+
+// The stream fills, from counter block `off` of `seed` (what `Generator::reserve` handed
+// out): the generator's draws and the CPU backend's Philox primitive both use them.
+
+/// f32 uniforms in [0, 1), 4 per block.
+pub fn fill_uniform_f32(out: &mut [f32], seed: u64, off: u64) {
+    fill_par(out, 4, |bi, chunk| {
+        let b = block(seed, off + bi as u64);
+        for (j, o) in chunk.iter_mut().enumerate() {
+            *o = (b[j] >> 8) as f32 * (1.0 / 16_777_216.0);
+        }
+    });
+}
+
+/// f64 uniforms in [0, 1), 2 per block.
+pub fn fill_uniform_f64(out: &mut [f64], seed: u64, off: u64) {
+    fill_par(out, 2, |bi, chunk| {
+        let b = block(seed, off + bi as u64);
+        for (j, o) in chunk.iter_mut().enumerate() {
+            *o = u01_f64(b[2 * j], b[2 * j + 1]);
+        }
+    });
+}
+
+/// Standard normals (Box-Muller), 2 per block.
+pub fn fill_normal_f64(out: &mut [f64], seed: u64, off: u64) {
+    fill_par(out, 2, |bi, chunk| {
+        let b = block(seed, off + bi as u64);
+        // 1 - u keeps the log argument in (0, 1].
+        let u1 = 1.0 - u01_f64(b[0], b[1]);
+        let u2 = u01_f64(b[2], b[3]);
+        let r = (-2.0 * u1.ln()).sqrt();
+        let th = 2.0 * std::f64::consts::PI * u2;
+        chunk[0] = r * th.cos();
+        if chunk.len() > 1 {
+            chunk[1] = r * th.sin();
+        }
+    });
+}
+
+/// Integers uniform in [low, low + span), 2 per block.
+pub fn fill_randint(out: &mut [i64], low: i64, span: u64, seed: u64, off: u64) {
+    fill_par(out, 2, |bi, chunk| {
+        let b = block(seed, off + bi as u64);
+        for (j, o) in chunk.iter_mut().enumerate() {
+            let u = (b[2 * j] as u64) | ((b[2 * j + 1] as u64) << 32);
+            // Modulo bias is below 2^-40 for spans under 2^24.
+            *o = low.wrapping_add((u % span) as i64);
+        }
+    });
 }
 
 /// Fill `out` in blocks of `per` elements, block index passed to `f`; parallel for big n.

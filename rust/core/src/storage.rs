@@ -12,8 +12,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::device::Device;
+use crate::dtype::DType;
 use crate::error::Result;
 use crate::err;
+use crate::shape::Layout;
 
 // pub for the integration tests in rust/core/tests; not API.
 #[doc(hidden)]
@@ -369,5 +371,38 @@ impl Storage {
     }
     pub fn is_shared(&self) -> bool {
         Arc::strong_count(&self.0) > 1
+    }
+}
+
+/// Storage + view geometry + dtype: what kernels read.
+#[derive(Clone)]
+pub struct TensorData {
+    pub storage: Storage,
+    pub layout: Layout,
+    pub dtype: DType,
+}
+
+impl TensorData {
+    /// Typed pointer to the first element of the view.
+    ///
+    /// # Safety
+    /// `T` must be the Rust type of `self.dtype`.
+    #[inline]
+    pub unsafe fn ptr<T>(&self) -> *mut T {
+        // CPU kernels only: a device address here is a missing CUDA path (debug builds
+        // stop; release builds rely on the `Tensor::empty` guard, see there).
+        debug_assert!(!self.storage.device().is_cuda(), "CPU kernel reached CUDA memory");
+        (self.storage.ptr() as *mut T).add(self.layout.offset)
+    }
+    /// Uninitialised contiguous data of `shape` on `device`: the backends' outputs and
+    /// temporaries (the seam works on storage + layout, not on tensors).
+    pub fn uninit(device: Device, shape: &[usize], dtype: DType) -> Result<TensorData> {
+        let n = crate::shape::checked_numel(shape)?;
+        let nbytes = n.checked_mul(dtype.size()).ok_or_else(|| err!(Runtime, "Storage size calculation overflowed with sizes={:?}", shape))?;
+        Ok(TensorData { storage: Storage::uninit(device, nbytes)?, layout: Layout::contiguous(shape), dtype })
+    }
+    /// The same data viewed through another layout.
+    pub fn with_layout(&self, layout: Layout) -> TensorData {
+        TensorData { storage: self.storage.clone(), layout, dtype: self.dtype }
     }
 }

@@ -12,27 +12,9 @@ use crate::shape::{checked_numel, Dims, Layout, Shape};
 use crate::storage::Storage;
 use crate::{bail, dispatch};
 
-/// Storage + view geometry + dtype: what kernels read.
-#[derive(Clone)]
-pub struct TensorData {
-    pub storage: Storage,
-    pub layout: Layout,
-    pub dtype: DType,
-}
-
-impl TensorData {
-    /// Typed pointer to the first element of the view.
-    ///
-    /// # Safety
-    /// `T` must be the Rust type of `self.dtype`.
-    #[inline]
-    pub unsafe fn ptr<T>(&self) -> *mut T {
-        // CPU kernels only: a device address here is a missing CUDA path (debug builds
-        // stop; release builds rely on the `Tensor::empty` guard, see there).
-        debug_assert!(!self.storage.device().is_cuda(), "CPU kernel reached CUDA memory");
-        (self.storage.ptr() as *mut T).add(self.layout.offset)
-    }
-}
+// Storage + layout + dtype lives with the storage so that the backends (cpu/, cuda/) can
+// take it without depending on the tensor handle; re-exported here for every caller.
+pub use crate::storage::TensorData;
 
 pub struct TensorImpl {
     // RwLock so that `t.data = other` / `set_` can swap what a tensor points at while
@@ -239,15 +221,7 @@ impl Tensor {
     /// Set every element (no autograd, no version bump): for freshly created tensors.
     pub(crate) fn fill_raw(&self, value: Scalar) -> Result<()> {
         let d = self.data();
-        if d.storage.device().is_cuda() {
-            return crate::cuda::kernels::fill(&d, value);
-        }
-        dispatch!(d.dtype, T => {
-            let v: T = value.to_elem();
-            // SAFETY: T is the dtype's type; the layout addresses the storage.
-            unsafe { crate::cpu::fill::<T>(d.ptr::<T>(), &d.layout, v) }
-        });
-        Ok(())
+        crate::backend::of(d.storage.device()).fill(&d, value)
     }
 
     /// Elements in row-major order, cast to `T`.

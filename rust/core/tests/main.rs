@@ -13,3 +13,4 @@ mod io_pt;
 mod kernels;
 mod op_arguments;
 mod registry;
+mod seam;

@@ -8,6 +8,8 @@ pub mod reduce;
 pub mod matmul;
 pub mod gemm512;
 pub mod simd;
+pub mod softmax;
+pub mod backend;
 mod pool;
 
 use crate::dims::Dims;
@@ -397,7 +399,7 @@ pub unsafe fn cast_copy<S: Element, D: Element>(src: *const S, ls: &Layout, dst:
 }
 
 /// `cast_copy` on two CPU tensors' data (same shape; dtypes from the data).
-pub fn cast_copy_data(src: &crate::tensor::TensorData, dst: &crate::tensor::TensorData) {
+pub fn cast_copy_data(src: &crate::storage::TensorData, dst: &crate::storage::TensorData) {
     crate::dispatch!(src.dtype, S => crate::dispatch!(dst.dtype, D => {
         // SAFETY: the pointers match the dtypes; both layouts address their (CPU) storages.
         unsafe { cast_copy::<S, D>(src.ptr::<S>(), &src.layout, dst.ptr::<D>(), &dst.layout) }

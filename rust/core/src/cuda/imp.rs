@@ -571,7 +571,7 @@ pub fn gemm_strided_batched(
         DType::F64 => (T::CUDA_R_64F, blas::cublasComputeType_t::CUBLAS_COMPUTE_64F),
         DType::F16 => (T::CUDA_R_16F, blas::cublasComputeType_t::CUBLAS_COMPUTE_32F),
         DType::BF16 => (T::CUDA_R_16BF, blas::cublasComputeType_t::CUBLAS_COMPUTE_32F),
-        other => return Err(crate::ops::not_implemented("addmm_cuda", other)),
+        other => return Err(crate::error::not_implemented("addmm_cuda", other)),
     };
     let (a1, b0) = (1.0f32, 0.0f32);
     let (a1d, b0d) = (1.0f64, 0.0f64);

@@ -8,7 +8,7 @@ use crate::device::Device;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::shape::Layout;
-use crate::tensor::TensorData;
+use crate::storage::TensorData;
 use crate::{bail, dispatch};
 
 const BLOCK: u32 = 256;
@@ -227,15 +227,8 @@ pub fn scatter(out: &TensorData, dim: usize, idx: &TensorData, src: &TensorData,
     ])
 }
 
-/// What a Philox kernel draws: the stream per kind is specified in cuda/index.cu.
-pub enum Draw {
-    /// Uniforms in [0, 1) (f32 or f64 output): `Generator::uniform_f32/_f64`.
-    Uniform,
-    /// Standard normals (f64 output): `Generator::normal_f64`.
-    Normal,
-    /// Integers uniform in [low, low + span) (i64 output): `Generator::randint`.
-    Int { low: i64, span: u64 },
-}
+// Defined with the seam (the CPU backend draws the same streams); re-exported here.
+pub use crate::backend::Draw;
 
 /// Fill `out` (contiguous) from Philox counter blocks `first_block..` of `seed`: the same
 /// numbers the CPU `Generator` gives for those blocks (offsets in the kernels count 32-bit
@@ -283,9 +276,8 @@ pub fn sort(x: &TensorData, dim: usize, descending: bool, vals: &TensorData, idx
     let n = outer * inner;
     let passes = usize::BITS - (inner - 1).leading_zeros();
     let dev = vals.storage.device();
-    let scratch = |len| crate::tensor::Tensor::empty_on(&[len], DType::I64, dev);
+    let scratch = |len| TensorData::uninit(dev, &[len], DType::I64);
     let (k0, k1, spare) = (scratch(n)?, scratch(n)?, scratch(n)?);
-    let (k0, k1, spare) = (k0.data(), k1.data(), spare.data());
     let (i0, i1) = if passes % 2 == 0 { (first(idx), first(&spare)) } else { (first(&spare), first(idx)) };
     let bufs = [(first(&k0), i0), (first(&k1), i1)];
     let grid = grid_for(n);

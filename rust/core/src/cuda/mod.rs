@@ -16,6 +16,7 @@
 
 #[cfg(feature = "cuda")]
 mod imp;
+pub mod backend;
 pub mod kernels;
 
 use crate::dtype::DType;

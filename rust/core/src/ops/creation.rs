@@ -3,28 +3,34 @@
 use crate::device::Device;
 use crate::dtype::{DType, Element, Scalar};
 use crate::error::Result;
-use crate::cuda::kernels::Draw;
+use crate::backend::Draw;
 use crate::random::{default_generator, Generator};
 use crate::tensor::Tensor;
 use crate::{bail, dispatch};
 
-/// Deterministic factories and `randperm` (a sequential Fisher-Yates) build on the CPU
-/// and upload. `rand`, `randn` and `randint` draw on the device from the same Philox
-/// counter blocks as the CPU (`draw_cuda`): one seed gives the same numbers on every
-/// device (normals up to the last bit of the device's log/cos/sin).
+/// Deterministic factories and `randperm` (a sequential Fisher-Yates) are built on the
+/// host and placed on their device (no kernel of their own on any backend). `rand`,
+/// `randn` and `randint` draw on the device from the same Philox counter blocks on every
+/// backend (`draw`): one seed gives the same numbers on every device (normals up to the
+/// last bit of the device's log/cos/sin).
 fn on_device(t: Result<Tensor>, device: Device) -> Result<Tensor> {
-    t?.to_device_raw(device)
+    let t = t?;
+    if t.device() == device {
+        return Ok(t);
+    }
+    t.to_device_raw(device)
 }
 
-/// A random draw on a CUDA device: `kdt` is what the kernel writes (then cast to `dtype`),
-/// `per_block` the elements one Philox counter block gives, exactly as the CPU path of
-/// the same draw reserves them, so one seed gives the same numbers on every device.
-fn draw_cuda(shape: &[usize], kdt: DType, dtype: DType, per_block: u64, draw: Draw, device: Device, g: Option<&Generator>) -> Result<Tensor> {
+/// A random draw through the backend's Philox primitive: `kdt` is what it writes (then cast
+/// to `dtype`), `per_block` the elements one Philox counter block gives, so one seed gives
+/// the same numbers on every device.
+fn draw(shape: &[usize], kdt: DType, dtype: DType, per_block: u64, draw: Draw, device: Device, g: Option<&Generator>) -> Result<Tensor> {
     let n = crate::shape::checked_numel(shape)?;
     let g = g.cloned().unwrap_or_else(default_generator);
+    // Allocate before reserving: a failed allocation leaves the stream where it was.
     let out = Tensor::empty_on(shape, kdt, device)?;
     let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
-    crate::cuda::kernels::philox(&out.data(), draw, seed, first)?;
+    crate::backend::of(device).philox(&out.data(), draw, seed, first)?;
     if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) }
 }
 
@@ -69,9 +75,10 @@ pub fn arange_dtype(args: &[Scalar]) -> DType {
 impl Tensor {
     /// `arange(start, end, step)` in `dtype`; the length is ceil((end - start) / step).
     pub fn arange(start: f64, end: f64, step: f64, dtype: DType, device: Device) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::arange(start, end, step, dtype, Device::Cpu), device);
-        }
+        on_device(Tensor::arange_host(start, end, step, dtype), device)
+    }
+    fn arange_host(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
+        let device = Device::Cpu;
         if step == 0.0 {
             bail!(Runtime, "step must be nonzero");
         }
@@ -106,9 +113,9 @@ impl Tensor {
     }
 
     pub fn linspace(start: f64, end: f64, steps: i64, dtype: DType, device: Device) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::linspace(start, end, steps, dtype, Device::Cpu), device);
-        }
+        on_device(Tensor::linspace_host(start, end, steps, dtype), device)
+    }
+    fn linspace_host(start: f64, end: f64, steps: i64, dtype: DType) -> Result<Tensor> {
         if steps < 0 {
             bail!(Runtime, "number of steps must be non-negative");
         }
@@ -123,9 +130,10 @@ impl Tensor {
     }
 
     pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: DType, device: Device) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::logspace(start, end, steps, base, dtype, Device::Cpu), device);
-        }
+        on_device(Tensor::logspace_host(start, end, steps, base, dtype), device)
+    }
+    fn logspace_host(start: f64, end: f64, steps: i64, base: f64, dtype: DType) -> Result<Tensor> {
+        let device = Device::Cpu;
         let l = Tensor::linspace(start, end, steps, DType::F64, device)?;
         let v: Vec<f64> = l.to_vec::<f64>()?.into_iter().map(|e| base.powf(e)).collect();
         let n = v.len();
@@ -133,9 +141,10 @@ impl Tensor {
     }
 
     pub fn eye(n: usize, m: Option<usize>, dtype: DType, device: Device) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::eye(n, m, dtype, Device::Cpu), device);
-        }
+        on_device(Tensor::eye_host(n, m, dtype), device)
+    }
+    fn eye_host(n: usize, m: Option<usize>, dtype: DType) -> Result<Tensor> {
+        let device = Device::Cpu;
         let m = m.unwrap_or(n);
         let t = Tensor::zeros(&[n, m], dtype, device)?;
         {
@@ -151,58 +160,37 @@ impl Tensor {
         Ok(t)
     }
 
-    fn from_f64s(v: Vec<f64>, shape: &[usize], dtype: DType) -> Result<Tensor> {
-        Tensor::from_vec(v, shape)?.to_dtype_raw(dtype)
-    }
-
     /// Uniform [0, 1) (`rand`).
     pub fn rand(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
         if !dtype.is_float() {
             bail!(Runtime, "\"check_uniform_bounds\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
         }
-        if device.is_cuda() {
-            // Dropout masks every step: drawn on the device, no host generation or upload.
-            let (kdt, per_block) = if dtype == DType::F64 { (DType::F64, 2) } else { (DType::F32, 4) };
-            return draw_cuda(shape, kdt, dtype, per_block, Draw::Uniform, device, g);
-        }
-        let n = crate::shape::checked_numel(shape)?;
-        let g = g.cloned().unwrap_or_else(default_generator);
-        if dtype == DType::F64 {
-            return Tensor::from_vec(g.uniform_f64(n)?, shape);
-        }
-        Tensor::from_vec(g.uniform_f32(n)?, shape)?.to_dtype_raw(dtype)
+        // Dropout masks every step: drawn on the device, no host generation or upload.
+        let (kdt, per_block) = if dtype == DType::F64 { (DType::F64, 2) } else { (DType::F32, 4) };
+        draw(shape, kdt, dtype, per_block, Draw::Uniform, device, g)
     }
 
     pub fn randn(shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
         if !dtype.is_float() {
             bail!(Runtime, "\"normal_kernel_cpu\" not implemented for '{}'", crate::ops::pretty_dtype(dtype));
         }
-        if device.is_cuda() {
-            // f64 normals then a cast, as on the CPU: the same numbers for every dtype.
-            return draw_cuda(shape, DType::F64, dtype, 2, Draw::Normal, device, g);
-        }
-        let n = crate::shape::checked_numel(shape)?;
-        let g = g.cloned().unwrap_or_else(default_generator);
-        Tensor::from_f64s(g.normal_f64(n)?, shape, dtype)
+        // f64 normals then a cast: the same numbers for every dtype.
+        draw(shape, DType::F64, dtype, 2, Draw::Normal, device, g)
     }
 
     pub fn randint(low: i64, high: i64, shape: &[usize], dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
         if high <= low {
             bail!(Runtime, "random_ expects 'from' to be less than 'to', but got from={} >= to={}", low, high);
         }
-        if device.is_cuda() {
-            let span = high.wrapping_sub(low) as u64;
-            return draw_cuda(shape, DType::I64, dtype, 2, Draw::Int { low, span }, device, g);
-        }
-        let n = crate::shape::checked_numel(shape)?;
-        let g = g.cloned().unwrap_or_else(default_generator);
-        Tensor::from_vec(g.randint(low, high, n)?, shape)?.to_dtype_raw(dtype)
+        // Wrapping: the span of [i64::MIN, i64::MAX) is below 2^64 as a u64.
+        let span = high.wrapping_sub(low) as u64;
+        draw(shape, DType::I64, dtype, 2, Draw::Int { low, span }, device, g)
     }
 
     pub fn randperm(n: usize, dtype: DType, device: Device, g: Option<&Generator>) -> Result<Tensor> {
-        if device.is_cuda() {
-            return on_device(Tensor::randperm(n, dtype, Device::Cpu, g), device);
-        }
+        on_device(Tensor::randperm_host(n, dtype, g), device)
+    }
+    fn randperm_host(n: usize, dtype: DType, g: Option<&Generator>) -> Result<Tensor> {
         let g = g.cloned().unwrap_or_else(default_generator);
         Tensor::from_vec(g.randperm(n)?, &[n])?.to_dtype_raw(dtype)
     }

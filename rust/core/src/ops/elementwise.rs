@@ -7,8 +7,9 @@ use std::f64::consts::{LN_10, LN_2, PI};
 use super::registry::{Family, OpInfo, Python};
 use super::{result_dtype, Arg, OwnedArg};
 use crate::autograd::{needs_grad, record, SavedTensor};
+use crate::backend::{Binary, Composite, Pred, Unary};
 use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
-use crate::cpu::{map1, map2, map3};
+use crate::cpu::{map1, map2};
 use crate::dtype::{default_dtype, DType, Element, Scalar};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, Layout};
@@ -121,7 +122,7 @@ pub fn can_cast(from: DType, to: DType) -> bool {
 // Unary ops
 // =====================================================================================
 
-type UnaryKernel = fn(&TensorData, &TensorData);
+type UnaryKernel = crate::backend::UnaryCpu;
 type UnaryBackward = fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor>;
 
 struct UnarySpec {
@@ -139,9 +140,9 @@ struct UnarySpec {
     backward: UnaryBackward,
 }
 
-/// The unary ops that are the identity on integers: CUDA has no integer kernels for them (the
-/// registry test checks cuda/elementwise.cu against this list).
-pub const ROUNDING_IDENTITY_ON_INTS: &[&str] = &["floor", "ceil", "round", "trunc"];
+/// The unary ops that are the identity on integers on CUDA (the list lives with the CUDA
+/// backend, which applies it).
+pub use crate::cuda::backend::ROUNDING_IDENTITY_ON_INTS;
 
 fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
     let src = x.data().clone();
@@ -172,16 +173,7 @@ fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
         }
     };
     let out = Tensor::empty_on(&input.layout.shape, out_dtype, x.device())?;
-    if x.device().is_cuda() {
-        if !input.dtype.is_float() && ROUNDING_IDENTITY_ON_INTS.contains(&op) {
-            // Rounding is the identity on integers (no integer kernels for it).
-            super::copy_data(&input, &out.data())?;
-        } else {
-            crate::cuda::kernels::unary(spec.cuda, &input, &out.data())?;
-        }
-    } else {
-        (spec.kernel)(&input, &out.data());
-    }
+    crate::backend::of(x.device()).unary(Unary { name: op, cuda: spec.cuda, cpu: spec.kernel }, &input, &out.data())?;
     if needs_grad(&[x]) {
         let sx = spec.save_x.then(|| SavedTensor::input(x));
         let sy = spec.save_y.then(|| SavedTensor::output(&out, 0));
@@ -482,20 +474,13 @@ crate::for_each_unary_pred_op!(unary_pred_rows);
 impl Tensor {
     /// Element-wise logical not (bool output).
     pub fn logical_not(&self) -> Result<Tensor> {
+        self.pred(Pred::LogicalNot, DType::Bool)
+    }
+    /// A `Pred` of the seam into a new tensor of `dtype`.
+    fn pred(&self, p: Pred, dtype: DType) -> Result<Tensor> {
         let d = self.data().clone();
-        if self.device().is_cuda() {
-            let out = Tensor::empty_on(&d.layout.shape, DType::Bool, self.device())?;
-            crate::cuda::kernels::unary("logical_not", &d, &out.data())?;
-            return Ok(out);
-        }
-        let out = Tensor::empty(&d.layout.shape, DType::Bool, self.device())?;
-        {
-            let o = out.data();
-            dispatch!(d.dtype, T => {
-                // SAFETY: pointers match dtypes.
-                unsafe { map1::<T, bool, _>(d.ptr::<T>(), &d.layout, o.ptr::<bool>(), &o.layout, |v: T| !v.is_nonzero()) }
-            });
-        }
+        let out = Tensor::empty_on(&d.layout.shape, dtype, self.device())?;
+        crate::backend::of(self.device()).pred(p, &d, &out.data())?;
         Ok(out)
     }
     /// `~x`: bitwise not for integers, logical not for bool.
@@ -504,63 +489,24 @@ impl Tensor {
         if d.dtype.is_float() {
             return Err(super::not_implemented("bitwise_not_cpu", d.dtype));
         }
-        if self.device().is_cuda() {
-            let out = Tensor::empty_on(&d.layout.shape, d.dtype, self.device())?;
-            crate::cuda::kernels::unary("bitwise_not", &d, &out.data())?;
-            return Ok(out);
-        }
-        let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
-        {
-            let o = out.data();
-            dispatch_int!(d.dtype, T => {
-                // SAFETY: pointers match dtypes.
-                unsafe { map1::<T, T, _>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout, |v: T| !v) }
-            }, _ => {});
-        }
-        Ok(out)
+        self.pred(Pred::BitwiseNot, d.dtype)
     }
-    /// A float predicate (`f` on the CPU, kernel `ft_<name>` on CUDA); integers are never
-    /// NaN or infinite, so they give `int_val` everywhere.
-    fn float_pred(&self, name: &str, f: fn(f64) -> bool, int_val: bool) -> Result<Tensor> {
-        let d = self.data().clone();
-        if self.device().is_cuda() {
-            if !d.dtype.is_float() {
-                return Tensor::full(&d.layout.shape, Scalar::Bool(int_val), DType::Bool, self.device());
-            }
-            let out = Tensor::empty_on(&d.layout.shape, DType::Bool, self.device())?;
-            crate::cuda::kernels::unary(name, &d, &out.data())?;
-            return Ok(out);
-        }
-        let out = Tensor::empty(&d.layout.shape, DType::Bool, self.device())?;
-        {
-            let o = out.data();
-            dispatch!(d.dtype, T => {
-                // SAFETY: pointers match dtypes.
-                unsafe { map1::<T, bool, _>(d.ptr::<T>(), &d.layout, o.ptr::<bool>(), &o.layout, |v: T| if T::DTYPE.is_float() { f(v.to_f64()) } else { int_val }) }
-            });
-        }
-        Ok(out)
-    }
+    // The float predicates: integers are never NaN or infinite (each backend gives them
+    // the constant answer).
     pub fn isnan(&self) -> Result<Tensor> {
-        self.float_pred("isnan", f64::is_nan, false)
+        self.pred(Pred::IsNan, DType::Bool)
     }
     pub fn isinf(&self) -> Result<Tensor> {
-        self.float_pred("isinf", f64::is_infinite, false)
+        self.pred(Pred::IsInf, DType::Bool)
     }
     pub fn isfinite(&self) -> Result<Tensor> {
-        self.float_pred("isfinite", f64::is_finite, true)
+        self.pred(Pred::IsFinite, DType::Bool)
     }
     pub fn isposinf(&self) -> Result<Tensor> {
-        if self.device().is_cuda() {
-            return self.isinf()?.logical_and(&self.gt(Scalar::Int(0))?);
-        }
-        self.float_pred("isposinf", |v| v == f64::INFINITY, false)
+        self.pred(Pred::IsPosInf, DType::Bool)
     }
     pub fn isneginf(&self) -> Result<Tensor> {
-        if self.device().is_cuda() {
-            return self.isinf()?.logical_and(&self.lt(Scalar::Int(0))?);
-        }
-        self.float_pred("isneginf", |v| v == f64::NEG_INFINITY, false)
+        self.pred(Pred::IsNegInf, DType::Bool)
     }
 }
 
@@ -590,7 +536,7 @@ pub enum Kind {
     Bitwise,
 }
 
-type BinaryKernel = fn(DType, &TensorData, &Layout, &TensorData, &Layout, &TensorData, &Layout);
+type BinaryKernel = crate::backend::BinaryCpu;
 type BinaryBackward = fn(&Tensor, &Tensor, &Tensor, &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)>;
 
 /// When a binary op saves one of its inputs for backward.
@@ -627,6 +573,14 @@ pub struct BinarySpec {
     pub save_out: bool,
     pub kernel: BinaryKernel,
     pub backward: Option<BinaryBackward>,
+}
+
+impl BinarySpec {
+    /// The row's kernels as the backend seam takes them.
+    #[inline]
+    fn seam(&self) -> Binary<'_> {
+        Binary { name: self.name, cuda: self.cuda, cpu: self.kernel }
+    }
 }
 
 /// (compute dtype, output dtype) of a binary op.
@@ -724,17 +678,7 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
     check_int_zero_divisor(spec, compute, &bd, &shape)?;
     let (la, lb) = (ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
     let out = Tensor::empty_on(&shape, out_dtype, dev)?;
-    {
-        let od = out.data();
-        if dev.is_cuda() {
-            if spec.cuda.is_empty() {
-                bail!(NotImplemented, "\"{}\" has no CUDA kernel in ferrotorch yet", spec.name);
-            }
-            crate::cuda::kernels::binary(spec.cuda, &ad, &la, &bd, &lb, &od)?;
-        } else {
-            (spec.kernel)(compute, &ad, &la, &bd, &lb, &od, &od.layout);
-        }
-    }
+    crate::backend::of(dev).binary(spec.seam(), compute, &ad, &la, &bd, &lb, &out.data())?;
     if let Some(bw) = spec.backward {
         // No Vec of inputs here: this runs on every binary op, grad or not.
         let wants = |x: &Arg| x.tensor().is_some_and(|t| t.requires_grad());
@@ -745,8 +689,8 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
     Ok(out)
 }
 
-/// The common case on its own short path: two contiguous CPU tensors of one dtype and
-/// shape, computed in that dtype, nothing to record. It skips the promotion-by-conversion,
+/// The common case on its own short path: two contiguous tensors on one device, of one
+/// dtype and shape, computed in that dtype, nothing to record. It skips the promotion-by-conversion,
 /// broadcasting and device checks of the general path, which together cost about as much
 /// as the rest of a 1-element `a + b` (Python call, allocation, result object).
 /// `None`: not this case, take the general path.
@@ -758,8 +702,7 @@ fn binary_plain(x: &Tensor, y: &Tensor, spec: &BinarySpec) -> Result<Option<Tens
     let (xd, yd) = (x.data(), y.data());
     if xd.dtype != yd.dtype
         || xd.layout.shape != yd.layout.shape
-        || xd.storage.device().is_cuda()
-        || yd.storage.device().is_cuda()
+        || xd.storage.device() != yd.storage.device()
         || !xd.layout.is_contiguous()
         || !yd.layout.is_contiguous()
     {
@@ -776,11 +719,9 @@ fn binary_plain(x: &Tensor, y: &Tensor, spec: &BinarySpec) -> Result<Option<Tens
     if compute != xd.dtype {
         return Ok(None);
     }
-    let out = Tensor::empty_on(&xd.layout.shape, out_dtype, crate::device::Device::Cpu)?;
-    {
-        let od = out.data();
-        (spec.kernel)(compute, &xd, &xd.layout, &yd, &yd.layout, &od, &od.layout);
-    }
+    let dev = xd.storage.device();
+    let out = Tensor::empty_on(&xd.layout.shape, out_dtype, dev)?;
+    crate::backend::of(dev).binary(spec.seam(), compute, &xd, &xd.layout, &yd, &yd.layout, &out.data())?;
     Ok(Some(out))
 }
 
@@ -886,8 +827,9 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
         check_no_internal_overlap(a)?;
         let (compute, out_dtype) = binary_dtypes(spec, &Arg::T(a), &b)?;
         let adt = a.dtype();
-        // CUDA kernels write contiguous outputs: in place there goes out of place + copy.
-        if compute == adt && out_dtype == adt && !a.device().is_cuda() {
+        // Backends whose kernels write only contiguous outputs (CUDA) go out of place + copy.
+        let be = crate::backend::of(a.device());
+        if compute == adt && out_dtype == adt && !be.composes(Composite::InPlaceWrite) {
             check_same_device(&[Arg::T(a), b])?;
             let bd = b.data_as(compute)?;
             let ad = a.data().clone();
@@ -907,7 +849,7 @@ pub fn binary_(a: &Tensor, b: Arg, spec: &BinarySpec) -> Result<()> {
                 bd
             };
             let lb = if bd.layout.shape == lb.shape { bd.layout.clone() } else { Layout { offset: bd.layout.offset, ..lb } };
-            (spec.kernel)(compute, &ad, &ad.layout, &bd, &lb, &ad, &ad.layout);
+            be.binary_inplace(spec.seam(), compute, &ad, &bd, &lb)?;
             ad.storage.bump_version();
             return Ok(());
         }
@@ -1359,15 +1301,7 @@ pub fn where_args(cond: &Tensor, a: Arg, b: Arg) -> Result<Tensor> {
     let shape = broadcast_shapes(&cd.layout.shape, &broadcast_shapes(&ad.layout.shape, &bd.layout.shape)?)?;
     let (lc, la, lb) = (cd.layout.broadcast_to(&shape)?, ad.layout.broadcast_to(&shape)?, bd.layout.broadcast_to(&shape)?);
     let out = Tensor::empty_on(&shape, dt, dev)?;
-    if dev.is_cuda() {
-        crate::cuda::kernels::where_(&cd, &lc, &ad, &la, &bd, &lb, &out.data())?;
-    } else {
-        let o = out.data();
-        dispatch!(dt, T => {
-            // SAFETY: cond holds bool, a/b/out hold T.
-            unsafe { map3::<bool, T, T, T, _>(cd.ptr::<bool>(), &lc, ad.ptr::<T>(), &la, bd.ptr::<T>(), &lb, o.ptr::<T>(), &o.layout, |c, x, y| if c { x } else { y }) }
-        });
-    }
+    crate::backend::of(dev).where_(&cd, &lc, &ad, &la, &bd, &lb, &out.data())?;
     let ta = a.tensor().cloned();
     let tb = b.tensor().cloned();
     let ins: Vec<Tensor> = ta.iter().chain(tb.iter()).cloned().collect();
@@ -1405,25 +1339,17 @@ impl Tensor {
         // The dtype's largest finite value replaces an infinity by default (torch.finfo.max).
         let big = match d.dtype { DType::F16 => 65504.0, DType::BF16 => 3.3895313892515355e38, DType::F32 => f32::MAX as f64, _ => f64::MAX };
         let (pi, ni) = (posinf.unwrap_or(big), neginf.unwrap_or(-big));
-        let out = if self.device().is_cuda() {
-            // Three masked fills of device kernels we have (3 passes, but no kernel of its
-            // own to keep in step with this one: nan_to_num is rare outside data cleaning).
+        let be = crate::backend::of(self.device());
+        let out = if be.composes(Composite::NanToNum) {
+            // Three masked fills (see `Composite::NanToNum`).
             let _ng = crate::autograd::NoGradGuard::new();
             let x = self.detach();
             x.masked_fill(&x.isnan()?, Scalar::Float(nan))?
                 .masked_fill(&x.eq_s(f64::INFINITY)?, Scalar::Float(pi))?
                 .masked_fill(&x.eq_s(f64::NEG_INFINITY)?, Scalar::Float(ni))?
         } else {
-            let out = Tensor::empty(&d.layout.shape, d.dtype, self.device())?;
-            let o = out.data();
-            dispatch_float!(d.dtype, T => {
-                // SAFETY: pointers match dtypes.
-                unsafe { map1::<T, T, _>(d.ptr::<T>(), &d.layout, o.ptr::<T>(), &o.layout, |v: T| {
-                    let f = v.to_f64();
-                    if f.is_nan() { T::from_f64(nan) } else if f == f64::INFINITY { T::from_f64(pi) } else if f == f64::NEG_INFINITY { T::from_f64(ni) } else { v }
-                }) }
-            }, _ => {});
-            drop(o);
+            let out = Tensor::empty_on(&d.layout.shape, d.dtype, self.device())?;
+            be.nan_to_num(&d, nan, pi, ni, &out.data())?;
             out
         };
         if needs_grad(&[self]) {

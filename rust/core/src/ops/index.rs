@@ -2,8 +2,8 @@
 //! `__getitem__`/`__setitem__` (basic indices become views, advanced ones a gather).
 
 use crate::autograd::{needs_grad, record};
+use crate::backend::Composite;
 use crate::ops::elementwise::inplace_via;
-use crate::cpu::reduce::offset_of;
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, fmt_shape, wrap_dim, Dims, Layout};
@@ -113,7 +113,7 @@ fn host_indices(indices: &[TensorIndex]) -> Result<Vec<TensorIndex>> {
     indices
         .iter()
         .map(|i| match i {
-            TensorIndex::Tensor(t) if t.device().is_cuda() => Ok(TensorIndex::Tensor(t.to_device_raw(crate::Device::Cpu)?)),
+            TensorIndex::Tensor(t) if t.device() != crate::Device::Cpu => Ok(TensorIndex::Tensor(t.to_device_raw(crate::Device::Cpu)?)),
             other => Ok(other.clone()),
         })
         .collect()
@@ -162,32 +162,8 @@ impl Tensor {
         }
         let xd = self.data().clone();
         let out = Tensor::empty_on(&ishape, xd.dtype, self.device())?;
-        if self.device().is_cuda() {
-            let xl = xd.layout.at_least_1d();
-            let ix = index_on(index, self.device())?;
-            let il = ix.layout.at_least_1d();
-            crate::cuda::kernels::gather(
-                &crate::tensor::TensorData { layout: xl, ..xd.clone() },
-                d,
-                &crate::tensor::TensorData { layout: il, ..ix },
-                &out.data(),
-            )?;
-        } else {
-            let od = out.data();
-            let xl = xd.layout.at_least_1d();
-            let sub = Layout { shape: ishape.clone(), strides: xl.strides.clone(), offset: xl.offset };
-            let sd = xl.strides[d];
-            dispatch!(xd.dtype, T => {
-                let (px, po) = (xd.storage.ptr() as *const T, unsafe { od.ptr::<T>() });
-                for (i, &v) in idx.iter().enumerate() {
-                    let mut sub_i = sub.clone();
-                    sub_i.strides[d] = 0;
-                    let off = offset_of(&sub_i, i) + v as usize * sd;
-                    // SAFETY: off is in bounds (index checked); i < numel(out).
-                    unsafe { *po.add(i) = *px.add(off) };
-                }
-            });
-        }
+        let ix = index_on(index, self.device())?;
+        crate::backend::of(self.device()).gather(&xd, d, &ix, &idx, &out.data())?;
         if needs_grad(&[self]) {
             let ix = index.clone();
             record("GatherBackward0", &[self], &[&out], move |_, g| {
@@ -229,43 +205,10 @@ impl Tensor {
         }
         let out = self.contiguous_copy()?;
         let srcc = if src.dtype() != self.dtype() { src.to_dtype_raw(self.dtype())? } else { src.clone() };
-        if self.device().is_cuda() {
-            let od = out.data().clone();
-            let sd = Arg::T(&srcc).data_on(self.dtype(), self.device())?;
-            let ix = index_on(index, self.device())?;
-            let (ol, sl, il) = (od.layout.at_least_1d(), sd.layout.at_least_1d(), ix.layout.at_least_1d());
-            // The kernel walks the index's shape; src is read with its own strides.
-            let ssub = Layout { shape: il.shape.clone(), strides: sl.strides.clone(), offset: sl.offset };
-            crate::cuda::kernels::scatter(
-                &crate::tensor::TensorData { layout: ol, ..od },
-                d,
-                &crate::tensor::TensorData { layout: il, ..ix },
-                &crate::tensor::TensorData { layout: ssub, ..sd },
-                add,
-            )?;
-        } else {
-            let od = out.data().clone();
-            let sd = srcc.data().clone();
-            let ol = od.layout.at_least_1d();
-            let sl = sd.layout.at_least_1d();
-            let mut osub = Layout { shape: ishape.clone(), strides: ol.strides.clone(), offset: 0 };
-            osub.strides[d] = 0;
-            let ssub = Layout { shape: ishape.clone(), strides: sl.strides.clone(), offset: sl.offset };
-            let od_stride = ol.strides[d];
-            dispatch!(od.dtype, T => {
-                let (po, ps) = (od.storage.ptr() as *mut T, sd.storage.ptr() as *const T);
-                for (i, &v) in idx.iter().enumerate() {
-                    let o = offset_of(&osub, i) + v as usize * od_stride;
-                    let s = offset_of(&ssub, i);
-                    // SAFETY: offsets are in bounds (checked above); serial, so duplicate
-                    // indices accumulate deterministically.
-                    unsafe {
-                        let val = *ps.add(s);
-                        *po.add(o) = if add { crate::cpu::math::Num::add(*po.add(o), val) } else { val };
-                    }
-                }
-            });
-        }
+        let od = out.data().clone();
+        let sd = Arg::T(&srcc).data_on(self.dtype(), self.device())?;
+        let ix = index_on(index, self.device())?;
+        crate::backend::of(self.device()).scatter(&od, d, &ix, &idx, &sd, add)?;
         if needs_grad(&[self, src]) {
             let ix = index.clone();
             let src_shape = sshape.clone();
@@ -345,44 +288,10 @@ impl Tensor {
         }
         let xd = self.data().clone();
         let out = Tensor::empty_on(&out_shape, xd.dtype, self.device())?;
-        if self.device().is_cuda() {
-            if shape.is_empty() {
-                crate::ops::copy_data(&xd, &out.data())?;
-            } else {
-                let ix = Tensor::from_vec(idx.clone(), &[idx.len()])?.to_device_raw(self.device())?;
-                crate::cuda::kernels::index_select(&xd, d, &ix.data(), &out.data())?;
-            }
+        if shape.is_empty() {
+            crate::ops::copy_data(&xd, &out.data())?;
         } else {
-            let od = out.data().clone();
-            if shape.is_empty() {
-                dispatch!(xd.dtype, T => unsafe { crate::cpu::cast_copy::<T, T>(xd.ptr::<T>(), &xd.layout, od.ptr::<T>(), &od.layout) });
-            } else if d == 0 && xd.layout.select(0, 0).is_contiguous() {
-                // Rows of a row-major source (DataLoader batches, embedding lookups): one
-                // memcpy per index instead of a strided walk with per-row layout set-up.
-                let row: usize = shape[1..].iter().product();
-                let (s0, es) = (xd.layout.strides[0], xd.dtype.size());
-                // SAFETY: each source row lies inside the storage (indices checked above);
-                // destination rows tile the fresh contiguous output.
-                unsafe {
-                    let src = xd.storage.ptr().add(xd.layout.offset * es);
-                    let dst = od.storage.ptr();
-                    for (i, &v) in idx.iter().enumerate() {
-                        std::ptr::copy_nonoverlapping(src.add(v as usize * s0 * es), dst.add(i * row * es), row * es);
-                    }
-                }
-            } else {
-                let ol = od.layout.clone();
-                dispatch!(xd.dtype, T => {
-                    for (i, &v) in idx.iter().enumerate() {
-                        let src = xd.layout.select(d, v as usize);
-                        let dst = ol.select(d, i);
-                        // SAFETY: select layouts address the respective storages.
-                        unsafe {
-                            crate::cpu::cast_copy::<T, T>((xd.storage.ptr() as *const T).add(src.offset), &src, (od.storage.ptr() as *mut T).add(dst.offset), &dst)
-                        }
-                    }
-                });
-            }
+            crate::backend::of(self.device()).index_select(&xd, d, &idx, &out.data())?;
         }
         if needs_grad(&[self]) {
             let ix = index.clone();
@@ -629,9 +538,9 @@ impl Tensor {
 
     /// `self[indices]`.
     pub fn index(&self, indices: &[TensorIndex]) -> Result<Tensor> {
-        if self.device().is_cuda() && indices.iter().any(|i| matches!(i, TensorIndex::Tensor(_))) {
-            // Advanced indexing on CUDA: the element positions are worked out (and
-            // bounds-checked) on the host, then gathered with one index_select.
+        if crate::backend::of(self.device()).composes(Composite::AdvancedIndex) && indices.iter().any(|i| matches!(i, TensorIndex::Tensor(_))) {
+            // Advanced indexing as a composite (CUDA): the element positions are worked out
+            // (and bounds-checked) on the host, then gathered with one index_select.
             let positions = {
                 let _ng = crate::autograd::NoGradGuard::new();
                 let ids = Tensor::arange_i64(0, self.numel() as i64, 1)?.reshape_usize(&self.shape())?;
@@ -737,7 +646,7 @@ impl Tensor {
     pub fn index_put_(&self, indices: &[TensorIndex], value: &Tensor) -> Result<()> {
         crate::autograd::check_inplace(self)?;
         self.check_index_put_dtype(indices, value)?;
-        if value.requires_grad() || self.requires_grad() || self.device().is_cuda() {
+        if value.requires_grad() || self.requires_grad() || crate::backend::of(self.device()).composes(Composite::InPlaceWrite) {
             // Differentiable path: out-of-place masked combination, then rebase.
             return crate::ops::elementwise::inplace_via(self, false, |x| x.index_put(indices, value));
         }

@@ -4,13 +4,11 @@
 
 
 use crate::autograd::{needs_grad, record, SavedTensor};
-use crate::cpu::matmul::{matmul, Mat};
-use crate::cpu::SendPtr;
 use crate::dtype::Scalar;
 use crate::error::Result;
-use crate::shape::{broadcast_shapes, fmt_shape, Dims, Layout};
+use crate::shape::{broadcast_shapes, fmt_shape};
 use crate::tensor::Tensor;
-use crate::{bail, dispatch};
+use crate::bail;
 
 fn check_dtypes(a: &Tensor, b: &Tensor) -> Result<()> {
     if a.dtype() != b.dtype() {
@@ -23,42 +21,6 @@ fn check_dtypes(a: &Tensor, b: &Tensor) -> Result<()> {
     }
     crate::ops::elementwise::check_same_device(&[a.into(), b.into()])?;
     Ok(())
-}
-
-/// `bmm_general` on CUDA: one cuBLAS strided-batched gemm. An operand whose batch dims
-/// do not collapse to one stride, or whose matrix has no unit stride, is copied to
-/// contiguous first.
-fn bmm_cuda(ad: &crate::tensor::TensorData, bd: &crate::tensor::TensorData, out: &crate::tensor::TensorData, m: usize, k: usize, n: usize, nb: usize) -> Result<()> {
-    use crate::cuda::{gemm_operand_ok, GemmOperand};
-    let operand = |d: &crate::tensor::TensorData, rows: usize, cols: usize| -> Result<(GemmOperand, Option<Tensor>)> {
-        let l = &d.layout;
-        let nd = l.ndim();
-        let batch = Layout { shape: Dims::from_slice(&l.shape[..nd - 2]), strides: l.strides[..nd - 2].into(), offset: 0 };
-        let kb = crate::cuda::KLayout::new(&batch)?;
-        let bstride = if nb <= 1 { Some(0) } else if kb.ndim <= 1 { Some(if kb.ndim == 0 { 0 } else { kb.strides[0] }) } else { None };
-        let esz = d.dtype.size() as u64;
-        let make = |d: &crate::tensor::TensorData, bs: i64| GemmOperand {
-            ptr: d.storage.ptr() as u64 + d.layout.offset as u64 * esz,
-            rs: d.layout.strides[nd - 2] as i64,
-            cs: d.layout.strides[nd - 1] as i64,
-            batch_stride: bs,
-        };
-        if let Some(bs) = bstride {
-            let o = make(d, bs);
-            if gemm_operand_ok(&o, rows, cols) {
-                return Ok((o, None));
-            }
-        }
-        let c = Tensor::from_data(d.clone()).contiguous_copy()?;
-        let o = make(&c.data(), (rows * cols) as i64);
-        Ok((o, Some(c)))
-    };
-    // The copies (if any) stay alive in `_keep` until the gemm is queued.
-    let (la, _keep_a) = operand(ad, m, k)?;
-    let (lb, _keep_b) = operand(bd, k, n)?;
-    let ordinal = crate::cuda::kernels::ordinal(out)?;
-    let dst = out.storage.ptr() as u64 + (out.layout.offset * out.dtype.size()) as u64;
-    crate::cuda::gemm_strided_batched(ordinal, out.dtype, nb, m, n, k, la, lb, dst)
 }
 
 fn c_name(d: crate::dtype::DType) -> &'static str {
@@ -89,53 +51,19 @@ fn bmm_impl(a: &Tensor, b: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
     let (ad, bd) = (a.data().clone(), b.data().clone());
     let (la, lb) = (&ad.layout, &bd.layout);
     let nd = la.ndim();
-    let (m, k, n) = (la.shape[nd - 2], la.shape[nd - 1], lb.shape[nd - 1]);
+    let (m, n) = (la.shape[nd - 2], lb.shape[nd - 1]);
     let batch: Vec<usize> = la.shape[..nd - 2].to_vec();
-    let nb: usize = batch.iter().product();
     let mut out_shape = batch.clone();
     out_shape.extend([m, n]);
     let out = Tensor::empty_on(&out_shape, ad.dtype, a.device())?;
-    if a.device().is_cuda() {
-        if m * n > 0 {
-            if k == 0 {
-                out.fill_raw(Scalar::Int(0))?;
-            } else {
-                bmm_cuda(&ad, &bd, &out.data(), m, k, n, nb)?;
-            }
-        }
-    } else {
-        let od = out.data();
-        if let Some(c) = bias {
+    let seeded = match bias {
+        Some(c) => {
             let cd = c.data().clone();
-            let seeded = crate::tensor::TensorData { layout: cd.layout.broadcast_to(&out_shape)?, ..cd };
-            super::copy_data(&seeded, &od)?;
+            Some(crate::tensor::TensorData { layout: cd.layout.broadcast_to(&out_shape)?, ..cd })
         }
-        let acc = bias.is_some();
-        let ba = Layout { shape: Dims::from_slice(&batch), strides: la.strides[..nd - 2].into(), offset: la.offset };
-        let bb = Layout { shape: Dims::from_slice(&batch), strides: lb.strides[..nd - 2].into(), offset: lb.offset };
-        let (ars, acs, brs, bcs) = (la.strides[nd - 2] as isize, la.strides[nd - 1] as isize, lb.strides[nd - 2] as isize, lb.strides[nd - 1] as isize);
-        dispatch!(ad.dtype, T => {
-            let (pa, pb, po) = (SendPtr(ad.storage.ptr() as *mut T), SendPtr(bd.storage.ptr() as *mut T), SendPtr(unsafe { od.ptr::<T>() }));
-            let one = |i: usize, threaded: bool| {
-                let oa = crate::cpu::reduce::offset_of(&ba, i);
-                let ob = crate::cpu::reduce::offset_of(&bb, i);
-                // SAFETY: offsets address a's/b's storages; the output slice i is disjoint.
-                unsafe {
-                    matmul::<T>(m, n, k,
-                        Mat { ptr: pa.get().add(oa) as *const T, rs: ars, cs: acs },
-                        Mat { ptr: pb.get().add(ob) as *const T, rs: brs, cs: bcs },
-                        po.get().add(i * m * n), threaded, acc)
-                }
-            };
-            if nb > 1 && m * n * k < 128 * 128 * 128 && crate::cpu::num_threads() > 1 {
-                crate::cpu::par_for(nb, |i| one(i, false));
-            } else {
-                for i in 0..nb {
-                    one(i, true);
-                }
-            }
-        });
-    }
+        None => None,
+    };
+    crate::backend::of(a.device()).bmm(&ad, &bd, seeded.as_ref(), &out.data())?;
     let mut inputs = vec![a, b];
     inputs.extend(bias);
     if needs_grad(&inputs) {
@@ -319,10 +247,12 @@ impl Tensor {
     pub fn addmm(&self, m1: &Tensor, m2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
         let one = |s: Scalar| s == Scalar::Int(1) || s == Scalar::Float(1.0);
         let (s1, s2, si) = (m1.shape(), m2.shape(), self.shape());
-        // Linear's case (bias + x @ w.t() on the CPU, one dtype): fused into the gemm.
+        // Linear's case (bias + x @ w.t() on one device, one dtype): fused into the gemm
+        // where the backend has that (the CPU's).
         if one(beta) && one(alpha) && s1.len() == 2 && s2.len() == 2 && s1[1] == s2[0] && si.len() <= 2
             && self.dtype() == m1.dtype() && m1.dtype() == m2.dtype()
-            && [self, m1, m2].iter().all(|t| t.device() == crate::Device::Cpu)
+            && [m1, m2].iter().all(|t| t.device() == self.device())
+            && !crate::backend::of(self.device()).composes(crate::backend::Composite::AddmmBias)
             && broadcast_shapes(&si, &[s1[0], s2[1]]).is_ok_and(|s| *s == [s1[0], s2[1]])
         {
             return bmm_impl(m1, m2, Some(self));

@@ -315,15 +315,9 @@ impl Tensor {
 
 /// Copy `src` into `dst` (same shape, any layouts and dtypes, any devices): the one copy
 /// every conversion, clone, `copy_` and in-place write goes through.
+#[inline]
 pub(crate) fn copy_data(src: &TensorData, dst: &TensorData) -> Result<()> {
-    match (src.storage.device(), dst.storage.device()) {
-        (crate::Device::Cpu, crate::Device::Cpu) => {
-            crate::cpu::cast_copy_data(src, dst);
-            Ok(())
-        }
-        (a, b) if a == b => crate::cuda::kernels::cast_copy(src, dst),
-        _ => crate::cuda::kernels::copy_across(src, dst),
-    }
+    crate::backend::copy(src, dst)
 }
 
 /// Strides of a copy made with `memory_format=torch.preserve_format` (PyTorch's
@@ -388,26 +382,10 @@ pub fn preserve_format_strides(l: &Layout) -> crate::shape::Dims {
     out
 }
 
-/// Check that a dtype is supported by an op, naming the op as PyTorch's messages do.
-pub(crate) fn not_implemented(op: &str, dtype: DType) -> crate::error::Error {
-    crate::err!(NotImplemented, "\"{}\" not implemented for '{}'", op, pretty_dtype(dtype))
-}
-
-/// PyTorch's ScalarType name of a dtype ("Float", "Long"), as its messages print it.
-pub fn pretty_dtype(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "Bool",
-        DType::U8 => "Byte",
-        DType::I8 => "Char",
-        DType::I16 => "Short",
-        DType::I32 => "Int",
-        DType::I64 => "Long",
-        DType::F16 => "Half",
-        DType::BF16 => "BFloat16",
-        DType::F32 => "Float",
-        DType::F64 => "Double",
-    }
-}
+// With the dtype and error types, so that the backends name unsupported dtypes the same
+// way without depending on `ops`.
+pub(crate) use crate::error::not_implemented;
+pub use crate::dtype::pretty_dtype;
 
 impl Tensor {
     /// A contiguous copy outside the graph (public for bindings).

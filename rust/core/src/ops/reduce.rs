@@ -4,14 +4,12 @@
 
 
 use crate::autograd::{needs_grad, record, SavedTensor};
-use crate::cpu::math::is_nan;
-use crate::cpu::reduce::{lanes, reduce, sum_f32_contig};
-use crate::cpu::SendPtr;
-use crate::dtype::{DType, Element, Scalar};
+use crate::backend::ReduceOp;
+use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::shape::{fmt_shape, wrap_dim, wrap_dims};
 use crate::tensor::Tensor;
-use crate::{bail, dispatch};
+use crate::bail;
 
 /// var/std's correction from their arguments: `correction` when given, else 0 for
 /// `unbiased=False` and 1 otherwise (Bessel's correction, PyTorch's default).
@@ -21,13 +19,6 @@ pub fn var_correction(correction: Option<f64>, unbiased: Option<bool>) -> f64 {
         (None, Some(false)) => 0.0,
         _ => 1.0,
     }
-}
-
-/// `v > best` for a max, `v < best` for a min. A generic function rather than inline
-/// `>`/`<`, which the `dispatch!` arms would spell as order comparisons on `bool`.
-#[inline(always)]
-fn beats<T: PartialOrd>(is_max: bool, v: T, best: T) -> bool {
-    if is_max { v > best } else { v < best }
 }
 
 /// Resolve `dims` (None = all) into sorted unique dims and the output shape.
@@ -71,174 +62,13 @@ fn expand_back(g: &Tensor, in_shape: &[usize], dims: &[usize], keepdim: bool) ->
     g.expand_usize(in_shape)
 }
 
-#[derive(Clone, Copy)]
-enum RedKind {
-    Sum,
-    Prod,
-    Max,
-    Min,
-    All,
-    Any,
-}
+// The reduction kinds are the seam's (`crate::backend::ReduceOp`).
 
 /// Run a reduction kernel over `dims`, producing a contiguous tensor of `out_shape`.
-fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, out_dtype: DType) -> Result<Tensor> {
-    if x.device().is_cuda() {
-        return run_reduce_cuda(x, dims, out_shape, kind, out_dtype);
-    }
-    let d = x.data().clone();
-    let out = Tensor::empty(out_shape, out_dtype, x.device())?;
-    let o = out.data().clone();
-    let base = d.storage.ptr();
-    dispatch!(d.dtype, T => {
-        let p = base as *const T;
-        // SAFETY (all arms): p is the storage start of T elements; the layout's offsets
-        // address it; o is a fresh contiguous buffer of out_shape elements of its dtype.
-        unsafe {
-            match kind {
-                RedKind::Sum | RedKind::Prod => {
-                    let is_sum = matches!(kind, RedKind::Sum);
-                    if T::DTYPE.is_float() {
-                        // Contiguous full f32 sum: blocked, vectorised fast path.
-                        if is_sum && T::DTYPE == DType::F32 && d.layout.is_contiguous() && dims.len() == d.layout.ndim() && out_dtype == DType::F32 {
-                            let n = d.layout.numel();
-                            let xs = std::slice::from_raw_parts((base as *const f32).add(d.layout.offset), n);
-                            let s: f64 = if n >= crate::cpu::GRAIN * 2 && crate::cpu::num_threads() > 1 {
-                                // Partial sums of 64K-element chunks, added in chunk order: the
-                                // same bits every run. Each task takes a contiguous run of chunks:
-                                // handing out single chunks interleaved the threads' reads, and
-                                // two threads then reached only ~1.65x one thread's bandwidth.
-                                let chunks = n.div_ceil(1 << 16);
-                                let pieces = (4 * crate::cpu::num_threads()).min(chunks);
-                                crate::cpu::par_map(pieces, |p| {
-                                    (p * chunks / pieces..(p + 1) * chunks / pieces)
-                                        .map(|c| sum_f32_contig(&xs[c << 16..((c + 1) << 16).min(n)]))
-                                        .collect::<Vec<f64>>()
-                                })
-                                .into_iter()
-                                .flatten()
-                                .sum()
-                            } else {
-                                sum_f32_contig(xs)
-                            };
-                            *o.ptr::<f32>() = s as f32;
-                        } else if is_sum && d.layout.is_contiguous() && !dims.is_empty() && dims.len() < d.layout.ndim()
-                            && dims.iter().enumerate().all(|(i, &dd)| i == dd)
-                        {
-                            // Sum over leading dims of a row-major tensor (bias gradients,
-                            // batch means): add whole rows into a row of accumulators, which
-                            // vectorises, instead of one strided walk per output column.
-                            let kcols: usize = d.layout.shape[dims.len()..].iter().product();
-                            let nrows = d.layout.numel() / kcols.max(1);
-                            let xs = std::slice::from_raw_parts(p.add(d.layout.offset), nrows * kcols);
-                            dispatch!(out_dtype, O => column_sums::<T, O>(xs, nrows, kcols, o.ptr::<O>()));
-                        } else {
-                            dispatch!(out_dtype, O => reduce::<T, f64, O>(p, &d.layout, dims, o.ptr::<O>(),
-                                if is_sum { 0.0 } else { 1.0 },
-                                move |a, v| if is_sum { a + v.to_f64() } else { a * v.to_f64() },
-                                move |a, b| if is_sum { a + b } else { a * b },
-                                O::from_f64))
-                        }
-                    } else {
-                        dispatch!(out_dtype, O => reduce::<T, i64, O>(p, &d.layout, dims, o.ptr::<O>(),
-                            if is_sum { 0 } else { 1 },
-                            move |a, v| if is_sum { a.wrapping_add(v.to_i64()) } else { a.wrapping_mul(v.to_i64()) },
-                            move |a, b| if is_sum { a.wrapping_add(b) } else { a.wrapping_mul(b) },
-                            O::from_i64))
-                    }
-                }
-                RedKind::Max | RedKind::Min => {
-                    let is_max = matches!(kind, RedKind::Max);
-                    // (seen_nan, value): NaN propagates like PyTorch's amax/amin.
-                    let pick = move |a: Option<T>, v: T| -> Option<T> {
-                        match a {
-                            None => Some(v),
-                            Some(c) => {
-                                if is_nan(c) { Some(c) }
-                                else if is_nan(v) || beats(is_max, v, c) { Some(v) } else { Some(c) }
-                            }
-                        }
-                    };
-                    reduce::<T, Option<T>, T>(p, &d.layout, dims, o.ptr::<T>(), None, pick,
-                        move |a, b| match b { None => a, Some(v) => pick(a, v) },
-                        |a| a.unwrap_or_default())
-                }
-                RedKind::All | RedKind::Any => {
-                    let is_all = matches!(kind, RedKind::All);
-                    reduce::<T, bool, bool>(p, &d.layout, dims, o.ptr::<bool>(), is_all,
-                        move |a, v| if is_all { a && v.is_nonzero() } else { a || v.is_nonzero() },
-                        move |a, b| if is_all { a && b } else { a || b },
-                        |a| a)
-                }
-            }
-        }
-    });
+fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: ReduceOp, out_dtype: DType) -> Result<Tensor> {
+    let out = Tensor::empty_on(out_shape, out_dtype, x.device())?;
+    crate::backend::of(x.device()).reduce(kind, &x.data(), dims, &out.data())?;
     Ok(out)
-}
-
-/// `run_reduce` on CUDA. The kernels' output dtypes are fixed (sums of integers are
-/// int64); another requested dtype is a cast afterwards. all/any are min/max over bool.
-fn run_reduce_cuda(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: RedKind, out_dtype: DType) -> Result<Tensor> {
-    let dt = x.dtype();
-    let (op, src, kdt) = match kind {
-        RedKind::Sum | RedKind::Prod => {
-            let op = if matches!(kind, RedKind::Sum) { "sum" } else { "prod" };
-            (op, x.clone(), if dt.is_float() { dt } else { DType::I64 })
-        }
-        RedKind::Max => ("max", x.clone(), dt),
-        RedKind::Min => ("min", x.clone(), dt),
-        RedKind::All => ("min", x.to_dtype_raw(DType::Bool)?, DType::Bool),
-        RedKind::Any => ("max", x.to_dtype_raw(DType::Bool)?, DType::Bool),
-    };
-    let out = Tensor::empty_on(out_shape, kdt, x.device())?;
-    crate::cuda::kernels::reduce(op, &src.data(), dims, &out.data())?;
-    if kdt == out_dtype { Ok(out) } else { out.to_dtype_raw(out_dtype) }
-}
-
-/// Run a row-wise CUDA kernel along `dim` of `x` (cumsum, softmax, ...) into a new
-/// contiguous tensor of x's shape (a 0-d x counts as shape [1]) and `out_dtype`.
-pub(crate) fn along_dim_cuda(op: &str, x: &crate::tensor::TensorData, dim: usize, out_dtype: DType) -> Result<Tensor> {
-    let (x, perm, pshape) = rows_last(x, dim);
-    let tmp = Tensor::empty_on(&pshape, out_dtype, x.storage.device())?;
-    crate::cuda::kernels::along_dim(op, &x, dim, &tmp.data())?;
-    dims_back(tmp, &perm)
-}
-
-/// The row kernels write [outer, inner] with the row dim last: `x` (0-d as [1]), the dim
-/// order of that output and its shape.
-fn rows_last(x: &crate::tensor::TensorData, dim: usize) -> (crate::tensor::TensorData, Vec<usize>, Vec<usize>) {
-    let x = crate::tensor::TensorData { layout: x.layout.at_least_1d(), ..x.clone() };
-    let nd = x.layout.ndim();
-    let perm: Vec<usize> = (0..nd).filter(|&i| i != dim).chain(std::iter::once(dim)).collect();
-    let pshape = perm.iter().map(|&i| x.layout.shape[i]).collect();
-    (x, perm, pshape)
-}
-
-/// `tmp` (dims in the order `perm`) with its dims back in their original order, as a
-/// contiguous tensor: tmp itself when the row dim already was last (softmax over the last
-/// dim, the common case), else a copy.
-fn dims_back(tmp: Tensor, perm: &[usize]) -> Result<Tensor> {
-    if perm.iter().enumerate().all(|(k, &p)| k == p) {
-        return Ok(tmp);
-    }
-    let mut inv = vec![0usize; perm.len()];
-    for (k, &p) in perm.iter().enumerate() {
-        inv[p] = k;
-    }
-    let td = tmp.data().clone();
-    let back = td.layout.permute(&inv);
-    let out = Tensor::empty_on(&back.shape, td.dtype, td.storage.device())?;
-    super::copy_data(&crate::tensor::TensorData { layout: back, ..td }, &out.data())?;
-    Ok(out)
-}
-
-/// `sort` on CUDA: (values, indices) of `shape`.
-fn sort_cuda(x: &crate::tensor::TensorData, d: usize, descending: bool, shape: &[usize]) -> Result<(Tensor, Tensor)> {
-    let (x, perm, pshape) = rows_last(x, d);
-    let dev = x.storage.device();
-    let (v, i) = (Tensor::empty_on(&pshape, x.dtype, dev)?, Tensor::empty_on(&pshape, DType::I64, dev)?);
-    crate::cuda::kernels::sort(&x, d, descending, &v.data(), &i.data())?;
-    Ok((dims_back(v, &perm)?.reshape_usize(shape)?, dims_back(i, &perm)?.reshape_usize(shape)?))
 }
 
 impl Tensor {
@@ -252,7 +82,7 @@ impl Tensor {
         let out_dt = if dtype.is_some() || in_dt.is_float() { in_dt } else { DType::I64 };
         let shape = src.shape();
         let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
-        let out = run_reduce(&src, &ds, &out_shape, RedKind::Sum, out_dt)?;
+        let out = run_reduce(&src, &ds, &out_shape, ReduceOp::Sum, out_dt)?;
         if needs_grad(&[&src]) {
             let name = if dims.is_none() || dims == Some(&[]) { "SumBackward0" } else { "SumBackward1" };
             record(name, &[&src], &[&out], move |_, g| {
@@ -299,7 +129,7 @@ impl Tensor {
         let shape = src.shape();
         let dd = dim.map(|d| [d]);
         let (ds, out_shape) = reduce_shape(&shape, dd.as_ref().map(|d| &d[..]), keepdim)?;
-        let out = run_reduce(&src, &ds, &out_shape, RedKind::Prod, out_dt)?;
+        let out = run_reduce(&src, &ds, &out_shape, ReduceOp::Prod, out_dt)?;
         if needs_grad(&[&src]) {
             let sx = SavedTensor::input(&src);
             let sy = SavedTensor::output(&out, 0);
@@ -350,7 +180,7 @@ impl Tensor {
         if shape.is_empty() && self.numel() == 0 {
             bail!(Index, "{}(): Expected reduction dim 0 to have non-zero size.", if is_max { "amax" } else { "amin" });
         }
-        let out = run_reduce(self, &ds, &out_shape, if is_max { RedKind::Max } else { RedKind::Min }, self.dtype())?;
+        let out = run_reduce(self, &ds, &out_shape, if is_max { ReduceOp::Max } else { ReduceOp::Min }, self.dtype())?;
         if needs_grad(&[self]) {
             let sx = SavedTensor::input(self);
             let sy = SavedTensor::output(&out, 0);
@@ -389,13 +219,13 @@ impl Tensor {
     /// `all(dim, keepdim)`: bool, except uint8 in, uint8 out (PyTorch's legacy rule).
     pub fn all_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         let (ds, out_shape) = reduce_shape(&self.shape(), dims, keepdim)?;
-        let r = run_reduce(self, &ds, &out_shape, RedKind::All, DType::Bool)?;
+        let r = run_reduce(self, &ds, &out_shape, ReduceOp::All, DType::Bool)?;
         if self.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) }
     }
     /// `any(dim, keepdim)`: bool, except uint8 in, uint8 out.
     pub fn any_dims(&self, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         let (ds, out_shape) = reduce_shape(&self.shape(), dims, keepdim)?;
-        let r = run_reduce(self, &ds, &out_shape, RedKind::Any, DType::Bool)?;
+        let r = run_reduce(self, &ds, &out_shape, ReduceOp::Any, DType::Bool)?;
         if self.dtype() == DType::U8 { r.to_dtype(DType::U8) } else { Ok(r) }
     }
     pub fn all(&self) -> Result<Tensor> {
@@ -422,7 +252,7 @@ impl Tensor {
         let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
         let s = {
             let _g = crate::autograd::NoGradGuard::new();
-            run_reduce(&src, &ds, &out_shape, RedKind::Sum, dt)?.div_s(n as f64)?
+            run_reduce(&src, &ds, &out_shape, ReduceOp::Sum, dt)?.div_s(n as f64)?
         };
         if needs_grad(&[&src]) {
             let name = if dims.is_none() || dims == Some(&[]) { "MeanBackward0" } else { "MeanBackward1" };
@@ -571,36 +401,7 @@ impl Tensor {
         let data = self.data().clone();
         let vals = Tensor::empty_on(&out_shape, data.dtype, self.device())?;
         let idx = Tensor::empty_on(&out_shape, DType::I64, self.device())?;
-        if self.device().is_cuda() {
-            let dims: Vec<usize> = if shape.is_empty() { vec![] } else { vec![d] };
-            let (v, a) = if is_max { ("max", "argmax") } else { ("min", "argmin") };
-            crate::cuda::kernels::reduce(v, &data, &dims, &vals.data())?;
-            crate::cuda::kernels::reduce(a, &data, &dims, &idx.data())?;
-        } else {
-            let (vd, id) = (vals.data(), idx.data());
-            dispatch!(data.dtype, T => {
-                let p = SendPtr(data.storage.ptr() as *mut T);
-                let (vp, ip) = (SendPtr(unsafe { vd.ptr::<T>() }), SendPtr(unsafe { id.ptr::<i64>() }));
-                let layout = data.layout.at_least_1d();
-                lanes(&layout, d, |i, base, n, s| {
-                    // SAFETY: lane offsets address the input storage; i < numel(out).
-                    unsafe {
-                        let q = p.get().add(base) as *const T;
-                        let (mut best, mut bi) = (*q, 0usize);
-                        for j in 1..n {
-                            let v = *q.add(j * s);
-                            if is_nan(best) { break; }
-                            if is_nan(v) || beats(is_max, v, best) {
-                                best = v;
-                                bi = j;
-                            }
-                        }
-                        *vp.get().add(i) = best;
-                        *ip.get().add(i) = bi as i64;
-                    }
-                });
-            });
-        }
+        crate::backend::of(self.device()).max_min_dim(is_max, &data, d, &vals.data(), &idx.data())?;
         if needs_grad(&[self]) {
             let idx_c = idx.clone();
             record(if is_max { "MaxBackward0" } else { "MinBackward0" }, &[self], &[&vals], move |_, g| {
@@ -649,46 +450,8 @@ impl Tensor {
         let shape = src.shape();
         let d = wrap_dim(dim, shape.len())?;
         let data = src.data().clone();
-        let out = if src.device().is_cuda() {
-            let o = along_dim_cuda(if is_sum { "cumsum" } else { "cumprod" }, &data, d, data.dtype)?;
-            o.reshape_usize(&shape)?
-        } else {
-            Tensor::empty(&shape, data.dtype, src.device())?
-        };
-        if !src.device().is_cuda() {
-            let od = out.data();
-            let ol = od.layout.clone();
-            let layout = data.layout.at_least_1d();
-            let olayout = ol.at_least_1d();
-            dispatch!(data.dtype, T => {
-                let p = SendPtr(data.storage.ptr() as *mut T);
-                let op = SendPtr(od.storage.ptr() as *mut T);
-                let (kept, _) = crate::cpu::reduce::split_dims(&olayout, &[d]);
-                let ostride = olayout.strides[d];
-                lanes(&layout, d, |i, base, n, s| {
-                    let ob = crate::cpu::reduce::offset_of(&kept, i);
-                    // SAFETY: lane offsets address input/output storages of T.
-                    unsafe {
-                        let (q, w) = (p.get().add(base) as *const T, op.get().add(ob));
-                        if T::DTYPE.is_float() {
-                            let mut acc = if is_sum { 0.0 } else { 1.0 };
-                            for j in 0..n {
-                                let v = (*q.add(j * s)).to_f64();
-                                acc = if is_sum { acc + v } else { acc * v };
-                                *w.add(j * ostride) = T::from_f64(acc);
-                            }
-                        } else {
-                            let mut acc: i64 = if is_sum { 0 } else { 1 };
-                            for j in 0..n {
-                                let v = (*q.add(j * s)).to_i64();
-                                acc = if is_sum { acc.wrapping_add(v) } else { acc.wrapping_mul(v) };
-                                *w.add(j * ostride) = T::from_i64(acc);
-                            }
-                        }
-                    }
-                });
-            });
-        }
+        let out = Tensor::empty_on(&shape, data.dtype, src.device())?;
+        crate::backend::of(src.device()).cumulative(is_sum, &data, d, &out.data())?;
         if needs_grad(&[&src]) {
             let sx = SavedTensor::input(&src);
             let sy = SavedTensor::output(&out, 0);
@@ -724,54 +487,12 @@ impl Tensor {
     /// `sort(dim, descending, stable)`: (values, indices). NaN sorts as the largest value;
     /// the sort is always stable.
     pub fn sort(&self, dim: i64, descending: bool) -> Result<(Tensor, Tensor)> {
-        if self.device().is_cuda() {
-            let shape = self.shape();
-            let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
-            let (vals, idx) = sort_cuda(&self.data(), d, descending, &shape)?;
-            return self.record_sort(vals, idx, shape, d);
-        }
         let shape = self.shape();
         let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
         let data = self.data().clone();
-        let vals = Tensor::empty(&shape, data.dtype, self.device())?;
-        let idx = Tensor::empty(&shape, DType::I64, self.device())?;
-        {
-            let (vd, id) = (vals.data().clone(), idx.data().clone());
-            let layout = data.layout.at_least_1d();
-            let vl = vd.layout.at_least_1d();
-            let (kept, _) = crate::cpu::reduce::split_dims(&vl, &[d]);
-            let ostride = vl.strides[d];
-            dispatch!(data.dtype, T => {
-                let p = SendPtr(data.storage.ptr() as *mut T);
-                let (vp, ip) = (SendPtr(vd.storage.ptr() as *mut T), SendPtr(id.storage.ptr() as *mut i64));
-                lanes(&layout, d, |i, base, n, s| {
-                    let ob = crate::cpu::reduce::offset_of(&kept, i);
-                    // SAFETY: offsets address the storages; lanes are disjoint.
-                    unsafe {
-                        let q = p.get().add(base) as *const T;
-                        let mut v: Vec<(T, i64)> = (0..n).map(|j| (*q.add(j * s), j as i64)).collect();
-                        let key = |a: &T, b: &T| -> std::cmp::Ordering {
-                            let (an, bn) = (is_nan(*a), is_nan(*b));
-                            match (an, bn) {
-                                (true, true) => std::cmp::Ordering::Equal,
-                                (true, false) => std::cmp::Ordering::Greater,
-                                (false, true) => std::cmp::Ordering::Less,
-                                _ => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
-                            }
-                        };
-                        if descending {
-                            v.sort_by(|a, b| key(&b.0, &a.0));
-                        } else {
-                            v.sort_by(|a, b| key(&a.0, &b.0));
-                        }
-                        for (j, (val, ix)) in v.into_iter().enumerate() {
-                            *vp.get().add(ob + j * ostride) = val;
-                            *ip.get().add(ob + j * ostride) = ix;
-                        }
-                    }
-                });
-            });
-        }
+        let vals = Tensor::empty_on(&shape, data.dtype, self.device())?;
+        let idx = Tensor::empty_on(&shape, DType::I64, self.device())?;
+        crate::backend::of(self.device()).sort(&data, d, descending, &vals.data(), &idx.data())?;
         self.record_sort(vals, idx, shape, d)
     }
 
@@ -888,59 +609,4 @@ fn cumprod_grad_exact(x: &Tensor, g: &Tensor, d: usize) -> Result<Tensor> {
         }
     }
     Tensor::from_vec(out, &xm.shape())?.to_dtype(x.dtype())?.movedim(-1, d as i64)
-}
-
-/// out[j] = sum_i x[i * k + j] for a row-major (n, k) block, accumulated in f64 (f32 input:
-/// in f32 over runs of 64 rows, which vectorise 16 wide, then in f64, so the error stays
-/// that of a 64-term f32 sum; all-f64 accumulation ran 4x slower than PyTorch's on the
-/// bias gradient of a 256x512 layer). Parallel over column blocks when the block is large.
-///
-/// # Safety
-/// `out` must have room for `k` elements.
-unsafe fn column_sums<T: Element, O: Element>(x: &[T], n: usize, k: usize, out: *mut O) {
-    let run = |lo: usize, hi: usize, out: crate::cpu::SendPtr<O>| {
-        let mut acc = vec![0.0f64; hi - lo];
-        if T::DTYPE == DType::F32 {
-            // SAFETY: T is f32.
-            let x = unsafe { std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len()) };
-            column_sums_f32(x, n, k, lo, hi, &mut acc);
-        } else {
-            for i in 0..n {
-                let row = &x[i * k + lo..i * k + hi];
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += v.to_f64();
-                }
-            }
-        }
-        for (j, a) in acc.into_iter().enumerate() {
-            // SAFETY: j + lo < k; column blocks are disjoint across tasks.
-            unsafe { *out.get().add(lo + j) = O::from_f64(a) };
-        }
-    };
-    let o = crate::cpu::SendPtr(out);
-    let threads = crate::cpu::num_threads();
-    if n * k >= 2 * crate::cpu::GRAIN && threads > 1 && k >= 128 {
-        let per = k.div_ceil(threads * 2).max(64);
-        crate::cpu::par_for(k.div_ceil(per), |c| run(c * per, ((c + 1) * per).min(k), o));
-    } else {
-        run(0, k, o);
-    }
-}
-
-crate::multiversion! {
-    /// `acc[j - lo] += sum_i x[i * k + j]` for columns lo..hi, in f32 over runs of 64 rows.
-    fn column_sums_f32 [] [] (x: &[f32], n: usize, k: usize, lo: usize, hi: usize, acc: &mut [f64]) {
-        let mut part = vec![0.0f32; hi - lo];
-        for r0 in (0..n).step_by(64) {
-            part.fill(0.0);
-            for i in r0..(r0 + 64).min(n) {
-                for (a, &v) in part.iter_mut().zip(&x[i * k + lo..i * k + hi]) {
-                    *a += v;
-                }
-            }
-            for (a, &p) in acc.iter_mut().zip(&part) {
-                *a += p as f64;
-            }
-        }
-    }
 }
