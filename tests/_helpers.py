@@ -4,8 +4,13 @@ Every check converts the ferrotorch result to NumPy through `.tolist()`-free pat
 (`.numpy()` on a detached CPU tensor), and compares against a reference computed in
 float64 with a tolerance that depends on the dtype under test.
 """
+import importlib.util
+import os
+
 import numpy as np
 import ferrotorch as torch
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (rtol, atol) per dtype name: the reference is float64, so these bound the error of
 # computing in the tested dtype.
@@ -115,3 +120,11 @@ def assert_close(actual, expected, dtype=None, rtol=None, atol=None, equal_nan=T
                                    rtol=rtol, atol=atol, equal_nan=equal_nan)
     else:
         np.testing.assert_array_equal(got, expected)
+
+
+def load_script(relpath, name):
+    """A script of the repository (examples/, scripts/) imported as a module without running its main."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, relpath))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

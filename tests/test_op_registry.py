@@ -3,24 +3,20 @@ source of the elementwise ops' Python surface: the files scripts/gen_ops.py writ
 current, every form a row declares exists where PyTorch has it, and the rows' autograd node names
 are PyTorch's. (The CUDA side: rust/core/tests/registry.rs checks the kernel rows of cuda/*.cu
 against the registry; values, dtypes and gradients of every op: tests/device/test_op_table.py.)"""
-import importlib.util
 import os
 
 import pytest
 
 import ferrotorch as torch
 import ferrotorch.nn.functional as F
+from _helpers import REPO, load_script
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS = torch._C._op_registry()
 BY_NAME = {r["name"]: r for r in ROWS}
 
 
 def _gen_ops():
-    spec = importlib.util.spec_from_file_location("gen_ops", os.path.join(REPO, "scripts", "gen_ops.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("scripts/gen_ops.py", "gen_ops")
 
 
 def test_generated_files_are_current():

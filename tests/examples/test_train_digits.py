@@ -5,22 +5,19 @@ only redirecting its outputs to a temporary folder; the accuracy is measured by 
 example on the seeded held-out split, and re-measured here from the saved weights.
 """
 import gzip
-import importlib.util
 import json
 import os
 
 import numpy as np
 
 import ferrotorch as torch
+from _helpers import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _load_example():
-    spec = importlib.util.spec_from_file_location("train_digits", os.path.join(ROOT, "examples", "train_digits.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("examples/train_digits.py", "train_digits")
 
 
 def test_digits_data_file_matches_its_description():
