@@ -10,7 +10,6 @@ import warnings
 from copy import deepcopy
 
 from .. import _C
-from .._C import Tensor
 from ..autograd.grad_mode import no_grad
 from ..nn import Module
 from ..nn.modules.batchnorm import _BatchNorm
@@ -58,12 +57,10 @@ def get_swa_multi_avg_fn():
             for p_avg, p_model in zip(averaged_param_list, current_param_list):
                 p_avg.lerp_(p_model, weight)
         else:
+            # Integer tensors (num_batches_tracked with use_buffers): true division, the result
+            # truncated back into the tensor, as PyTorch's _foreach_addcdiv_ does.
             for p_avg, p_model in zip(averaged_param_list, current_param_list):
-                diff = p_model - p_avg
-                if isinstance(num_averaged, Tensor):
-                    p_avg.addcdiv_(diff, num_averaged + 1)
-                else:
-                    p_avg.add_(diff, alpha=1.0 / (num_averaged + 1))
+                p_avg.copy_(p_avg + (p_model - p_avg) / (num_averaged + 1))
 
     return swa_update
 
