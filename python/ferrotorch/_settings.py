@@ -57,7 +57,7 @@ def get_float32_matmul_precision():
     return _backends_cuda._float32_matmul_precision
 
 
-_COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_COMPILE_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _COMPILE_BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
 
 
