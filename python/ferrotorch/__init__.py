@@ -154,7 +154,8 @@ def numel(input):
 # ---- legacy tensor types (torch.FloatTensor, ...) -------------------------------------
 class _LegacyTypeMeta(type):
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+        # torch.FloatTensor is the CPU type (torch.cuda.FloatTensor the CUDA one)
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
 
     def __repr__(cls):
         return "<class 'torch." + cls.__name__ + "'>"
@@ -187,6 +188,10 @@ from . import backends  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from ._utils import typename  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
+from ._settings import (  # noqa: E402,F401
+    use_deterministic_algorithms, are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision, get_float32_matmul_precision, compile,
+)
 
 # A forked child (DataLoader workers, user multiprocessing) has none of the parent's
 # kernel threads: cap kernels to one thread there instead of hanging on the dead pool.
@@ -266,3 +271,4 @@ __version__ = "0.1.0"
 
 # Submodules built on the functions above.
 from . import special, distributions  # noqa: E402,F401
+from . import testing  # noqa: E402,F401

@@ -191,3 +191,41 @@ def reset_peak_memory_stats(device=None):
 
 def empty_cache():
     _C._cuda_empty_cache()
+
+
+# ---- legacy tensor types (torch.cuda.FloatTensor, ...) ----------------------------------------
+class _CudaLegacyTypeMeta(type):
+    """``isinstance(t, torch.cuda.FloatTensor)``: a float32 tensor on a CUDA device."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _C.Tensor) and obj.dtype == cls.dtype and obj.device.type == "cuda"
+
+    def __repr__(cls):
+        return "<class 'torch.cuda." + cls.__name__ + "'>"
+
+
+def _cuda_legacy(name, dt):
+    def __new__(cls, *args, **kw):
+        import warnings
+
+        import ferrotorch as _torch
+
+        warnings.warn("The torch.cuda.*DtypeTensor constructors are no longer recommended. It's best to use methods "
+                      "such as torch.tensor(data, dtype=*, device='cuda') to create tensors.", UserWarning,
+                      stacklevel=2)
+        # The CPU type object of the same name builds the tensor (its argument rules), then it moves.
+        return getattr(_torch, name)(*args, **kw).to("cuda")
+
+    return _CudaLegacyTypeMeta(name, (), {"__new__": __new__, "dtype": dt})
+
+
+FloatTensor = _cuda_legacy("FloatTensor", _C.float32)
+DoubleTensor = _cuda_legacy("DoubleTensor", _C.float64)
+HalfTensor = _cuda_legacy("HalfTensor", _C.float16)
+BFloat16Tensor = _cuda_legacy("BFloat16Tensor", _C.bfloat16)
+ByteTensor = _cuda_legacy("ByteTensor", _C.uint8)
+CharTensor = _cuda_legacy("CharTensor", _C.int8)
+ShortTensor = _cuda_legacy("ShortTensor", _C.int16)
+IntTensor = _cuda_legacy("IntTensor", _C.int32)
+LongTensor = _cuda_legacy("LongTensor", _C.int64)
+BoolTensor = _cuda_legacy("BoolTensor", _C.bool)

@@ -1,5 +1,5 @@
 """ferrotorch.autograd: backward/grad entry points and grad-mode managers."""
-from .. import _C
+from .. import _C, _registry
 # Public re-exports (torch.autograd.no_grad, torch.autograd.Function, ...): the `x as x` form
 # marks them as such without an __all__, which would change `from ferrotorch.autograd import *`.
 from .grad_mode import (
@@ -24,13 +24,44 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return res
 
 
-def Variable(tensor, requires_grad=False, volatile=False):
-    """Legacy wrapper: returns the tensor itself (``volatile=True`` means no graph)."""
-    if volatile:
-        return tensor.detach()
-    if requires_grad:
-        tensor.requires_grad_(True)
-    return tensor
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):
+        return isinstance(other, _C.Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """Legacy ``torch.autograd.Variable``: every tensor is one (``isinstance(t, Variable)``), and
+    ``Variable(t, requires_grad=False, volatile=False)`` returns a new tensor sharing ``t``'s data,
+    detached from its graph, with ``requires_grad`` set, as PyTorch's. ``volatile`` has no effect
+    beyond a warning (PyTorch's), and ``Variable()`` is an empty tensor."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        import warnings
+
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
+            if requires_grad:
+                raise ValueError("Variable can't be volatile and require_grad at the same time!")
+        if data is None:
+            data = _C.empty(0)
+        elif not isinstance(data, _C.Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
+
+
+def _volatile(self):
+    import warnings
+
+    warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+    return False
+
+
+# Tensor.volatile: the legacy flag, read-only and always False (PyTorch's).
+_registry.method("volatile", property(_volatile))
 
 
 class set_detect_anomaly:

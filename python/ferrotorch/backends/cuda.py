@@ -5,6 +5,10 @@ CUBLAS_COMPUTE_32F_FAST_TF32), trading mantissa bits for speed.
 """
 from .. import _C
 
+# torch.get_float32_matmul_precision(): "highest" (full float32), or "high"/"medium" (TF32
+# allowed). Tied to matmul.allow_tf32 both ways, as in PyTorch: setting one sets the other.
+_float32_matmul_precision = "highest"
+
 
 def is_built():
     """The wheel always carries the CUDA backend (found at run time)."""
@@ -18,7 +22,9 @@ class _Matmul:
 
     @allow_tf32.setter
     def allow_tf32(self, value):
+        global _float32_matmul_precision
         _C._cuda_set_allow_tf32(bool(value))
+        _float32_matmul_precision = "high" if value else "highest"
 
     def __setattr__(self, name, value):
         if name != "allow_tf32":

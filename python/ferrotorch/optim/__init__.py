@@ -5,5 +5,6 @@ from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam
 from .adamw import AdamW
+from . import lr_scheduler as lr_scheduler, swa_utils as swa_utils  # torch.optim.lr_scheduler / swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
