@@ -272,6 +272,8 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
         if st is None:
             return None
         module = self._resolve(fullname, st)
+        if module is None:
+            return None
         loader = _TorchLoader(module)
         return importlib.machinery.ModuleSpec(fullname, loader, origin=getattr(module.__spec__, "origin", None))
 
@@ -297,12 +299,11 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
         if module is None:
             if st.lazy:
                 return _placeholder(fullname, "imported")
+            # Not found: the path finder that runs next looks in the ferrotorch package's
+            # directory, finds nothing either, and the import raises the usual
+            # ModuleNotFoundError (importlib.util.find_spec returns None, as probes expect).
             _touch(fullname, "imported (ModuleNotFoundError)")
-            raise ModuleNotFoundError(
-                f"No module named {fullname!r} (ferrotorch.mock_torch maps it to {target!r}, which ferrotorch does "
-                "not provide; lazy=True hands out a placeholder instead)",
-                name=fullname,
-            )
+            return None
         _hook(module)
         return module
 
@@ -403,10 +404,12 @@ def disable():
     for parent, attr in st.parent_attrs:
         if parent is not None and isinstance(parent.__dict__.get(attr), _Missing):
             delattr(parent, attr)
-    for name in [n for n in sys.modules if _is_torch_name(n)]:
-        del sys.modules[name]
-    for name in _imported_while_on(st):
+    torch_names = [n for n in sys.modules if _is_torch_name(n)]
+    mocked = {id(sys.modules[n]) for n in torch_names}
+    for name in _imported_while_on(st, mocked):
         sys.modules.pop(name, None)
+    for name in torch_names:
+        del sys.modules[name]
     sys.modules.update(st.saved_torch)
     for var, value in st.env_before.items():
         if value is None:
@@ -418,15 +421,26 @@ def disable():
         _report(st)
 
 
-def _imported_while_on(st):
-    new = [n for n in sys.modules if n not in st.modules_before]
+def _imported_while_on(st, mocked):
+    """The modules first imported while the switch was on that disable() forgets: every module of
+    a package first imported then, and a new submodule of an older package if its namespace holds
+    one of the mocked modules (`import torch`, `from torch import nn`). Kept: ferrotorch's own,
+    the standard library's, and packages with a compiled module among the new ones."""
+    new = [n for n in sys.modules if n not in st.modules_before and not _is_torch_name(n)]
     keep_top = set()
     for name in new:
-        module = sys.modules.get(name)
         top = name.partition(".")[0]
-        if top == _TARGET or _is_stdlib(top) or _is_compiled(module):
+        if top == _TARGET or _is_stdlib(top) or _is_compiled(sys.modules.get(name)):
             keep_top.add(top)
-    return [n for n in new if n.partition(".")[0] not in keep_top]
+    gone = []
+    for name in new:
+        top = name.partition(".")[0]
+        if top in keep_top:
+            continue
+        namespace = getattr(sys.modules.get(name), "__dict__", {})
+        if top not in st.modules_before or any(id(v) in mocked for v in list(namespace.values())):
+            gone.append(name)
+    return gone
 
 
 def _is_compiled(module):
