@@ -449,12 +449,17 @@ def test_script_sees_what_python_gives_it_and_exit_status_propagates(tmp_path):
     assert got["argv"] == ["link.py", "a b", "--x", "7"] and got["path0"] == str(tmp_path / "sub")
 
 
-def test_module_and_command_forms(tmp_path):
+def test_module_directory_and_command_forms(tmp_path):
     _write(tmp_path / "pkg" / "__init__.py", "")
     _write(tmp_path / "pkg" / "mod.py", _PROBE)
     plain = run(["-m", "pkg.mod", "x", "3"], tmp_path)
     mock = mocked(["-m", "pkg.mod", "x", "3"], tmp_path)
     assert plain.returncode == mock.returncode == 3, (plain.stderr, mock.stderr)
+    assert last_json(mock.stdout) == last_json(plain.stdout)
+    _write(tmp_path / "appdir" / "__main__.py", _PROBE)  # a directory with a __main__.py
+    plain = run(["appdir", "z", "5"], tmp_path)
+    mock = mocked(["appdir", "z", "5"], tmp_path)
+    assert plain.returncode == mock.returncode == 5, (plain.stderr, mock.stderr)
     assert last_json(mock.stdout) == last_json(plain.stdout)
     code = textwrap.dedent(_PROBE)
     plain = run(["-c", code, "y", "4"], tmp_path)

@@ -81,10 +81,15 @@ def _run(kind, target, args):
         return
     sys.argv = [target] + args
     if os.path.isdir(target) or not target.endswith(".py") and _is_zip(target):
-        # a directory or zip with __main__.py: Python puts the archive itself first on sys.path
-        if not safe_path:
-            sys.path[0] = target
-        runpy.run_path(target, run_name="__main__")
+        # a directory or zip with __main__.py: as CPython does, put it first on sys.path (also
+        # under -P) and run its __main__ module
+        path0 = os.path.abspath(target)
+        if safe_path:
+            sys.path.insert(0, path0)
+        else:
+            sys.path[0] = path0
+        _fresh_main(__loader__=None)
+        runpy._run_module_as_main("__main__", alter_argv=False)
         return
     path = os.path.abspath(target)  # __file__ and traceback file names, as Python >= 3.9 gives them
     if not safe_path:
