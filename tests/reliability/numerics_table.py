@@ -102,7 +102,7 @@ for dt in ("float32", "float64"):
         row(f"norm_zero_p{tag}_{dt}", f"x.norm({p})", z, grad=True)
     row(f"vector_norm_zero_{dt}", "torch.linalg.vector_norm(x)", z, grad=True)
     row(f"norm_partly_zero_{dt}", "x.norm()", {"x": (dt, [0.0, 3.0, -4.0])}, grad=True)
-    row(f"dist_same_{dt}", "torch.dist(x, y)", {"x": (dt, [1.0, 2.0]), "y": (dt, [1.0, 2.0])}, grad=True)
+    row(f"norm_of_equal_diff_{dt}", "(x - y).norm()", {"x": (dt, [1.0, 2.0]), "y": (dt, [1.0, 2.0])}, grad=True)
     row(f"normalize_zero_{dt}", "F.normalize(x, dim=0)", z, grad=True)
     row(f"sqrt_zero_{dt}", "x.sqrt()", {"x": (dt, [0.0, 4.0])}, grad=True)
     row(f"cdist_same_{dt}", "torch.cdist(x.reshape(2, 2), y.reshape(2, 2))",
@@ -214,7 +214,9 @@ for src in ("float32", "float64"):
     row(f"cast_copy_into_long_{src}", "torch.zeros(22, dtype=torch.int64).copy_(x)", {"x": (src, CAST_VALUES)})
     row(f"cast_copy_into_uint8_{src}", "torch.zeros(22, dtype=torch.uint8).copy_(x)", {"x": (src, CAST_VALUES)})
     row(f"cast_strided_{src}", "x.reshape(2, 11).t().to(torch.int32)", {"x": (src, CAST_VALUES)})
-    row(f"cast_setitem_{src}", "torch.zeros(22, dtype=torch.int64).index_put_((torch.arange(22),), x.long())",
+    row(f"cast_setitem_{src}", "(t := torch.zeros(22, dtype=torch.int64)).__setitem__(slice(None), x) or t",
+        {"x": (src, CAST_VALUES)})
+    row(f"cast_setitem_idx_{src}", "(t := torch.zeros(22, dtype=torch.int16)).__setitem__(torch.arange(22), x) or t",
         {"x": (src, CAST_VALUES)})
 for v in ("float('nan')", "float('inf')", "-float('inf')", "1e30", "300.7", "-1.5"):
     tag = v.replace("float('", "").replace("')", "").replace("-", "neg")

@@ -341,7 +341,12 @@ impl Tensor {
             return a.amin(dims, keepdim);
         }
         if p == 0.0 {
-            return a.ne(Scalar::Float(0.0))?.to_dtype(self.dtype())?.sum_dims(dims, keepdim, None);
+            let y = a.ne(Scalar::Float(0.0))?.to_dtype(self.dtype())?.sum_dims(dims, keepdim, None)?;
+            if needs_grad(&[self]) {
+                // A count: in the graph as in PyTorch (backward runs), with no gradient to x.
+                record("NormBackward1", &[self], &[&y], |_, _| Ok(vec![None]));
+            }
+            return Ok(y);
         }
         if p == 1.0 {
             return a.sum_dims(dims, keepdim, None);
