@@ -189,7 +189,6 @@ impl Tensor {
         Ok(Tensor::from_parts(Storage::cpu_zeroed(nbytes)?, Layout::contiguous(shape), dtype))
     }
     pub fn full(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
-        value.check_fits(dtype)?;
         let t = Tensor::empty_on(shape, dtype, device)?;
         t.fill_raw(value)?;
         Ok(t)
