@@ -225,18 +225,18 @@ def _copysign(a, b):
 
 
 def _fmax(a, b):
-    """Elementwise maximum where a NaN loses to a number (IEEE fmax); ties give the gradient
-    to `input`, as PyTorch."""
+    """Elementwise maximum where a NaN loses to a number (IEEE fmax); ties split the gradient
+    in halves (maximum's backward) and two NaNs give it to `input`, as PyTorch."""
     if a.dtype == _C.bool:
         return a | b
-    return _where((a >= b) | b.isnan(), a, b)
+    return _where(b.isnan(), a, _where(a.isnan(), b, a.maximum(b)))
 
 
 def _fmin(a, b):
-    """Elementwise minimum where a NaN loses to a number (IEEE fmin)."""
+    """Elementwise minimum where a NaN loses to a number (IEEE fmin); gradients as fmax's."""
     if a.dtype == _C.bool:
         return a & b
-    return _where((a <= b) | b.isnan(), a, b)
+    return _where(b.isnan(), a, _where(a.isnan(), b, a.minimum(b)))
 
 
 def _ldexp(x, e):

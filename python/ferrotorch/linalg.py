@@ -111,6 +111,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {_ord_str(ord)} norm on an empty tensor "
                            "because the operation does not have an identity")
     red = dims if dims is not None else tuple(range(x.dim()))
+    half = x.dtype if x.dtype in (_C.float16, _C.bfloat16) and not math.isinf(ord) else None
+    if half is not None:
+        x = x.float()   # PyTorch's accumulator for half types: 300² overflows float16, |[300, 400]| does not
     a = x.abs()
     if x.dim() == 0:
         r = a
@@ -132,6 +135,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         r = s.sqrt() if ord == 2 else s.pow(1.0 / ord)
         if zero is not None:
             r = r * (~zero).to(r.dtype)
+    if half is not None:
+        r = r.to(half)
     return _write_out(r, out)
 
 

@@ -2,7 +2,9 @@
 (PyTorch's ``torch.nn._reduction``: the legacy ``size_average``/``reduce`` mapping).
 
 All of them are compositions of tensor ops, so autograd, double backward and every device come
-from the ops themselves; there is no kernel and no hand-written backward. Formulas are chosen to
+from the ops themselves; there is no kernel, and the one hand-written backward is
+binary_cross_entropy's (PyTorch's gradient at p in {0, 1}, which no composition of clamped logs
+gives; itself written in tensor ops, so it differentiates again). Formulas are chosen to
 stay finite at extreme inputs *and* to keep gradients free of NaN (see ``functional``). Checks on
 values (target ranges, lengths) read back one boolean per check, as PyTorch's CPU kernels do.
 """
@@ -153,6 +155,27 @@ def _safe_log(x):
     return x.clamp_min(tiny).log().clamp_min(-100.0)
 
 
+# float32(1e-12): the floor of PyTorch's BCE backward denominator, in every dtype.
+_BCE_EPS = 9.999999960041972e-13
+
+
+def _record_bce(input, target, loss):
+    """BCE's own backward node (PyTorch's formulas): d/dp = (p - y) / max(p (1 - p), 1e-12), so a
+    prediction stuck at p = 0 with y = 1 still gets a gradient (-1e12) where the clamped logs'
+    chain rule gives 0; d/dy = log(1 - p) - log(p), unclamped (+-inf at p in {0, 1})."""
+    def backward(g):
+        if g is None:
+            return None, None
+        gi = gt = None
+        if input.requires_grad:
+            gi = g * (input - target) / ((1.0 - input) * input).clamp_min(_BCE_EPS)
+        if target.requires_grad:
+            gt = g * ((-input).log1p() - input.log())
+        return gi, gt
+
+    torch._C._record_function("BinaryCrossEntropyBackward0", [input, target], [loss], backward)
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
@@ -163,13 +186,16 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.numel() and not ((target >= 0) & (target <= 1)).all().item():
         raise RuntimeError("all elements of target should be between 0 and 1")
     half = input.dtype in (torch.float16, torch.bfloat16)
-    x = input.float() if half else input   # 1e-44 and -100 are out of range for half types
-    log_x = _safe_log(x)
-    log_1mx = _safe_log(1.0 - x)
-    # -(t*log(x) + (1-t)*log(1-x)), written with one multiply by t.
-    loss = -(log_1mx + target * (log_x - log_1mx))
-    if half:
-        loss = loss.to(input.dtype)
+    with torch.no_grad():
+        x = input.float() if half else input   # 1e-44 and -100 are out of range for half types
+        log_x = _safe_log(x)
+        log_1mx = _safe_log(1.0 - x)
+        # -(t*log(x) + (1-t)*log(1-x)), written with one multiply by t.
+        loss = -(log_1mx + target * (log_x - log_1mx))
+        if half:
+            loss = loss.to(input.dtype)
+    if torch.is_grad_enabled() and (input.requires_grad or target.requires_grad):
+        _record_bce(input, target, loss)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

@@ -220,8 +220,10 @@ def relu6(input, inplace=False):
 
 
 def _elu(input, alpha, scale, input_scale):
-    # expm1 of the clamped input: the positive branch never overflows, so its zero gradient stays 0.
-    neg = input.clamp(max=0.0)
+    # expm1 of the input capped at 0: the positive branch never overflows, so its zero gradient
+    # stays 0. where(), not clamp(max=0), whose gradient is 0 at x == 0 (PyTorch's elu has slope
+    # alpha there).
+    neg = torch.where(input > 0, 0.0, input)
     if input_scale != 1.0:
         neg = neg * input_scale
     neg = neg.expm1() * (alpha * scale)

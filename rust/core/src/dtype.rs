@@ -39,6 +39,10 @@ impl DType {
             DType::I64 | DType::F64 => 8,
         }
     }
+    /// float16 or bfloat16: the types PyTorch's reductions accumulate in float32.
+    pub fn is_half(self) -> bool {
+        matches!(self, DType::F16 | DType::BF16)
+    }
     pub fn is_float(self) -> bool {
         matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
     }
@@ -251,6 +255,44 @@ impl Scalar {
             Scalar::Float(f) => f != 0.0,
         }
     }
+    /// c10's `checked_convert`: the error PyTorch raises when a number given as a fill value
+    /// (`full`, `fill_`, `masked_fill`) does not fit `dtype`: NaN, ±inf or a value out of range
+    /// into an integer type, a finite value past a float type's largest. bool takes anything;
+    /// an unsigned type takes integers down to -max (they wrap: fill_(-1) on uint8 is 255).
+    pub fn check_fits(self, dtype: DType) -> crate::error::Result<()> {
+        let float_max = match dtype {
+            DType::F16 => 65504.0,
+            DType::BF16 => 3.389_531_389_251_535_5e38,
+            DType::F32 => f32::MAX as f64,
+            _ => f64::MAX,
+        };
+        let (lo, hi) = dtype.int_range().unwrap_or((i64::MIN, i64::MAX));
+        let fits = match self {
+            Scalar::Bool(_) => true,
+            _ if dtype == DType::Bool => true,
+            Scalar::Float(f) if dtype.is_float() => !f.is_finite() || f.abs() <= float_max,
+            Scalar::Float(f) => f >= lo as f64 && f <= hi as f64,
+            Scalar::Int(i) if dtype.is_float() => (i as f64).abs() <= float_max,
+            Scalar::Int(i) if lo == 0 => i <= hi && i >= -hi,
+            Scalar::Int(i) => i >= lo && i <= hi,
+        };
+        if fits {
+            return Ok(());
+        }
+        let name = match dtype {
+            DType::Bool => "bool",
+            DType::U8 => "uint8_t",
+            DType::I8 => "int8_t",
+            DType::I16 => "int16_t",
+            DType::I32 => "int",
+            DType::I64 => "int64_t",
+            DType::F16 => "c10::Half",
+            DType::BF16 => "c10::BFloat16",
+            DType::F32 => "float",
+            DType::F64 => "double",
+        };
+        crate::bail!(Runtime, "value cannot be converted to type {} without overflow", name)
+    }
     /// The value converted to an element type with PyTorch's cast semantics.
     pub fn to_elem<T: Element>(self) -> T {
         match self {
@@ -319,8 +361,22 @@ pub trait Element: Copy + Send + Sync + 'static + PartialOrd + PartialEq + fmt::
     }
 }
 
+/// f64 -> int64 as PyTorch's CPU casts do on x86-64 (`cvttsd2si`): truncation toward zero,
+/// and the "integer indefinite" i64::MIN for NaN, ±inf and values out of range (Rust's `as`
+/// saturates and maps NaN to 0). On every CPU, so that results do not depend on the machine.
+#[inline(always)]
+pub fn f64_to_i64_x86(v: f64) -> i64 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) { v as i64 } else { i64::MIN }
+}
+
+/// f64 -> int32 as x86's 32-bit `cvttsd2si`: i32::MIN for NaN and out-of-range values.
+#[inline(always)]
+pub fn f64_to_i32_x86(v: f64) -> i32 {
+    if v > -2_147_483_649.0 && v < 2_147_483_648.0 { v as i32 } else { i32::MIN }
+}
+
 macro_rules! int_element {
-    ($t:ty, $d:ident) => {
+    ($t:ty, $d:ident, $from_f64:expr) => {
         impl Element for $t {
             const DTYPE: DType = DType::$d;
             #[inline(always)]
@@ -333,8 +389,8 @@ macro_rules! int_element {
             }
             #[inline(always)]
             fn from_f64(v: f64) -> Self {
-                // Through i64 so that e.g. -1.0 -> uint8 wraps to 255 as in PyTorch.
-                (v as i64) as $t
+                #[allow(clippy::redundant_closure_call)]
+                ($from_f64)(v)
             }
             #[inline(always)]
             fn from_i64(v: i64) -> Self {
@@ -357,11 +413,14 @@ macro_rules! int_element {
         }
     };
 }
-int_element!(u8, U8);
-int_element!(i8, I8);
-int_element!(i16, I16);
-int_element!(i32, I32);
-int_element!(i64, I64);
+// As x86 PyTorch (c10's static_cast_with_inter_type and the compiler's conversions): uint8
+// wraps from int64 (-1.5 -> 255, 2^32 + 7 -> 7), int8/int16 from int32 (70000 -> 4464 in
+// int16, NaN -> i32::MIN -> 0).
+int_element!(u8, U8, |v: f64| f64_to_i64_x86(v) as u8);
+int_element!(i8, I8, |v: f64| f64_to_i32_x86(v) as i8);
+int_element!(i16, I16, |v: f64| f64_to_i32_x86(v) as i16);
+int_element!(i32, I32, f64_to_i32_x86);
+int_element!(i64, I64, f64_to_i64_x86);
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;
@@ -408,7 +467,7 @@ macro_rules! float_element {
             }
             #[inline(always)]
             fn to_i64(self) -> i64 {
-                self.to_f64() as i64
+                f64_to_i64_x86(self.to_f64())
             }
             #[inline(always)]
             fn from_f64(v: f64) -> Self {

@@ -264,6 +264,21 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     };
     let target = dtype.unwrap_or(inferred);
     let t = if target.is_float() || leaves.iter().any(|l| matches!(l, Leaf::Float(_))) {
+        if target.is_int() {
+            // As PyTorch: a float that is NaN, ±inf or outside the integer type's range is an
+            // error here (a tensor cast would give x86's INT_MIN); a fraction truncates.
+            let (lo, hi) = target.int_range().unwrap_or((i64::MIN, i64::MAX));
+            let bad = leaves.iter().find_map(|l| match *l {
+                Leaf::Float(f) if !(f >= lo as f64 && f <= hi as f64) => Some(f),
+                Leaf::Int(i) if i > hi || i < if lo == 0 { -hi } else { lo } => Some(i as f64),
+                _ => None,
+            });
+            if let Some(bad) = bad {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "value cannot be converted to type {} without overflow ({})", target.name(), bad
+                )));
+            }
+        }
         let v: Vec<f64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as u8 as f64, Leaf::Int(i) => i as f64, Leaf::Float(f) => f }).collect();
         Tensor::from_vec(v, &shape).py()?
     } else {

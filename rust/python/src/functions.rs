@@ -237,6 +237,9 @@ pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Optio
     let s = check_sizes(&to_int_list(size)?)?;
     let v = to_number(fill_value)?.ok_or_else(|| PyTypeError::new_err("fill_value must be a number"))?;
     let dt = opt_dtype(dtype)?.unwrap_or(ferrotorch::ops::creation::full_dtype(v));
+    // A fill value that does not fit the dtype is PyTorch's overflow error here (Tensor::full
+    // itself casts: the ops use it for their scalar operands, which wrap).
+    v.check_fits(dt).py()?;
     let t = Tensor::full(&s, v, dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
     finish(t, requires_grad)
 }

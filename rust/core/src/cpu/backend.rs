@@ -152,10 +152,15 @@ impl Backend for CpuBackend {
                                 let xs = std::slice::from_raw_parts(p.add(d.layout.offset), nrows * kcols);
                                 dispatch!(out_dtype, O => column_sums::<T, O>(xs, nrows, kcols, o.ptr::<O>()));
                             } else {
+                                // float16/bfloat16 products round to their type at every step, as
+                                // PyTorch's prod accumulates in the input type (sums go in f64:
+                                // PyTorch's are float32).
+                                let round = !is_sum && T::DTYPE.is_half();
+                                let mul = move |a: f64, b: f64| if round { T::from_f64(a * b).to_f64() } else { a * b };
                                 dispatch!(out_dtype, O => reduce::<T, f64, O>(p, &d.layout, dims, o.ptr::<O>(),
                                     if is_sum { 0.0 } else { 1.0 },
-                                    move |a, v| if is_sum { a + v.to_f64() } else { a * v.to_f64() },
-                                    move |a, b| if is_sum { a + b } else { a * b },
+                                    move |a, v| if is_sum { a + v.to_f64() } else { mul(a, v.to_f64()) },
+                                    move |a, b| if is_sum { a + b } else { mul(a, b) },
                                     O::from_f64))
                             }
                         } else {

@@ -24,7 +24,10 @@ pub unsafe fn softmax_lane<T: Element>(x: *const T, s: usize, y: *mut T, os: usi
             m = v;
         }
     }
-    let shift = if m.is_finite() { m } else { 0.0 };
+    // Shift by the max even when it is ±inf, as PyTorch: a row holding +inf (or all -inf)
+    // gets inf - inf = NaN and comes out all NaN, not [NaN, 0, ...] (nor 0 · log 0 = -inf
+    // losses downstream).
+    let shift = m;
     let mut sum = 0.0f64;
     for j in 0..n {
         sum += ((*x.add(j * s)).to_f64() - shift).exp();
@@ -68,8 +71,8 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
         }
     }
     let m = mx[0];
-    // A lane whose max is ±inf or NaN: shift by 0 (inf - inf would be NaN), as logsumexp does.
-    let shift = if m.is_finite() { m } else { 0.0 };
+    // Unguarded, as above: a lane whose max is ±inf or NaN comes out all NaN (PyTorch's result).
+    let shift = m;
     // exp(x - shift) into the output, summed in 16 f32 lanes, flushed to f64 every 1024.
     let mut sum = 0.0f64;
     let mut acc = [0.0f32; L];
@@ -84,7 +87,8 @@ fn softmax_lane_f32(xs: &[f32], ys: &mut [f32], log: bool) {
             acc = [0.0; L];
         }
     }
-    // The padding enters exp as `shift` (e^0) and is masked to 0 afterwards: exp of -inf
+    // The padding enters exp as `shift` (e^0, or NaN for an infinite shift) and is masked
+    // to 0 afterwards: exp of -inf
     // goes through a denormal intermediate, and those microcode assists made a 10-wide
     // row cost ~200 ns.
     let mut et = [0.0f32; L];

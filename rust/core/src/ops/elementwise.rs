@@ -1207,9 +1207,38 @@ impl Tensor {
         if min.is_none() && max.is_none() {
             bail!(Runtime, "torch.clamp: At least one of 'min' or 'max' must not be None");
         }
+        let number = |a: Option<Arg>| match a {
+            Some(Arg::T(_)) => Err(()),
+            Some(Arg::S(v)) => Ok(Some(v)),
+            None => Ok(None),
+        };
+        if let (Ok(lo), Ok(hi)) = (number(min), number(max)) {
+            if needs_grad(&[self]) {
+                // PyTorch's backward for number bounds: the gradient passes where
+                // min < x < max strictly, so 0 at either bound (clamp(min=0) at 0 as
+                // relu at 0) and at NaN; the where() composite below passed it at the bounds.
+                let out = {
+                    let _g = crate::autograd::NoGradGuard::new();
+                    self.clamp(min, max)?
+                };
+                let sx = SavedTensor::input(self);
+                record("ClampBackward1", &[self], &[&out], move |ctx, g| {
+                    let Some(g) = &g[0] else { return Ok(vec![None]) };
+                    let x = sx.unpack(ctx)?;
+                    let keep = match (lo, hi) {
+                        (Some(lo), Some(hi)) => x.gt(lo)?.logical_and(&x.lt(hi)?)?,
+                        (Some(lo), None) => x.gt(lo)?,
+                        (None, Some(hi)) => x.lt(hi)?,
+                        (None, None) => unreachable!("clamp without bounds is rejected above"),
+                    };
+                    Ok(vec![Some(where_args(&keep, Arg::T(g), Arg::S(Scalar::Int(0)))?)])
+                });
+                return Ok(out);
+            }
+        }
         let mut out = self.clone();
-        // Composite of maximum/minimum, so no kernel and no backward of its own; the
-        // gradient flows where the input was inside the bounds.
+        // Composite of maximum/minimum (tensor bounds: ties split the gradient in halves, as
+        // PyTorch's) or where() (number bounds, without autograd: see above).
         if let Some(lo) = min {
             out = clamp_side(&out, lo, true)?;
         }
@@ -1272,8 +1301,16 @@ fn clamp_side(x: &Tensor, bound: Arg, is_min: bool) -> Result<Tensor> {
             Tensor::scalar(s, dt)?
         }
     };
-    // where(x < lo, lo, x): gradient to x only where it was kept, like PyTorch. A NaN in
-    // x stays (comparisons with NaN are false); a NaN bound gives NaN, as in PyTorch.
+    if let Arg::T(_) = bound {
+        // maximum/minimum: NaN from either side, the gradient split at ties (PyTorch's
+        // ClampBackward0 for tensor bounds).
+        let dt = result_dtype(&[Arg::T(x), Arg::T(&b)]);
+        let xb = if x.dtype() != dt { x.to_dtype(dt)? } else { x.clone() };
+        let bb = if b.dtype() != dt { b.to_dtype(dt)? } else { b };
+        return if is_min { xb.maximum(&bb) } else { xb.minimum(&bb) };
+    }
+    // where(x < lo, lo, x): x itself where it is kept (-0.0 stays -0.0, as PyTorch's). A NaN
+    // in x stays (comparisons with NaN are false); a NaN bound gives NaN, as in PyTorch.
     let mut cond = if is_min { x.lt(&b)? } else { x.gt(&b)? };
     let nan_bound = match bound {
         Arg::S(s) => s.to_f64().is_nan(),

@@ -289,6 +289,7 @@ impl Tensor {
     /// Fill in place with a scalar (`fill_`).
     pub fn fill_(&self, v: Scalar) -> Result<()> {
         crate::autograd::check_inplace(self)?;
+        v.check_fits(self.dtype())?;
         self.fill_raw(v)?;
         self.data().storage.bump_version();
         if crate::autograd::needs_grad(&[self]) {

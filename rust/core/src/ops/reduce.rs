@@ -207,13 +207,34 @@ impl Tensor {
         if self.numel() == 0 {
             bail!(Runtime, "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
         }
-        self.amax(None, false)
+        self.max_min_all(true)
     }
     pub fn min_all(&self) -> Result<Tensor> {
         if self.numel() == 0 {
             bail!(Runtime, "min(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
         }
-        self.amin(None, false)
+        self.max_min_all(false)
+    }
+    /// amax/amin's value with PyTorch's `max()`/`min()` backward: the gradient shared evenly
+    /// by the elements equal to the result, or by the NaNs when the result is NaN (amax's
+    /// backward compares x == NaN and gives 0/0 = NaN everywhere, as PyTorch's amax does).
+    fn max_min_all(&self, is_max: bool) -> Result<Tensor> {
+        let y = {
+            let _g = crate::autograd::NoGradGuard::new();
+            self.amax_amin(None, false, is_max)?
+        };
+        if needs_grad(&[self]) {
+            let sx = SavedTensor::input(self);
+            let sy = SavedTensor::output(&y, 0);
+            record(if is_max { "MaxBackward1" } else { "MinBackward1" }, &[self], &[&y], move |ctx, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None]) };
+                let (x, y) = (sx.unpack(ctx)?, sy.unpack(ctx)?);
+                let hit = x.eq(&y)?.logical_or(&x.isnan()?.logical_and(&y.isnan()?)?)?.to_dtype(g.dtype())?;
+                let count = hit.sum()?;
+                Ok(vec![Some(hit.mul(&g.div(&count)?)?)])
+            });
+        }
+        Ok(y)
     }
 
     /// `all(dim, keepdim)`: bool, except uint8 in, uint8 out (PyTorch's legacy rule).
@@ -239,8 +260,9 @@ impl Tensor {
     pub fn mean_dims(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
         let dt = dtype.unwrap_or(self.dtype());
         if !dt.is_float() {
+            // NotImplementedError, as PyTorch 2.x raises here.
             bail!(
-                Runtime,
+                NotImplemented,
                 "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}",
                 super::pretty_dtype(dt)
             );
@@ -252,7 +274,14 @@ impl Tensor {
         let (ds, out_shape) = reduce_shape(&shape, dims, keepdim)?;
         let s = {
             let _g = crate::autograd::NoGradGuard::new();
-            run_reduce(&src, &ds, &out_shape, ReduceOp::Sum, dt)?.div_s(n as f64)?
+            if dt.is_half() {
+                // PyTorch accumulates half types in float32 and rounds once, after the
+                // division: the sum of [60000, 60000] overflows float16, their mean does not.
+                let s32 = run_reduce(&src.to_dtype(DType::F32)?, &ds, &out_shape, ReduceOp::Sum, DType::F32)?;
+                s32.div_s(n as f64)?.to_dtype(dt)?
+            } else {
+                run_reduce(&src, &ds, &out_shape, ReduceOp::Sum, dt)?.div_s(n as f64)?
+            }
         };
         if needs_grad(&[&src]) {
             let name = if dims.is_none() || dims == Some(&[]) { "MeanBackward0" } else { "MeanBackward1" };
@@ -271,6 +300,11 @@ impl Tensor {
         if !self.dtype().is_float() {
             bail!(Runtime, "std and var only support floating point and complex dtypes");
         }
+        if self.dtype().is_half() {
+            // In float32, rounded once (PyTorch's accumulator): squares of half values
+            // overflow float16 long before their mean does.
+            return self.to_dtype(DType::F32)?.var_dims(dims, correction, keepdim)?.to_dtype(self.dtype());
+        }
         let shape = self.shape();
         let (ds, _) = reduce_shape(&shape, dims, keepdim)?;
         let n: usize = ds.iter().map(|&d| shape[d]).product();
@@ -281,13 +315,23 @@ impl Tensor {
         ss.div_s((n as f64 - correction).max(0.0))
     }
     pub fn std_dims(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
-        self.var_dims(dims, correction, keepdim)?.sqrt()
+        // PyTorch's std backward: g / (2 std), 0 where std == 0 (a constant input gets gradient
+        // 0, not inf * 0 = NaN through sqrt).
+        if self.dtype().is_half() {
+            return self.to_dtype(DType::F32)?.std_dims(dims, correction, keepdim)?.to_dtype(self.dtype());
+        }
+        self.var_dims(dims, correction, keepdim)?.sqrt_safe("StdBackward0")
     }
 
     /// `norm(p, dim, keepdim)` for p in {finite, inf, -inf, 0}.
     pub fn norm(&self, p: f64, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
         if !self.dtype().is_float() {
             bail!(Runtime, "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}", super::pretty_dtype(self.dtype()));
+        }
+        if self.dtype().is_half() && p != f64::INFINITY && p != f64::NEG_INFINITY {
+            // Powers and sums in float32, rounded once, as PyTorch accumulates half types:
+            // 300² overflows float16, the norm of [300, 400] does not.
+            return self.to_dtype(DType::F32)?.norm(p, dims, keepdim)?.to_dtype(self.dtype());
         }
         let a = self.abs()?;
         if p == f64::INFINITY {
@@ -297,7 +341,12 @@ impl Tensor {
             return a.amin(dims, keepdim);
         }
         if p == 0.0 {
-            return a.ne(Scalar::Float(0.0))?.to_dtype(self.dtype())?.sum_dims(dims, keepdim, None);
+            let y = a.ne(Scalar::Float(0.0))?.to_dtype(self.dtype())?.sum_dims(dims, keepdim, None)?;
+            if needs_grad(&[self]) {
+                // A count: in the graph as in PyTorch (backward runs), with no gradient to x.
+                record("NormBackward1", &[self], &[&y], |_, _| Ok(vec![None]));
+            }
+            return Ok(y);
         }
         if p == 1.0 {
             return a.sum_dims(dims, keepdim, None);
@@ -305,7 +354,7 @@ impl Tensor {
         if p == 2.0 {
             // sqrt(sum x^2) has an infinite derivative at 0; PyTorch defines the subgradient
             // as 0 there: route the gradient through a safe denominator.
-            return self.mul(self)?.sum_dims(dims, keepdim, None)?.sqrt_safe();
+            return self.mul(self)?.sum_dims(dims, keepdim, None)?.sqrt_safe("NormBackward1");
         }
         // General p, one node: the chain rule through pow would give 0 * inf = NaN where
         // x = 0 (for p < 1) and wherever the norm is 0; PyTorch's subgradient is 0 there.
@@ -332,15 +381,16 @@ impl Tensor {
         Ok(y)
     }
 
-    /// sqrt whose gradient at 0 is 0 instead of inf*0 = NaN (norm's subgradient).
-    fn sqrt_safe(&self) -> Result<Tensor> {
+    /// sqrt whose gradient at 0 is 0 instead of inf*0 = NaN (norm's and std's subgradient),
+    /// recorded as `node`.
+    fn sqrt_safe(&self, node: &'static str) -> Result<Tensor> {
         let y = {
             let _g = crate::autograd::NoGradGuard::new();
             self.sqrt()?
         };
         if needs_grad(&[self]) {
             let sy = SavedTensor::output(&y, 0);
-            record("NormBackward1", &[self], &[&y], move |ctx, g| {
+            record(node, &[self], &[&y], move |ctx, g| {
                 let Some(g) = &g[0] else { return Ok(vec![None]) };
                 let y = sy.unpack(ctx)?;
                 let zero = y.eq_s(0.0)?;
