@@ -276,6 +276,7 @@ pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=false))]
+#[allow(clippy::too_many_arguments)]
 pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
     let t = heavy(py, steps.max(0) as usize, || Tensor::logspace(start, end, steps, base, dt, dev)).py()?;
