@@ -62,6 +62,18 @@ fn transpose_copy(c: &mut Criterion) {
     g.finish();
 }
 
+/// topk of one 20M-element lane (selection, O(n)) and of 1000 rows of 20K (the rows in parallel).
+fn topk(c: &mut Criterion) {
+    let long = randn(&[20_000_000]);
+    let rows = randn(&[1000, 20_000]);
+    let mut g = c.benchmark_group("topk_f32");
+    for k in [10i64, 1000] {
+        g.bench_with_input(BenchmarkId::new("20M", k), &k, |bch, &k| bch.iter(|| black_box(long.topk(k, -1, true, true).expect("topk"))));
+    }
+    g.bench_function("1000x20K k=10", |bch| bch.iter(|| black_box(rows.topk(10, -1, true, true).expect("topk"))));
+    g.finish();
+}
+
 /// x*x -> sin -> tanh -> +x -> sum -> backward on a [16] tensor: engine overhead, not FLOPs.
 fn small_graph_step(x: &Tensor) -> Result<()> {
     x.set_grad(None)?;
@@ -86,6 +98,6 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = matmul, elementwise, transpose_copy, small_graph
+    targets = matmul, elementwise, transpose_copy, topk, small_graph
 }
 criterion_main!(benches);

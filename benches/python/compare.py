@@ -243,6 +243,23 @@ def build_workloads(q):
         w.on(name, (lambda mk, lib: lambda: (lambda t: synced(lib, lambda: t.t().contiguous()))(mk(x)))(mk, libs[name]))
     W.append(w)
 
+    # topk of one long lane (issue 18): selection, not a full sort. NumPy: argpartition, then
+    # the k selected sorted (what topk(sorted=True) returns).
+    n = q["topk"]
+    x = f32(n)
+    label = f"{n / 1e6:g}M"
+
+    def np_topk(a, k):
+        i = np.argpartition(a, -k)[-k:]
+        i = i[np.argsort(-a[i], kind="stable")]
+        return a[i], i
+    for k in (10, 1000):
+        w = Workload(f"topk {label} f32, k={k}", goal=(1.0, "<= 1.0x torch time"))
+        w.on("numpy", (lambda k: lambda: (lambda: np_topk(x, k)))(k))
+        for name, mk in tensor.items():
+            w.on(name, (lambda mk, k, lib: lambda: (lambda t: synced(lib, lambda: t.topk(k)))(mk(x)))(mk, k, libs[name]))
+        W.append(w)
+
     # Training workloads (issues 3 and 4): each library's own nn / optim / DataLoader.
     mlp_batch = q["mlp_batch"]
     xs, ys = f32(mlp_batch, 784), rng.integers(0, 10, mlp_batch)
@@ -344,10 +361,10 @@ def main():
     args = ARGS
     if args.quick:
         q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000,
-             "mlp_batch": 32, "loader_rows": 2000, "ckpt_params": 4_000_000}
+             "mlp_batch": 32, "loader_rows": 2000, "ckpt_params": 4_000_000, "topk": 1 << 20}
     else:
         q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000,
-             "mlp_batch": 256, "loader_rows": 20_000, "ckpt_params": 100_000_000}
+             "mlp_batch": 256, "loader_rows": 20_000, "ckpt_params": 100_000_000, "topk": 20_000_000}
     repeat = args.repeat or q["repeat"]
     if args.device == "cuda":
         if not ft.cuda.is_available():

@@ -65,33 +65,17 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _median_impl(input, dim, keepdim, ignore_nan, name):
-    """(values, indices) of the lower median along `dim`: a stable sort, then the position of
-    the middle element (PyTorch: the first NaN if any, for `median`)."""
+    """(values, indices) of the lower median along `dim`, by selection in the engine
+    (`Tensor.median_dim`): PyTorch's first NaN of a lane with NaN, for `median`."""
     if input.dtype == _C.bool:
         raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
     if input.dim() == 0:
         _dim(dim, 0)
         return input.clone(), _C.zeros((), dtype=_C.int64, device=input.device)
     d = _dim(dim, input.dim())
-    n = input.shape[d]
-    if n == 0:
+    if input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    x = input.detach()
-    _, perm = x.sort(d, stable=True)
-    finite = x.isnan().logical_not().sum(d, keepdim=True) if x.is_floating_point() else None
-    if finite is None:
-        k = _C.full((1,) * x.dim(), (n - 1) // 2, dtype=_C.int64, device=x.device)
-    elif ignore_nan:
-        k = ((finite - 1) // 2).clamp(min=0)
-    else:
-        k = _C.where(finite < n, finite, _C.full((), (n - 1) // 2, dtype=_C.int64, device=x.device))
-    shape = list(x.shape)
-    shape[d] = 1
-    indices = perm.gather(d, k.expand(*shape))
-    values = input.gather(d, indices)
-    if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return values, indices
+    return input._median_dim(d, keepdim, ignore_nan)
 
 
 def _median_all(input, ignore_nan):

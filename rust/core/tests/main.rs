@@ -14,3 +14,4 @@ mod kernels;
 mod op_arguments;
 mod registry;
 mod seam;
+mod select;

@@ -234,7 +234,7 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = t.get().t.detach();
         let d = dtype.unwrap_or(t.dtype());
-        return t.to_dtype(d).and_then(|x| if x.same(&t) { x.contiguous_copy_pub() } else { Ok(x) }).py();
+        return crate::tensor::heavy(obj.py(), t.numel(), || t.to_dtype(d).and_then(|x| if x.same(&t) { x.contiguous_copy_pub() } else { Ok(x) })).py();
     }
     if obj.hasattr("__array_interface__")? && !obj.is_instance_of::<PyList>() && !obj.is_instance_of::<PyTuple>() {
         let py = obj.py();
@@ -244,11 +244,15 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
         kw.set_item("order", "C")?;
         let arr = np.getattr("array")?.call((obj,), Some(&kw))?;
         let t = from_numpy(&arr)?;
-        let t = t.contiguous_copy_pub().py()?;
-        return match dtype {
-            Some(d) => t.to_dtype(d).py(),
-            None => Ok(t),
-        };
+        // The copy owns its memory, so the array (a Python object) is not touched without the GIL.
+        return crate::tensor::heavy(py, t.numel(), || {
+            let t = t.contiguous_copy_pub()?;
+            match dtype {
+                Some(d) => t.to_dtype(d),
+                None => Ok(t),
+            }
+        })
+        .py();
     }
     let mut shape = vec![];
     let mut leaves = vec![];
@@ -308,16 +312,18 @@ pub fn tolist<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
         let items: Vec<Bound<'py, PyAny>> = (0..shape[0]).map(|_| build(py, &shape[1..], f)).collect::<PyResult<_>>()?;
         Ok(PyList::new(py, items)?.into_any())
     }
+    // The values are read without the GIL; the list can only be built with it.
+    let n = t.numel();
     if dt.is_float() {
-        let v = t.to_vec::<f64>().py()?;
+        let v = crate::tensor::heavy(py, n, || t.to_vec::<f64>()).py()?;
         let mut it = v.into_iter();
         build(py, &shape, &mut || PyFloat::new(py, it.next().unwrap_or(0.0)).into_any())
     } else if dt == DType::Bool {
-        let v = t.to_vec::<bool>().py()?;
+        let v = crate::tensor::heavy(py, n, || t.to_vec::<bool>()).py()?;
         let mut it = v.into_iter();
         build(py, &shape, &mut || PyBool::new(py, it.next().unwrap_or(false)).to_owned().into_any())
     } else {
-        let v = t.to_vec::<i64>().py()?;
+        let v = crate::tensor::heavy(py, n, || t.to_vec::<i64>()).py()?;
         let mut it = v.into_iter();
         build(py, &shape, &mut || it.next().unwrap_or(0).into_pyobject(py).expect("int").into_any())
     }

@@ -9,7 +9,7 @@ use pyo3::types::{PyFloat, PySequence, PyString, PyTuple};
 
 use crate::convert::*;
 use crate::data;
-use crate::tensor::{wrap, PyTensor, TensorObj};
+use crate::tensor::{heavy, numel2, wrap, PyTensor, TensorObj};
 
 #[pyclass(frozen, name = "Generator", module = "ferrotorch")]
 pub struct PyGenerator {
@@ -103,7 +103,7 @@ pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device:
     let dev = to_device(device)?;
     let t = crate::data::tensor_from_data(data, opt_dtype(dtype)?)?;
     let t = match dev {
-        Some(d) if d != t.device() => t.to_device(d).py()?,
+        Some(d) if d != t.device() => heavy(data.py(), t.numel(), || t.to_device(d)).py()?,
         _ => t,
     };
     finish(t, requires_grad)
@@ -118,12 +118,12 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
     if let Ok(pt) = data.cast::<PyTensor>() {
         let t = &pt.get().t;
         let moved = match dev {
-            Some(d) if d != t.device() => Some(t.to_device(d).py()?),
+            Some(d) if d != t.device() => Some(heavy(py, t.numel(), || t.to_device(d)).py()?),
             _ => None,
         };
         let cur = moved.clone().unwrap_or_else(|| t.clone());
         return match (dt, moved) {
-            (Some(d), _) if d != cur.dtype() => Ok(PyTensor::new(cur.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind()),
+            (Some(d), _) if d != cur.dtype() => Ok(PyTensor::new(heavy(py, cur.numel(), || cur.to_dtype(d)).py()?).into_pyobject(py)?.into_any().unbind()),
             (_, Some(m)) => Ok(PyTensor::new(m).into_pyobject(py)?.into_any().unbind()),
             // Nothing to convert: the very same tensor object, as PyTorch.
             _ => Ok(data.clone().unbind()),
@@ -133,7 +133,7 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
     let t = match data.is_instance(&np.getattr("ndarray")?)? {
         true => match crate::data::from_numpy(data) {
             Ok(t) => match dt {
-                Some(d) if d != t.dtype() => t.to_dtype(d).py()?,
+                Some(d) if d != t.dtype() => heavy(py, t.numel(), || t.to_dtype(d)).py()?,
                 _ => t,
             },
             Err(_) => crate::data::tensor_from_data(data, dt)?,
@@ -141,7 +141,7 @@ pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, devi
         false => crate::data::tensor_from_data(data, dt)?,
     };
     let t = match dev {
-        Some(d) if d != t.device() => t.to_device(d).py()?,
+        Some(d) if d != t.device() => heavy(py, t.numel(), || t.to_device(d)).py()?,
         _ => t,
     };
     Ok(PyTensor::new(t).into_pyobject(py)?.into_any().unbind())
@@ -157,13 +157,13 @@ macro_rules! sized_factory {
         #[pyfunction]
         #[pyo3(signature = (*size, out=None, dtype=None, layout=None, device=None, requires_grad=false, pin_memory=false, memory_format=None))]
         #[allow(clippy::too_many_arguments)]
-        pub fn $name(size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        pub fn $name(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
             let _ = (out, layout, pin_memory, memory_format);
             let s = to_sizes(size)?;
             let dt = factory_dtype(dtype)?;
             let dev = to_device(device)?.unwrap_or(Device::Cpu);
             #[allow(clippy::redundant_closure_call)]
-            let t = ($body)(&s[..], dt, dev).py()?;
+            let t = heavy(py, numel_of(&s), || ($body)(&s[..], dt, dev)).py()?;
             finish(t, requires_grad)
         }
     };
@@ -174,25 +174,27 @@ sized_factory!(empty, |s: &[usize], d, dev| Tensor::zeros(s, d, dev));
 
 #[pyfunction]
 #[pyo3(signature = (*size, generator=None, dtype=None, device=None, requires_grad=false, out=None))]
-pub fn rand(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+pub fn rand(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let g = gen_arg(generator)?;
-    let t = Tensor::rand(&to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    let (s, dt, dev) = (to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let t = heavy(py, numel_of(&s), || Tensor::rand(&s, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (*size, generator=None, dtype=None, device=None, requires_grad=false, out=None))]
-pub fn randn(size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+pub fn randn(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let g = gen_arg(generator)?;
-    let t = Tensor::randn(&to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    let (s, dt, dev) = (to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let t = heavy(py, numel_of(&s), || Tensor::randn(&s, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (*args, size=None, generator=None, dtype=None, device=None, requires_grad=false))]
-pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
+pub fn randint(py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     // randint(high, size) or randint(low, high, size)
     let mut ints: Vec<i64> = vec![];
     let mut sz: Option<Vec<usize>> = size.map(|s| to_int_list(s).and_then(|v| check_sizes(&v))).transpose()?;
@@ -211,22 +213,24 @@ pub fn randint(args: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>, gener
     let s = sz.ok_or_else(|| PyTypeError::new_err("randint() missing required argument 'size'"))?;
     let g = gen_arg(generator)?;
     let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
-    let t = Tensor::randint(lo, hi, &s, dt, to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    let dev = to_device(device)?.unwrap_or(Device::Cpu);
+    let t = heavy(py, numel_of(&s), || Tensor::randint(lo, hi, &s, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, *, generator=None, dtype=None, device=None, requires_grad=false))]
-pub fn randperm(n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
+pub fn randperm(py: Python<'_>, n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let n = ferrotorch::ops::creation::randperm_len(n).py()?;
     let g = gen_arg(generator)?;
-    let t = Tensor::randperm(n, opt_dtype(dtype)?.unwrap_or(DType::I64), to_device(device)?.unwrap_or(Device::Cpu), g.as_ref()).py()?;
+    let (dt, dev) = (opt_dtype(dtype)?.unwrap_or(DType::I64), to_device(device)?.unwrap_or(Device::Cpu));
+    let t = heavy(py, n.saturating_mul(16), || Tensor::randperm(n, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, *, dtype=None, device=None, requires_grad=false))]
-pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
+pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     // `size` is a sequence: full(2, v) is a TypeError in PyTorch (unlike zeros(2)).
     if size.is_instance_of::<pyo3::types::PyInt>() || size.cast::<PyTensor>().is_ok() {
         return Err(PyTypeError::new_err(format!(
@@ -240,13 +244,14 @@ pub fn full(size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Optio
     // A fill value that does not fit the dtype is PyTorch's overflow error here (Tensor::full
     // itself casts: the ops use it for their scalar operands, which wrap).
     v.check_fits(dt).py()?;
-    let t = Tensor::full(&s, v, dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    let dev = to_device(device)?.unwrap_or(Device::Cpu);
+    let t = heavy(py, numel_of(&s), || Tensor::full(&s, v, dt, dev)).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (*args, dtype=None, device=None, requires_grad=false, out=None))]
-pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+pub fn arange(py: Python<'_>, args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let vals: Vec<Scalar> = args.iter().map(|a| to_number(&a)?.ok_or_else(|| PyTypeError::new_err("arange() arguments must be numbers"))).collect::<PyResult<_>>()?;
     let (s, e, st) = match vals.len() {
@@ -256,29 +261,37 @@ pub fn arange(args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, devic
         _ => return Err(PyTypeError::new_err("arange() takes 1 to 3 positional arguments")),
     };
     let dt = opt_dtype(dtype)?.unwrap_or(ferrotorch::ops::creation::arange_dtype(&vals));
-    let t = Tensor::arange(s.to_f64(), e.to_f64(), st.to_f64(), dt, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    let (dev, (s, e, st)) = (to_device(device)?.unwrap_or(Device::Cpu), (s.to_f64(), e.to_f64(), st.to_f64()));
+    // Its length is checked by the core; a NaN or infinite estimate is the core's error too.
+    let len = ((e - s) / st).abs().ceil();
+    let work = if len.is_finite() { len as usize } else { 0 };
+    let t = heavy(py, work, || Tensor::arange(s, e, st, dt, dev)).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, *, dtype=None, device=None, requires_grad=false))]
-pub fn linspace(start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
-    let t = Tensor::linspace(start, end, steps, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
+    let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let t = heavy(py, steps.max(0) as usize, || Tensor::linspace(start, end, steps, dt, dev)).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=false))]
-pub fn logspace(start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
-    let t = Tensor::logspace(start, end, steps, base, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+#[allow(clippy::too_many_arguments)]
+pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
+    let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let t = heavy(py, steps.max(0) as usize, || Tensor::logspace(start, end, steps, base, dt, dev)).py()?;
     finish(t, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, m=None, *, dtype=None, device=None, requires_grad=false))]
-pub fn eye(n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
+pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let (n, m) = ferrotorch::ops::creation::eye_sizes(n, m).py()?;
-    let t = Tensor::eye(n, m, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu)).py()?;
+    let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let t = heavy(py, n.saturating_mul(m.unwrap_or(n)), || Tensor::eye(n, m, dt, dev)).py()?;
     finish(t, requires_grad)
 }
 
@@ -312,21 +325,34 @@ fn tensor_seq(name: &str, seq: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
 pub fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let ts = tensor_seq("cat", tensors)?;
-    wrap(py.detach(|| Tensor::cat(&ts, dim)))
+    wrap(heavy(py, total(&ts), || Tensor::cat(&ts, dim)))
 }
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0, *, out=None))]
-pub fn stack(tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+pub fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
-    wrap(Tensor::stack(&tensor_seq("stack", tensors)?, dim))
+    let ts = tensor_seq("stack", tensors)?;
+    wrap(heavy(py, total(&ts), || Tensor::stack(&ts, dim)))
 }
 #[pyfunction]
-pub fn hstack(tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-    wrap(Tensor::hstack(&tensor_seq("hstack", tensors)?))
+pub fn hstack(py: Python<'_>, tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+    let ts = tensor_seq("hstack", tensors)?;
+    wrap(heavy(py, total(&ts), || Tensor::hstack(&ts)))
 }
 #[pyfunction]
-pub fn vstack(tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-    wrap(Tensor::vstack(&tensor_seq("vstack", tensors)?))
+pub fn vstack(py: Python<'_>, tensors: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+    let ts = tensor_seq("vstack", tensors)?;
+    wrap(heavy(py, total(&ts), || Tensor::vstack(&ts)))
+}
+
+/// The elements of all of `ts` (a join's output), for `heavy`.
+fn total(ts: &[Tensor]) -> usize {
+    ts.iter().fold(0usize, |n, t| n.saturating_add(t.numel()))
+}
+
+/// The elements of a factory's output of shape `s`, for `heavy`.
+fn numel_of(s: &[usize]) -> usize {
+    s.iter().fold(1usize, |n, &d| n.saturating_mul(d))
 }
 
 #[pyfunction]
@@ -338,7 +364,8 @@ pub fn r#where(condition: &Bound<'_, PyAny>, input: Option<&Bound<'_, PyAny>>, o
         (Some(a), Some(b)) => {
             let c = crate::tensor::uint8_as_bool(py, c, crate::tensor::WHERE_UINT8)?;
             let (a, b) = (to_arg(a)?, to_arg(b)?);
-            Ok(PyTensor::new(ferrotorch::ops::elementwise::where_args(&c, a.arg(), b.arg()).py()?).into_pyobject(py)?.into_any().unbind())
+            let work = [&a, &b].iter().fold(c.numel(), |n, x| n.max(numel2(&c, x)));
+            Ok(PyTensor::new(heavy(py, work, || ferrotorch::ops::elementwise::where_args(&c, a.arg(), b.arg())).py()?).into_pyobject(py)?.into_any().unbind())
         }
         (None, None) => crate::tensor::nonzero_tuple(py, &c),
         _ => Err(PyTypeError::new_err("where() expects (condition) or (condition, input, other)")),

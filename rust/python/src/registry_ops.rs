@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert::*;
-use crate::tensor::{heavy, wrap, write_out, PyTensor, TensorObj};
+use crate::tensor::{heavy, numel2, wrap, write_out, PyTensor, TensorObj};
 
 /// The forms of one row, by its `py(...)` spelling (`$k`: unary or binary).
 macro_rules! forms {
@@ -52,7 +52,7 @@ macro_rules! forms {
             fn $name_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
                 let o = to_arg(other)?;
                 let t = slf.get().t.clone();
-                heavy(slf.py(), t.numel(), || t.$name_(o.arg())).py()?;
+                heavy(slf.py(), numel2(&t, &o), || t.$name_(o.arg())).py()?;
                 Ok(slf)
             }
         }
@@ -75,7 +75,7 @@ macro_rules! forms {
             fn $name(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
                 let o = to_arg(other)?;
                 let t = &self.t;
-                let r = heavy(py, t.numel(), || t.$name(o.arg())).py()?;
+                let r = heavy(py, numel2(t, &o), || t.$name(o.arg())).py()?;
                 write_out(stringify!($name), out, r)
             }
         }

@@ -100,6 +100,9 @@ pub enum Composite {
     /// addmm's bias fused into the gemm (the output seeded with it, `bmm` with `bias`):
     /// composed as mm + add instead.
     AddmmBias,
+    /// topk / kthvalue / median by selection ([`Backend::select`], [`Backend::median`]):
+    /// composed as a full sort, then the wanted positions taken from it.
+    Select,
 }
 
 /// One method per primitive the ops use. Arguments were checked by the op (shapes,
@@ -148,6 +151,18 @@ pub trait Backend: Sync {
     fn softmax(&self, log: bool, x: &TensorData, dim: usize, out: &TensorData) -> Result<()>;
     /// Stable sort along `dim` (NaN largest): `vals` and `idx` (i64), contiguous, x's shape.
     fn sort(&self, x: &TensorData, dim: usize, descending: bool, vals: &TensorData, idx: &TensorData) -> Result<()>;
+    /// The `k` smallest (`largest`: the largest) elements of each lane along `dim`, NaN the
+    /// largest value: `vals` (x's dtype) and `idx` (i64), contiguous, x's shape with `dim`
+    /// of size `k` (1 ≤ k ≤ the lane's length). In order (best first) when `sorted`; else
+    /// in any order but for the k-th best, which is always last (kthvalue reads it there).
+    /// Ties: any of the tied positions. Only where `!composes(Composite::Select)`.
+    #[allow(clippy::too_many_arguments)]
+    fn select(&self, x: &TensorData, dim: usize, k: usize, largest: bool, sorted: bool, vals: &TensorData, idx: &TensorData) -> Result<()>;
+    /// The lower median of each lane along `dim` (non-empty lanes) and its position: `vals`
+    /// and `idx` (i64), contiguous, x's shape with `dim` of size 1. A lane with NaN gives
+    /// its first NaN, unless `ignore_nan`: then the median of the other elements (a lane of
+    /// NaN only: its first). Only where `!composes(Composite::Select)`.
+    fn median(&self, x: &TensorData, dim: usize, ignore_nan: bool, vals: &TensorData, idx: &TensorData) -> Result<()>;
 
     /// `out = x.gather(dim, index)`: `index` is the i64 index on this device, `idx` its
     /// bounds-checked values in row-major order; out has index's shape.

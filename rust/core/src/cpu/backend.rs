@@ -343,6 +343,69 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
+    fn select(&self, data: &TensorData, d: usize, k: usize, largest: bool, sorted: bool, vd: &TensorData, id: &TensorData) -> Result<()> {
+        let layout = data.layout.at_least_1d();
+        let vl = vd.layout.at_least_1d();
+        let (kept, _) = split_dims(&vl, &[d]);
+        let (ostride, rows) = (vl.strides[d], kept.numel());
+        if k == 0 || rows == 0 {
+            return Ok(());
+        }
+        // The first failure (an allocation) of any lane; lanes may run on worker threads.
+        let failed = std::sync::Mutex::new(None);
+        dispatch!(data.dtype, T => {
+            let p = SendPtr(data.storage.ptr() as *mut T);
+            let (vp, ip) = (SendPtr(vd.storage.ptr() as *mut T), SendPtr(id.storage.ptr() as *mut i64));
+            lanes(&layout, d, |i, base, n, s| {
+                let ob = offset_of(&kept, i);
+                // SAFETY: the lane's n elements at stride s from `base` lie in x's storage.
+                match unsafe { super::select::best_k(p.get().add(base) as *const T, s, n, k, largest, rows == 1) } {
+                    Ok(mut v) => {
+                        if sorted {
+                            super::select::sort_best_first(&mut v, largest);
+                        }
+                        for (j, (val, ix)) in v.into_iter().enumerate() {
+                            // SAFETY: j < k: the output lane's elements; lanes are disjoint.
+                            unsafe {
+                                *vp.get().add(ob + j * ostride) = val;
+                                *ip.get().add(ob + j * ostride) = ix;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                    }
+                }
+            });
+        });
+        failed.into_inner().unwrap_or_else(|e| e.into_inner()).map_or(Ok(()), Err)
+    }
+
+    fn median(&self, data: &TensorData, d: usize, ignore_nan: bool, vd: &TensorData, id: &TensorData) -> Result<()> {
+        let layout = data.layout.at_least_1d();
+        let (kept, _) = split_dims(&vd.layout.at_least_1d(), &[d]);
+        let failed = std::sync::Mutex::new(None);
+        dispatch!(data.dtype, T => {
+            let p = SendPtr(data.storage.ptr() as *mut T);
+            let (vp, ip) = (SendPtr(vd.storage.ptr() as *mut T), SendPtr(id.storage.ptr() as *mut i64));
+            lanes(&layout, d, |i, base, n, s| {
+                let ob = offset_of(&kept, i);
+                // SAFETY: the lane's n (≥ 1, checked by the op) elements lie in x's storage.
+                match unsafe { super::select::median(p.get().add(base) as *const T, s, n, ignore_nan) } {
+                    // SAFETY: ob is this lane's output element; lanes are disjoint.
+                    Ok((val, ix)) => unsafe {
+                        *vp.get().add(ob) = val;
+                        *ip.get().add(ob) = ix;
+                    },
+                    Err(e) => {
+                        failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                    }
+                }
+            });
+        });
+        failed.into_inner().unwrap_or_else(|e| e.into_inner()).map_or(Ok(()), Err)
+    }
+
     fn gather(&self, xd: &TensorData, d: usize, _index: &TensorData, idx: &[i64], od: &TensorData) -> Result<()> {
         let xl = xd.layout.at_least_1d();
         let sub = Layout { shape: od.layout.shape.clone(), strides: xl.strides.clone(), offset: xl.offset };

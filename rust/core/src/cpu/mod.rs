@@ -9,6 +9,7 @@ pub mod matmul;
 pub mod gemm512;
 pub mod simd;
 pub mod softmax;
+pub mod select;
 pub mod backend;
 mod pool;
 

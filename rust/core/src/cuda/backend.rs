@@ -81,6 +81,8 @@ impl Backend for CudaBackend {
             Composite::NanToNum => true,
             // cuBLAS is called with beta = 0.
             Composite::AddmmBias => true,
+            // No selection kernel: topk and friends slice a full sort.
+            Composite::Select => true,
         }
     }
 
@@ -208,6 +210,14 @@ impl Backend for CudaBackend {
                 rows_back(&i, &perm, idx)
             }
         }
+    }
+
+    fn select(&self, x: &TensorData, _dim: usize, _k: usize, _largest: bool, _sorted: bool, _vals: &TensorData, _idx: &TensorData) -> Result<()> {
+        Err(no_kernel("topk", device(x)))
+    }
+
+    fn median(&self, x: &TensorData, _dim: usize, _ignore_nan: bool, _vals: &TensorData, _idx: &TensorData) -> Result<()> {
+        Err(no_kernel("median", device(x)))
     }
 
     fn gather(&self, x: &TensorData, dim: usize, index: &TensorData, _idx: &[i64], out: &TensorData) -> Result<()> {

@@ -4,7 +4,7 @@
 
 
 use crate::autograd::{needs_grad, record, SavedTensor};
-use crate::backend::ReduceOp;
+use crate::backend::{Composite, ReduceOp};
 use crate::dtype::{DType, Scalar};
 use crate::error::Result;
 use crate::shape::{fmt_shape, wrap_dim, wrap_dims};
@@ -543,14 +543,15 @@ impl Tensor {
         let vals = Tensor::empty_on(&shape, data.dtype, self.device())?;
         let idx = Tensor::empty_on(&shape, DType::I64, self.device())?;
         crate::backend::of(self.device()).sort(&data, d, descending, &vals.data(), &idx.data())?;
-        self.record_sort(vals, idx, shape, d)
+        self.record_sort("SortBackward0", vals, idx, shape, d)
     }
 
-    /// Record sort's backward (the gradient scattered back to the original positions).
-    fn record_sort(&self, vals: Tensor, idx: Tensor, shape: crate::shape::Shape, d: usize) -> Result<(Tensor, Tensor)> {
+    /// Record the backward of sort and of the selections (`name`): the gradient of `vals`
+    /// (self's values at `idx` along `d`) scattered back to those positions.
+    fn record_sort(&self, name: &'static str, vals: Tensor, idx: Tensor, shape: crate::shape::Shape, d: usize) -> Result<(Tensor, Tensor)> {
         if needs_grad(&[self]) {
             let ix = idx.clone();
-            record("SortBackward0", &[self], &[&vals], move |_, g| {
+            record(name, &[self], &[&vals], move |_, g| {
                 let Some(g) = &g[0] else { return Ok(vec![None]) };
                 let z = Tensor::zeros(&shape, g.dtype(), g.device())?;
                 if shape.is_empty() {
@@ -566,17 +567,34 @@ impl Tensor {
         Ok(self.detach().sort(dim, descending)?.1)
     }
 
-    /// `topk(k, dim, largest, sorted)`.
-    pub fn topk(&self, k: i64, dim: i64, largest: bool) -> Result<(Tensor, Tensor)> {
+    /// `topk(k, dim, largest, sorted)`: by selection, O(n) per lane (`Backend::select`),
+    /// where the backend has it; else a full sort, sliced.
+    pub fn topk(&self, k: i64, dim: i64, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
         let shape = self.shape();
         let d = if shape.is_empty() { 0 } else { wrap_dim(dim, shape.len())? };
         let n = shape.get(d).copied().unwrap_or(1) as i64;
         if k < 0 || k > n {
             bail!(Runtime, "selected index k out of range");
         }
-        let (_, idx) = self.detach().sort(d as i64, largest)?;
-        let idx = if shape.is_empty() { idx } else { idx.narrow(d as i64, 0, k)? };
-        let vals = if shape.is_empty() { self.clone_tensor()? } else { self.gather(d as i64, &idx)? };
+        let be = crate::backend::of(self.device());
+        if shape.is_empty() || be.composes(Composite::Select) {
+            let (_, idx) = self.detach().sort(d as i64, largest)?;
+            let idx = if shape.is_empty() { idx } else { idx.narrow(d as i64, 0, k)? };
+            let vals = if shape.is_empty() { self.clone_tensor()? } else { self.gather(d as i64, &idx)? };
+            return Ok((vals, idx));
+        }
+        let (vals, idx) = self.select_out(d, k as usize, largest, sorted)?;
+        self.record_sort("TopkBackward0", vals, idx, shape, d)
+    }
+
+    /// Fresh (values, indices) of the `k` best along `d` from `Backend::select`.
+    fn select_out(&self, d: usize, k: usize, largest: bool, sorted: bool) -> Result<(Tensor, Tensor)> {
+        let mut oshape = self.shape();
+        oshape[d] = k;
+        let data = self.data().clone();
+        let vals = Tensor::empty_on(&oshape, data.dtype, self.device())?;
+        let idx = Tensor::empty_on(&oshape, DType::I64, self.device())?;
+        crate::backend::of(self.device()).select(&data, d, k, largest, sorted, &vals.data(), &idx.data())?;
         Ok((vals, idx))
     }
 
@@ -595,9 +613,64 @@ impl Tensor {
         if shape.is_empty() {
             return Ok((self.clone_tensor()?, Tensor::zeros(&[], DType::I64, self.device())?));
         }
-        let (_, idx) = self.detach().sort(d as i64, false)?;
-        let idx = idx.narrow(d as i64, k - 1, 1)?.contiguous_copy()?;
-        let vals = self.gather(d as i64, &idx)?;
+        let (vals, idx) = if crate::backend::of(self.device()).composes(Composite::Select) {
+            let (_, idx) = self.detach().sort(d as i64, false)?;
+            let idx = idx.narrow(d as i64, k - 1, 1)?.contiguous_copy()?;
+            (self.gather(d as i64, &idx)?, idx)
+        } else {
+            // The k smallest, unsorted: the k-th is the last of them.
+            let (v, i) = self.select_out(d, k as usize, false, false)?;
+            let (v, i) = (v.narrow(d as i64, k - 1, 1)?.contiguous_copy()?, i.narrow(d as i64, k - 1, 1)?.contiguous_copy()?);
+            self.record_sort("KthvalueBackward0", v, i, shape, d)?
+        };
+        if keepdim {
+            Ok((vals, idx))
+        } else {
+            Ok((vals.squeeze(Some(&[d as i64]))?, idx.squeeze(Some(&[d as i64]))?))
+        }
+    }
+
+    /// `median(dim, keepdim)` (`ignore_nan`: `nanmedian`): the lower median along `dim` and
+    /// its position; a lane with NaN gives its first NaN (nanmedian: the median of the
+    /// others). By selection (`Backend::median`) where the backend has it; else a stable
+    /// sort and each lane's position in it.
+    pub fn median_dim(&self, dim: i64, keepdim: bool, ignore_nan: bool) -> Result<(Tensor, Tensor)> {
+        let shape = self.shape();
+        let d = wrap_dim(dim, shape.len())?;
+        if shape.is_empty() {
+            return Ok((self.clone_tensor()?, Tensor::zeros(&[], DType::I64, self.device())?));
+        }
+        let n = shape[d];
+        if n == 0 {
+            bail!(Index, "{}(): Expected reduction dim {} to have non-zero size.", if ignore_nan { "nanmedian" } else { "median" }, d);
+        }
+        let mut oshape = shape.clone();
+        oshape[d] = 1;
+        let be = crate::backend::of(self.device());
+        let (vals, idx) = if be.composes(Composite::Select) {
+            let x = self.detach();
+            let (_, perm) = x.sort(d as i64, false)?;
+            let n = n as i64;
+            // Per lane, the position in the sorted lane: NaN sorts last, so with c non-NaN
+            // values the first NaN is at c and the median of the others at (c - 1) / 2.
+            let mut ranks = crate::storage::try_vec(oshape.iter().product(), (n - 1) / 2)?;
+            if x.is_floating_point() {
+                let counts = x.isnan()?.logical_not()?.sum_dims(Some(&[d as i64]), true, Some(DType::I64))?.to_vec::<i64>()?;
+                for (r, c) in ranks.iter_mut().zip(counts) {
+                    *r = if ignore_nan { (c - 1).max(0) / 2 } else if c < n { c } else { (n - 1) / 2 };
+                }
+            }
+            let at = Tensor::from_vec(ranks, &oshape)?.to_device(self.device())?;
+            let idx = perm.gather(d as i64, &at)?;
+            (x.gather(d as i64, &idx)?, idx)
+        } else {
+            let data = self.data().clone();
+            let vals = Tensor::empty_on(&oshape, data.dtype, self.device())?;
+            let idx = Tensor::empty_on(&oshape, DType::I64, self.device())?;
+            be.median(&data, d, ignore_nan, &vals.data(), &idx.data())?;
+            (vals, idx)
+        };
+        let (vals, idx) = self.record_sort(if ignore_nan { "NanmedianBackward1" } else { "MedianBackward1" }, vals, idx, shape, d)?;
         if keepdim {
             Ok((vals, idx))
         } else {

@@ -7,7 +7,7 @@ use ferrotorch::{Arg, Scalar, Tensor};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::{heavy, wrap, write_out, PyTensor, TensorObj};
+use super::{bcast_numel, heavy, numel2, wrap, write_out, PyTensor, TensorObj};
 use crate::convert::*;
 
 #[pymethods]
@@ -16,20 +16,20 @@ impl PyTensor {
     fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = tensor_operand(other, "maximum")?;
         let t = &self.t;
-        write_out("maximum", out, heavy(py, t.numel(), || t.maximum(&o)).py()?)
+        write_out("maximum", out, heavy(py, bcast_numel(&t.shape(), &o.shape()), || t.maximum(&o)).py()?)
     }
     #[pyo3(signature = (other, *, out=None))]
     fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = tensor_operand(other, "minimum")?;
         let t = &self.t;
-        write_out("minimum", out, heavy(py, t.numel(), || t.minimum(&o)).py()?)
+        write_out("minimum", out, heavy(py, bcast_numel(&t.shape(), &o.shape()), || t.minimum(&o)).py()?)
     }
     #[pyo3(signature = (other, *, alpha=None, out=None))]
     fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = to_arg(other)?;
         let a = alpha_arg(alpha)?;
         let t = &self.t;
-        write_out("add", out, heavy(py, t.numel(), || match a {
+        write_out("add", out, heavy(py, numel2(t, &o), || match a {
             None => t.add(o.arg()),
             Some(a) => t.add_alpha(o.arg(), a),
         }).py()?)
@@ -39,7 +39,7 @@ impl PyTensor {
         let t = slf.get().t.clone();
         let o = to_arg(other)?;
         let a = alpha_arg(alpha)?;
-        heavy(slf.py(), t.numel(), || match a {
+        heavy(slf.py(), numel2(&t, &o), || match a {
             None => t.add_(o.arg()),
             Some(a) => t.add_alpha_(o.arg(), a),
         }).py()?;
@@ -50,7 +50,7 @@ impl PyTensor {
         let o = to_arg(other)?;
         let a = alpha_arg(alpha)?;
         let t = &self.t;
-        write_out("sub", out, heavy(py, t.numel(), || match a {
+        write_out("sub", out, heavy(py, numel2(t, &o), || match a {
             None => t.sub(o.arg()),
             Some(a) => t.sub_alpha(o.arg(), a),
         }).py()?)
@@ -60,7 +60,7 @@ impl PyTensor {
         let t = slf.get().t.clone();
         let o = to_arg(other)?;
         let a = alpha_arg(alpha)?;
-        heavy(slf.py(), t.numel(), || match a {
+        heavy(slf.py(), numel2(&t, &o), || match a {
             None => t.sub_(o.arg()),
             Some(a) => t.sub_alpha_(o.arg(), a),
         }).py()?;
@@ -70,35 +70,37 @@ impl PyTensor {
     fn div(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = to_arg(other)?;
         let t = &self.t;
-        let r = heavy(py, t.numel(), || t.div_rounding(o.arg(), rounding_mode)).py()?;
+        let r = heavy(py, numel2(t, &o), || t.div_rounding(o.arg(), rounding_mode)).py()?;
         write_out("div", out, r)
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, rounding_mode: Option<&str>) -> PyResult<Bound<'py, Self>> {
         let o = to_arg(other)?;
         let t = slf.get().t.clone();
-        heavy(slf.py(), t.numel(), || t.div_rounding_(o.arg(), rounding_mode)).py()?;
+        heavy(slf.py(), numel2(&t, &o), || t.div_rounding_(o.arg(), rounding_mode)).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (exponent, *, out=None))]
     fn pow(&self, py: Python<'_>, exponent: &Bound<'_, PyAny>, out: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = to_arg(exponent)?;
         let t = &self.t;
-        write_out("pow", out, heavy(py, t.numel(), || t.pow(o.arg())).py()?)
+        write_out("pow", out, heavy(py, numel2(t, &o), || t.pow(o.arg())).py()?)
     }
     fn pow_<'py>(slf: Bound<'py, Self>, exponent: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let o = to_arg(exponent)?;
         let t = slf.get().t.clone();
-        heavy(slf.py(), t.numel(), || t.pow_(o.arg())).py()?;
+        heavy(slf.py(), numel2(&t, &o), || t.pow_(o.arg())).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (decimals=0))]
-    fn round(&self, decimals: i64) -> PyResult<TensorObj> {
-        wrap(self.t.round_decimals(decimals))
+    fn round(&self, py: Python<'_>, decimals: i64) -> PyResult<TensorObj> {
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.round_decimals(decimals)))
     }
     #[pyo3(signature = (decimals=0))]
     fn round_(slf: Bound<'_, Self>, decimals: i64) -> PyResult<Bound<'_, Self>> {
-        slf.get().t.round_decimals_(decimals).py()?;
+        let t = slf.get().t.clone();
+        heavy(slf.py(), t.numel(), || t.round_decimals_(decimals)).py()?;
         Ok(slf)
     }
 
@@ -135,33 +137,34 @@ impl PyTensor {
     fn __le__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.le(b)) }
     fn __gt__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.gt(b)) }
     fn __ge__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.ge(b)) }
-    fn __neg__(&self) -> PyResult<TensorObj> { wrap(self.t.neg()) }
+    fn __neg__(&self, py: Python<'_>) -> PyResult<TensorObj> { let t = &self.t; wrap(heavy(py, t.numel(), || t.neg())) }
     fn __pos__(&self) -> TensorObj { PyTensor::new(self.t.clone()) }
-    fn __abs__(&self) -> PyResult<TensorObj> { wrap(self.t.abs()) }
-    fn __invert__(&self) -> PyResult<TensorObj> {
+    fn __abs__(&self, py: Python<'_>) -> PyResult<TensorObj> { let t = &self.t; wrap(heavy(py, t.numel(), || t.abs())) }
+    fn __invert__(&self, py: Python<'_>) -> PyResult<TensorObj> {
         // The operator's own TypeError, raised by PyTorch's Python binding too (the op,
         // bitwise_not, has its own message for floats).
         if self.t.dtype().is_float() {
             return Err(PyTypeError::new_err("~ (operator.invert) is only implemented on integer and Boolean-type tensors"));
         }
-        wrap(self.t.bitwise_not())
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.bitwise_not()))
     }
-    fn __iadd__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.add_(o.arg())).py() }
-    fn __isub__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.sub_(o.arg())).py() }
-    fn __imul__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.mul_(o.arg())).py() }
-    fn __itruediv__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.div_(o.arg())).py() }
-    fn __ifloordiv__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.floor_divide_(o.arg())).py() }
-    fn __imod__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.remainder_(o.arg())).py() }
-    fn __ipow__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, _m: Option<&Bound<'py, PyAny>>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), t.numel(), || t.pow_(o.arg())).py() }
-    fn __iand__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_and_(o.arg()).py() }
-    fn __ior__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_or_(o.arg()).py() }
-    fn __ixor__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_xor_(o.arg()).py() }
+    fn __iadd__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.add_(o.arg())).py() }
+    fn __isub__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.sub_(o.arg())).py() }
+    fn __imul__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.mul_(o.arg())).py() }
+    fn __itruediv__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.div_(o.arg())).py() }
+    fn __ifloordiv__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.floor_divide_(o.arg())).py() }
+    fn __imod__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.remainder_(o.arg())).py() }
+    fn __ipow__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>, _m: Option<&Bound<'py, PyAny>>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.pow_(o.arg())).py() }
+    fn __iand__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.bitwise_and_(o.arg())).py() }
+    fn __ior__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.bitwise_or_(o.arg())).py() }
+    fn __ixor__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.bitwise_xor_(o.arg())).py() }
     fn __lshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.bitwise_left_shift(b)) }
     fn __rshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_arith(&self.t, other, |a, b| a.bitwise_right_shift(b)) }
     fn __rlshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_rarith(&self.t, other, |a, b| binary(a, b, &specs::bitwise_left_shift)) }
     fn __rrshift__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> { op_rarith(&self.t, other, |a, b| binary(a, b, &specs::bitwise_right_shift)) }
-    fn __ilshift__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_left_shift_(o.arg()).py() }
-    fn __irshift__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; slf.get().t.bitwise_right_shift_(o.arg()).py() }
+    fn __ilshift__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.bitwise_left_shift_(o.arg())).py() }
+    fn __irshift__<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<()> { let o = to_arg(other)?; let t = slf.get().t.clone(); heavy(slf.py(), numel2(&t, &o), || t.bitwise_right_shift_(o.arg())).py() }
 }
 
 /// A binary operator's result, or NotImplemented for an operand that is neither a tensor
@@ -169,7 +172,7 @@ impl PyTensor {
 fn op_arith(a: &Tensor, other: &Bound<'_, PyAny>, f: fn(&Tensor, Arg) -> ferrotorch::Result<Tensor>) -> PyResult<Py<PyAny>> {
     let py = other.py();
     match to_arg(other) {
-        Ok(o) => Ok(PyTensor::new(heavy(py, a.numel(), || f(a, o.arg())).py()?).into_pyobject(py)?.into_any().unbind()),
+        Ok(o) => Ok(PyTensor::new(heavy(py, numel2(a, &o), || f(a, o.arg())).py()?).into_pyobject(py)?.into_any().unbind()),
         Err(_) => Ok(py.NotImplemented()),
     }
 }
@@ -178,7 +181,7 @@ fn op_arith(a: &Tensor, other: &Bound<'_, PyAny>, f: fn(&Tensor, Arg) -> ferroto
 fn op_rarith(a: &Tensor, other: &Bound<'_, PyAny>, f: fn(Arg, Arg) -> ferrotorch::Result<Tensor>) -> PyResult<Py<PyAny>> {
     let py = other.py();
     match to_arg(other) {
-        Ok(o) => Ok(PyTensor::new(heavy(py, a.numel(), || f(o.arg(), Arg::T(a))).py()?).into_pyobject(py)?.into_any().unbind()),
+        Ok(o) => Ok(PyTensor::new(heavy(py, numel2(a, &o), || f(o.arg(), Arg::T(a))).py()?).into_pyobject(py)?.into_any().unbind()),
         Err(_) => Ok(py.NotImplemented()),
     }
 }

@@ -27,7 +27,8 @@ impl PyTensor {
     }
     #[pyo3(signature = (dtype=None, copy=None))]
     fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
-        let t = if self.t.dtype() == DType::BF16 { self.t.to_dtype(DType::F32).py()? } else { self.t.detach() };
+        let me = &self.t;
+        let t = if me.dtype() == DType::BF16 { heavy(py, me.numel(), || me.to_dtype(DType::F32)).py()? } else { me.detach() };
         let mut a = data::to_numpy(py, &t)?;
         if copy == Some(true) {
             a = a.call_method0("copy")?;
@@ -104,9 +105,10 @@ impl PyTensor {
         // The payload goes through host memory; `_rebuild_tensor` puts it back on the saved
         // device (or `load`'s map_location).
         let device = self.t.device();
-        let t = self.t.detach().to_device(Device::Cpu).py()?;
+        let me = &self.t;
+        let t = heavy(py, me.numel(), || me.detach().to_device(Device::Cpu)).py()?;
         let (arr, name) = if t.dtype() == DType::BF16 {
-            (data::to_numpy(py, &t.to_dtype(DType::F32).py()?)?.call_method0("copy")?, "bfloat16".to_string())
+            (data::to_numpy(py, &heavy(py, t.numel(), || t.to_dtype(DType::F32)).py()?)?.call_method0("copy")?, "bfloat16".to_string())
         } else {
             (data::to_numpy(py, &t)?.call_method0("copy")?, t.dtype().name().to_string())
         };
@@ -140,12 +142,12 @@ impl PyTensor {
         };
         let cur = moved.clone().unwrap_or_else(|| me.clone());
         let out = match dt {
-            Some(d) if d != cur.dtype() => Some(cur.to_dtype(d).py()?),
+            Some(d) if d != cur.dtype() => Some(heavy(py, cur.numel(), || cur.to_dtype(d)).py()?),
             _ => moved,
         };
         match out {
             Some(t) => Ok(PyTensor::new(t).into_pyobject(py)?.into_any().unbind()),
-            None if copy => Ok(PyTensor::new(me.clone_tensor().py()?).into_pyobject(py)?.into_any().unbind()),
+            None if copy => Ok(PyTensor::new(heavy(py, me.numel(), || me.clone_tensor()).py()?).into_pyobject(py)?.into_any().unbind()),
             None => Ok(slf.into_any().unbind()),
         }
     }
@@ -219,7 +221,7 @@ impl PyTensor {
             return Ok(slf.into_any().unbind());
         }
         let py = slf.py();
-        Ok(PyTensor::new(t.to_device(Device::Cpu).py()?).into_pyobject(py)?.into_any().unbind())
+        Ok(PyTensor::new(heavy(py, t.numel(), || t.to_device(Device::Cpu)).py()?).into_pyobject(py)?.into_any().unbind())
     }
     #[pyo3(signature = (device=None, non_blocking=false, memory_format=None))]
     fn cuda<'py>(slf: Bound<'py, Self>, device: Option<&Bound<'py, PyAny>>, non_blocking: bool, memory_format: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -246,6 +248,6 @@ fn same_or(slf: Bound<'_, PyTensor>, d: DType) -> PyResult<Py<PyAny>> {
     if slf.get().t.dtype() == d {
         return Ok(slf.into_any().unbind());
     }
-    let py = slf.py();
-    Ok(PyTensor::new(slf.get().t.to_dtype(d).py()?).into_pyobject(py)?.into_any().unbind())
+    let (py, t) = (slf.py(), &slf.get().t);
+    Ok(PyTensor::new(heavy(py, t.numel(), || t.to_dtype(d)).py()?).into_pyobject(py)?.into_any().unbind())
 }

@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyTuple};
 
-use super::{scalar_or, wrap, PyTensor, TensorObj};
+use super::{bcast_numel, heavy, numel2, scalar_or, wrap, PyTensor, TensorObj};
 use crate::convert::*;
 use crate::data;
 
@@ -15,7 +15,8 @@ use crate::data;
 impl PyTensor {
     fn __getitem__(&self, py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let ix = parse_index(py, idx)?;
-        wrap(self.t.index(&ix))
+        let t = &self.t;
+        wrap(heavy(py, index_work(t, &ix), || t.index(&ix)))
     }
     fn __setitem__(&self, py: Python<'_>, idx: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let ix = parse_index(py, idx)?;
@@ -23,64 +24,86 @@ impl PyTensor {
             ArgOwned::T(t) => t,
             ArgOwned::S(s) => Tensor::scalar(s, self.t.dtype()).py()?,
         };
-        self.t.index_put_(&ix, &v).py()
+        let t = &self.t;
+        heavy(py, t.numel().max(v.numel()), || t.index_put_(&ix, &v)).py()
     }
     #[pyo3(signature = (as_tuple=false))]
     fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
         if as_tuple {
             return nonzero_tuple(py, &self.t);
         }
-        Ok(PyTensor::new(self.t.nonzero().py()?).into_pyobject(py)?.into_any().unbind())
+        let t = &self.t;
+        Ok(PyTensor::new(heavy(py, t.numel(), || t.nonzero()).py()?).into_pyobject(py)?.into_any().unbind())
     }
-    fn gather(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        wrap(self.t.gather(dim, &to_tensor(index)?))
+    fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let (t, ix) = (&self.t, to_tensor(index)?);
+        wrap(heavy(py, ix.numel(), || t.gather(dim, &ix)))
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None))]
-    fn scatter(&self, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
-        let ix = to_tensor(index)?;
-        match scatter_src(src, value)? {
-            ArgOwned::T(t) => wrap(self.t.scatter(dim, &ix, &t)),
-            ArgOwned::S(v) => wrap(self.t.scatter_value(dim, &ix, v)),
-        }
+    fn scatter(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let (t, ix, src) = (&self.t, to_tensor(index)?, scatter_src(src, value)?);
+        wrap(heavy(py, t.numel().max(ix.numel()), || match src {
+            ArgOwned::T(s) => t.scatter(dim, &ix, &s),
+            ArgOwned::S(v) => t.scatter_value(dim, &ix, v),
+        }))
     }
     #[pyo3(signature = (dim, index, src=None, *, value=None))]
     fn scatter_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: Option<&Bound<'py, PyAny>>, value: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
         let ix = to_tensor(index)?;
-        let t = &slf.get().t;
-        match scatter_src(src, value)? {
+        let (t, src) = (slf.get().t.clone(), scatter_src(src, value)?);
+        heavy(slf.py(), t.numel().max(ix.numel()), || match src {
             ArgOwned::T(s) => t.scatter_(dim, &ix, &s),
             ArgOwned::S(v) => t.scatter_value_(dim, &ix, v),
-        }
+        })
         .py()?;
         Ok(slf)
     }
-    fn scatter_add(&self, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        wrap(self.t.scatter_add(dim, &to_tensor(index)?, &to_tensor(src)?))
+    fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let (t, ix, s) = (&self.t, to_tensor(index)?, to_tensor(src)?);
+        wrap(heavy(py, t.numel().max(ix.numel()), || t.scatter_add(dim, &ix, &s)))
     }
     fn scatter_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
-        slf.get().t.scatter_add_(dim, &to_tensor(index)?, &to_tensor(src)?).py()?;
+        let (t, ix, s) = (slf.get().t.clone(), to_tensor(index)?, to_tensor(src)?);
+        heavy(slf.py(), t.numel().max(ix.numel()), || t.scatter_add_(dim, &ix, &s)).py()?;
         Ok(slf)
     }
-    fn index_select(&self, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        wrap(self.t.index_select(dim, &to_tensor(index)?))
+    fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let (t, ix) = (&self.t, to_tensor(index)?);
+        // The output has as many slices as the index has entries.
+        let slice = t.numel() / t.shape().get(dim.rem_euclid(t.ndim().max(1) as i64) as usize).copied().unwrap_or(1).max(1);
+        wrap(heavy(py, t.numel().max(slice.saturating_mul(ix.numel())), || t.index_select(dim, &ix)))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
-    fn index_add(&self, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
-        wrap(self.t.index_add(dim, &to_tensor(index)?, &to_tensor(source)?, scalar_or(alpha, 1)?))
+    fn index_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let (t, ix, src, a) = (&self.t, to_tensor(index)?, to_tensor(source)?, scalar_or(alpha, 1)?);
+        wrap(heavy(py, t.numel().max(src.numel()), || t.index_add(dim, &ix, &src, a)))
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add_<'py>(slf: Bound<'py, Self>, dim: i64, index: &Bound<'py, PyAny>, source: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, Self>> {
-        slf.get().t.index_add_(dim, &to_tensor(index)?, &to_tensor(source)?, scalar_or(alpha, 1)?).py()?;
+        let (t, ix, src, a) = (slf.get().t.clone(), to_tensor(index)?, to_tensor(source)?, scalar_or(alpha, 1)?);
+        heavy(slf.py(), t.numel().max(src.numel()), || t.index_add_(dim, &ix, &src, a)).py()?;
         Ok(slf)
     }
-    fn masked_select(&self, mask: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        wrap(self.t.masked_select(&to_tensor(mask)?))
+    fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let (t, m) = (&self.t, to_tensor(mask)?);
+        wrap(heavy(py, bcast_numel(&t.shape(), &m.shape()), || t.masked_select(&m)))
     }
     fn r#where(&self, condition: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let c = uint8_as_bool(condition.py(), to_tensor(condition)?, WHERE_UINT8)?;
-        let o = to_arg(other)?;
-        wrap(ferrotorch::ops::elementwise::where_args(&c, Arg::T(&self.t), o.arg()))
+        let (t, o) = (&self.t, to_arg(other)?);
+        let work = bcast_numel(&c.shape(), &t.shape()).max(numel2(t, &o));
+        wrap(heavy(condition.py(), work, || ferrotorch::ops::elementwise::where_args(&c, Arg::T(t), o.arg())))
     }
+}
+
+/// The work of `t[ix]` for `heavy`: a view (no tensor index) costs nothing; tensor indices
+/// gather as many elements as they select, up to all of `t` (a mask) or more (repeats).
+fn index_work(t: &Tensor, ix: &[TensorIndex]) -> usize {
+    if !ix.iter().any(|i| matches!(i, TensorIndex::Tensor(_))) {
+        return 0;
+    }
+    let entries = ix.iter().map(|i| if let TensorIndex::Tensor(x) = i { x.numel() } else { 1 }).fold(1usize, |a, b| a.saturating_mul(b));
+    t.numel().max(entries)
 }
 
 /// A Python index expression (one item or a tuple of them) as the engine's indices: each
@@ -138,11 +161,12 @@ fn scatter_src(src: Option<&Bound<'_, PyAny>>, value: Option<&Bound<'_, PyAny>>)
 /// `nonzero(as_tuple=True)`, also `torch.where(condition)`: one index tensor per dim. A
 /// 0-d input behaves as if it were 1-d: one index column, [0] or [].
 pub(crate) fn nonzero_tuple(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
-    let nz = if t.ndim() == 0 { t.reshape(&[1]).and_then(|x| x.nonzero()) } else { t.nonzero() }.py()?;
-    let cols: Vec<TensorObj> = (0..t.ndim().max(1))
-        .map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous()).map(PyTensor::new))
-        .collect::<ferrotorch::Result<_>>()
-        .py()?;
+    let cols: Vec<Tensor> = heavy(py, t.numel(), || {
+        let nz = if t.ndim() == 0 { t.reshape(&[1]).and_then(|x| x.nonzero()) } else { t.nonzero() }?;
+        (0..t.ndim().max(1)).map(|k| nz.select(1, k as i64).and_then(|c| c.contiguous())).collect::<ferrotorch::Result<_>>()
+    })
+    .py()?;
+    let cols: Vec<TensorObj> = cols.into_iter().map(PyTensor::new).collect();
     Ok(PyTuple::new(py, cols)?.into_any().unbind())
 }
 

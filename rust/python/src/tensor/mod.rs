@@ -95,13 +95,42 @@ pub fn wrap(r: ferrotorch::Result<Tensor>) -> PyResult<TensorObj> {
     r.map(PyTensor::new).map_err(map_err)
 }
 
-/// Run `f` without the GIL when the work is big enough to matter.
+/// Run `f` without the GIL when the work is big enough to matter: `numel` is the number of
+/// elements the kernel touches (the larger of inputs and output; callers of O(n log n) ops
+/// scale it, see `sorting`). Every binding that calls the engine goes through here (or
+/// `py.detach` where the work is always large), so that other Python threads (a data
+/// loader, a heartbeat, the one that delivers Ctrl-C) run meanwhile. Small ops keep the
+/// GIL: releasing it costs a thread switch when another thread is waiting for it.
+/// `f` must not touch Python objects (it cannot: they are not `Send`).
 pub fn heavy<T: Send>(py: Python<'_>, numel: usize, f: impl FnOnce() -> T + Send) -> T {
     if numel >= GIL_FREE_NUMEL {
         py.detach(f)
     } else {
         f()
     }
+}
+
+/// The elements a binary op over `a` and `b` touches: its broadcast output's.
+pub fn numel2(a: &Tensor, b: &ArgOwned) -> usize {
+    match b {
+        ArgOwned::T(b) => bcast_numel(&a.shape(), &b.shape()),
+        ArgOwned::S(_) => a.numel(),
+    }
+}
+
+/// The number of elements of the broadcast of shapes `a` and `b` (at least each one's, so an
+/// op refused for mismatched shapes is still sized by its inputs).
+pub fn bcast_numel(a: &[usize], b: &[usize]) -> usize {
+    let n = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    let out = (0..n).fold(1usize, |p, i| p.saturating_mul(dim(a, i).max(dim(b, i))));
+    out.max(a.iter().product()).max(b.iter().product())
+}
+
+/// The work of sorting/selecting `t` for `heavy`: n log n, so a sort of a few thousand
+/// elements (milliseconds) already runs without the GIL.
+pub fn sorting(t: &Tensor) -> usize {
+    t.numel().saturating_mul(16)
 }
 
 /// The result `r` of op `name`, written into `out=` when given (the very object is returned, as
@@ -145,7 +174,8 @@ impl PyTensor {
             }
         }
         let sizes = to_sizes(args)?;
-        Tensor::empty(&sizes, dt, dev).map(PyTensor::raw).map_err(map_err)
+        let n = sizes.iter().fold(1usize, |n, &d| n.saturating_mul(d));
+        heavy(args.py(), n, || Tensor::empty(&sizes, dt, dev)).map(PyTensor::raw).map_err(map_err)
     }
 
     // ---- attributes ---------------------------------------------------------------

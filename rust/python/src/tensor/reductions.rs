@@ -6,7 +6,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyList, PyTuple};
 
-use super::{heavy, wrap, PyTensor, TensorObj};
+use super::{bcast_numel, heavy, sorting, wrap, PyTensor, TensorObj};
 use crate::convert::*;
 
 #[pymethods]
@@ -26,9 +26,10 @@ impl PyTensor {
         wrap(heavy(py, t.numel(), || t.mean_dims(d.as_deref(), keepdim, dt)))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn prod(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+    fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let d = single_dim(dim, "prod")?;
-        wrap(self.t.prod_dims(d, keepdim, opt_dtype(dtype)?))
+        let (t, dt) = (&self.t, opt_dtype(dtype)?);
+        wrap(heavy(py, t.numel(), || t.prod_dims(d, keepdim, dt)))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn max(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
@@ -39,35 +40,39 @@ impl PyTensor {
         minmax(py, &self.t, dim, keepdim, false)
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amax(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
-        let d = to_dims(dim)?;
-        wrap(self.t.amax(d.as_deref(), keepdim))
+    fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_dims(dim)?);
+        wrap(heavy(py, t.numel(), || t.amax(d.as_deref(), keepdim)))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn amin(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
-        let d = to_dims(dim)?;
-        wrap(self.t.amin(d.as_deref(), keepdim))
+    fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_dims(dim)?);
+        wrap(heavy(py, t.numel(), || t.amin(d.as_deref(), keepdim)))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn argmax(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
-        wrap(self.t.argmax(single_dim(dim, "argmax")?, keepdim))
+    fn argmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, single_dim(dim, "argmax")?);
+        wrap(heavy(py, t.numel(), || t.argmax(d, keepdim)))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn argmin(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
-        wrap(self.t.argmin(single_dim(dim, "argmin")?, keepdim))
+    fn argmin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, single_dim(dim, "argmin")?);
+        wrap(heavy(py, t.numel(), || t.argmin(d, keepdim)))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn var(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<TensorObj> {
+    fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<TensorObj> {
         let (d, c) = var_args(dim, unbiased, correction)?;
-        wrap(self.t.var_dims(d.as_deref(), c, keepdim))
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.var_dims(d.as_deref(), c, keepdim)))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn std(&self, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<TensorObj> {
+    fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<&Bound<'_, PyAny>>, keepdim: bool, correction: Option<f64>) -> PyResult<TensorObj> {
         let (d, c) = var_args(dim, unbiased, correction)?;
-        wrap(self.t.std_dims(d.as_deref(), c, keepdim))
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.std_dims(d.as_deref(), c, keepdim)))
     }
     #[pyo3(signature = (p=None, dim=None, keepdim=false, dtype=None))]
-    fn norm(&self, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+    fn norm(&self, py: Python<'_>, p: Option<&Bound<'_, PyAny>>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
         let pv = match p {
             None => 2.0,
             Some(p) if p.is_none() => 2.0,
@@ -82,28 +87,32 @@ impl PyTensor {
                 }
             }
         };
-        let t = match opt_dtype(dtype)? { Some(d) => self.t.to_dtype(d).py()?, None => self.t.clone() };
-        let d = to_dims(dim)?;
-        wrap(t.norm(pv, d.as_deref(), keepdim))
+        let (dt, d) = (opt_dtype(dtype)?, to_dims(dim)?);
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || match dt {
+            Some(dt) => t.to_dtype(dt).and_then(|t| t.norm(pv, d.as_deref(), keepdim)),
+            None => t.norm(pv, d.as_deref(), keepdim),
+        }))
     }
     #[pyo3(signature = (dim, keepdim=false))]
-    fn logsumexp(&self, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<TensorObj> {
-        wrap(self.t.logsumexp(&to_int_list(dim)?, keepdim))
+    fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_int_list(dim)?);
+        wrap(heavy(py, t.numel(), || t.logsumexp(&d, keepdim)))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn all(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
-        let d = to_dims(dim)?;
-        wrap(self.t.all_dims(d.as_deref(), keepdim))
+    fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_dims(dim)?);
+        wrap(heavy(py, t.numel(), || t.all_dims(d.as_deref(), keepdim)))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn any(&self, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
-        let d = to_dims(dim)?;
-        wrap(self.t.any_dims(d.as_deref(), keepdim))
+    fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_dims(dim)?);
+        wrap(heavy(py, t.numel(), || t.any_dims(d.as_deref(), keepdim)))
     }
     #[pyo3(signature = (dim=None))]
-    fn count_nonzero(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
-        let d = to_dims(dim)?;
-        wrap(self.t.count_nonzero(d.as_deref()))
+    fn count_nonzero(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_dims(dim)?);
+        wrap(heavy(py, t.numel(), || t.count_nonzero(d.as_deref())))
     }
 
     // ---- along a dim: softmax, scans, sorting -----------------------------------------
@@ -120,34 +129,46 @@ impl PyTensor {
         wrap(heavy(py, t.numel(), || t.log_softmax(dim, dt)))
     }
     #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumsum(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
-        wrap(self.t.cumsum(dim, opt_dtype(dtype)?))
+    fn cumsum(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let (t, dt) = (&self.t, opt_dtype(dtype)?);
+        wrap(heavy(py, t.numel(), || t.cumsum(dim, dt)))
     }
     #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumprod(&self, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
-        wrap(self.t.cumprod(dim, opt_dtype(dtype)?))
+    fn cumprod(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let (t, dt) = (&self.t, opt_dtype(dtype)?);
+        wrap(heavy(py, t.numel(), || t.cumprod(dim, dt)))
     }
     #[pyo3(signature = (dim=-1, descending=false, *, stable=false))]
     fn sort(&self, py: Python<'_>, dim: i64, descending: bool, stable: bool) -> PyResult<Py<PyAny>> {
         let _ = stable;
-        let (v, i) = self.t.sort(dim, descending).py()?;
+        let t = &self.t;
+        let (v, i) = heavy(py, sorting(t), || t.sort(dim, descending)).py()?;
         named_pair(py, "sort", v, i)
     }
     #[pyo3(signature = (dim=-1, descending=false, *, stable=false))]
-    fn argsort(&self, dim: i64, descending: bool, stable: bool) -> PyResult<TensorObj> {
+    fn argsort(&self, py: Python<'_>, dim: i64, descending: bool, stable: bool) -> PyResult<TensorObj> {
         let _ = stable;
-        wrap(self.t.argsort(dim, descending))
+        let t = &self.t;
+        wrap(heavy(py, sorting(t), || t.argsort(dim, descending)))
     }
     #[pyo3(signature = (k, dim=-1, largest=true, sorted=true))]
     fn topk(&self, py: Python<'_>, k: i64, dim: i64, largest: bool, sorted: bool) -> PyResult<Py<PyAny>> {
-        let _ = sorted;
-        let (v, i) = self.t.topk(k, dim, largest).py()?;
+        let t = &self.t;
+        let (v, i) = heavy(py, sorting(t), || t.topk(k, dim, largest, sorted)).py()?;
         named_pair(py, "topk", v, i)
     }
     #[pyo3(signature = (k, dim=-1, keepdim=false))]
     fn kthvalue(&self, py: Python<'_>, k: i64, dim: i64, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (v, i) = self.t.kthvalue(k, dim, keepdim).py()?;
+        let t = &self.t;
+        let (v, i) = heavy(py, sorting(t), || t.kthvalue(k, dim, keepdim)).py()?;
         named_pair(py, "kthvalue", v, i)
+    }
+    /// median / nanmedian (`ignore_nan`) along `dim`, for `_reductions._median_impl`:
+    /// a (values, indices) pair, named there.
+    fn _median_dim(&self, py: Python<'_>, dim: i64, keepdim: bool, ignore_nan: bool) -> PyResult<(TensorObj, TensorObj)> {
+        let t = &self.t;
+        let (v, i) = heavy(py, sorting(t), || t.median_dim(dim, keepdim, ignore_nan)).py()?;
+        Ok((PyTensor::new(v), PyTensor::new(i)))
     }
 }
 
@@ -190,16 +211,17 @@ fn named_pair(py: Python<'_>, kind: &str, v: Tensor, i: Tensor) -> PyResult<Py<P
 /// `max()` / `min()`: over everything, elementwise with another tensor, or along a dim.
 fn minmax(py: Python<'_>, t: &Tensor, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, is_max: bool) -> PyResult<Py<PyAny>> {
     match dim {
-        None => Ok(PyTensor::new(if is_max { t.max_all() } else { t.min_all() }.py()?).into_pyobject(py)?.into_any().unbind()),
-        Some(d) if d.is_none() => Ok(PyTensor::new(if is_max { t.max_all() } else { t.min_all() }.py()?).into_pyobject(py)?.into_any().unbind()),
+        None => Ok(PyTensor::new(heavy(py, t.numel(), || if is_max { t.max_all() } else { t.min_all() }).py()?).into_pyobject(py)?.into_any().unbind()),
+        Some(d) if d.is_none() => Ok(PyTensor::new(heavy(py, t.numel(), || if is_max { t.max_all() } else { t.min_all() }).py()?).into_pyobject(py)?.into_any().unbind()),
         Some(d) => {
             if let Ok(o) = d.cast::<PyTensor>() {
                 // max(other): elementwise maximum.
                 let o = o.get().t.clone();
-                return Ok(PyTensor::new(if is_max { t.maximum(&o) } else { t.minimum(&o) }.py()?).into_pyobject(py)?.into_any().unbind());
+                let work = bcast_numel(&t.shape(), &o.shape());
+                return Ok(PyTensor::new(heavy(py, work, || if is_max { t.maximum(&o) } else { t.minimum(&o) }).py()?).into_pyobject(py)?.into_any().unbind());
             }
             let di = single_dim(Some(d), if is_max { "max" } else { "min" })?.unwrap_or(0);
-            let (v, i) = if is_max { t.max_dim(di, keepdim) } else { t.min_dim(di, keepdim) }.py()?;
+            let (v, i) = heavy(py, t.numel(), || if is_max { t.max_dim(di, keepdim) } else { t.min_dim(di, keepdim) }).py()?;
             named_pair(py, if is_max { "max" } else { "min" }, v, i)
         }
     }

@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyTuple};
 
-use super::{wrap, PyTensor, TensorObj};
+use super::{heavy, wrap, PyTensor, TensorObj};
 use crate::convert::*;
 
 #[pymethods]
@@ -27,16 +27,20 @@ impl PyTensor {
         wrap(self.t.view(&s))
     }
     #[pyo3(signature = (*shape))]
-    fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
-        wrap(self.t.reshape(&shape_arg(shape)?))
+    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
+        let (t, s) = (&self.t, shape_arg(shape)?);
+        // A copy when no view fits.
+        wrap(heavy(py, t.numel(), || t.reshape(&s)))
     }
-    fn reshape_as(&self, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+    fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         let s: Vec<i64> = to_tensor(other)?.shape().iter().map(|&d| d as i64).collect();
-        wrap(self.t.reshape(&s))
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.reshape(&s)))
     }
     #[pyo3(signature = (start_dim=0, end_dim=-1))]
-    fn flatten(&self, start_dim: i64, end_dim: i64) -> PyResult<TensorObj> {
-        wrap(self.t.flatten(start_dim, end_dim))
+    fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<TensorObj> {
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.flatten(start_dim, end_dim)))
     }
     fn unflatten(&self, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
         wrap(self.t.unflatten(dim, &to_int_list(sizes)?))
@@ -121,27 +125,32 @@ impl PyTensor {
 
     // ---- shape ops (copies) ---------------------------------------------------------
     #[pyo3(signature = (*dims))]
-    fn flip(&self, dims: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
-        wrap(self.t.flip(&shape_arg(dims)?))
+    fn flip(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, shape_arg(dims)?);
+        wrap(heavy(py, t.numel(), || t.flip(&d)))
     }
     #[pyo3(signature = (shifts, dims=None))]
-    fn roll(&self, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
-        let d = to_dims(dims)?.unwrap_or_default();
-        wrap(self.t.roll(&to_int_list(shifts)?, &d))
+    fn roll(&self, py: Python<'_>, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let (t, d, sh) = (&self.t, to_dims(dims)?.unwrap_or_default(), to_int_list(shifts)?);
+        wrap(heavy(py, t.numel(), || t.roll(&sh, &d)))
     }
     #[pyo3(signature = (*sizes))]
-    fn repeat(&self, sizes: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
-        wrap(self.t.repeat(&shape_arg(sizes)?))
+    fn repeat(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
+        let (t, s) = (&self.t, shape_arg(sizes)?);
+        wrap(heavy(py, times(t, &s), || t.repeat(&s)))
     }
-    fn tile(&self, dims: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
-        wrap(self.t.tile(&to_int_list(dims)?))
+    fn tile(&self, py: Python<'_>, dims: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
+        let (t, d) = (&self.t, to_int_list(dims)?);
+        wrap(heavy(py, times(t, &d), || t.tile(&d)))
     }
     #[pyo3(signature = (repeats=None, dim=None, *, output_size=None))]
-    fn repeat_interleave(&self, repeats: Option<&Bound<'_, PyAny>>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<TensorObj> {
+    fn repeat_interleave(&self, py: Python<'_>, repeats: Option<&Bound<'_, PyAny>>, dim: Option<i64>, output_size: Option<i64>) -> PyResult<TensorObj> {
         let _ = output_size;
         // torch.repeat_interleave(repeats): self is the 1-d tensor of counts.
         let Some(repeats) = repeats.filter(|r| !r.is_none()) else {
-            return wrap(Tensor::repeat_interleave_counts(&self.t));
+            // The output's size is only known from the counts' values: always without the GIL.
+            let t = &self.t;
+            return wrap(py.detach(|| Tensor::repeat_interleave_counts(t)));
         };
         let r = match to_arg(repeats)? {
             ArgOwned::T(t) => t,
@@ -152,24 +161,29 @@ impl PyTensor {
             }
             ArgOwned::S(s) => Tensor::from_vec(vec![s.to_i64()], &[1]).py()?,
         };
-        wrap(self.t.repeat_interleave(&r, dim))
+        let t = &self.t;
+        wrap(py.detach(|| t.repeat_interleave(&r, dim)))
     }
     #[pyo3(signature = (diagonal=0))]
-    fn tril(&self, diagonal: i64) -> PyResult<TensorObj> {
-        wrap(self.t.tril(diagonal))
+    fn tril(&self, py: Python<'_>, diagonal: i64) -> PyResult<TensorObj> {
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.tril(diagonal)))
     }
     #[pyo3(signature = (diagonal=0))]
-    fn triu(&self, diagonal: i64) -> PyResult<TensorObj> {
-        wrap(self.t.triu(diagonal))
+    fn triu(&self, py: Python<'_>, diagonal: i64) -> PyResult<TensorObj> {
+        let t = &self.t;
+        wrap(heavy(py, t.numel(), || t.triu(diagonal)))
     }
     #[pyo3(signature = (diagonal=0))]
     fn tril_<'py>(slf: Bound<'py, Self>, diagonal: i64) -> PyResult<Bound<'py, Self>> {
-        slf.get().t.tril_(diagonal).py()?;
+        let t = slf.get().t.clone();
+        heavy(slf.py(), t.numel(), || t.tril_(diagonal)).py()?;
         Ok(slf)
     }
     #[pyo3(signature = (diagonal=0))]
     fn triu_<'py>(slf: Bound<'py, Self>, diagonal: i64) -> PyResult<Bound<'py, Self>> {
-        slf.get().t.triu_(diagonal).py()?;
+        let t = slf.get().t.clone();
+        heavy(slf.py(), t.numel(), || t.triu_(diagonal)).py()?;
         Ok(slf)
     }
 }
@@ -187,4 +201,9 @@ fn shape_arg(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
 
 fn tuple_of(py: Python<'_>, v: Vec<Tensor>) -> PyResult<Py<PyTuple>> {
     Ok(PyTuple::new(py, v.into_iter().map(PyTensor::new))?.unbind())
+}
+
+/// The output size of `repeat` / `tile` (`t`'s elements times the repeats), for `heavy`.
+fn times(t: &Tensor, reps: &[i64]) -> usize {
+    reps.iter().fold(t.numel(), |n, &r| n.saturating_mul(r.max(0) as usize))
 }
