@@ -43,8 +43,7 @@ fn draw(shape: &[usize], kdt: DType, dtype: DType, per_block: u64, draw: Draw, d
     const CHUNK: usize = 1 << 20;
     let scratch = Tensor::empty_on(&[CHUNK.min(n)], kdt, device)?;
     let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
-    let od = out.data();
-    let flat = crate::storage::TensorData { layout: crate::shape::Layout::contiguous(&[n]), ..od.clone() };
+    let flat = crate::storage::TensorData { layout: crate::shape::Layout::contiguous(&[n]), ..out.data().clone() };
     let mut lo = 0;
     while lo < n {
         let len = CHUNK.min(n - lo);
