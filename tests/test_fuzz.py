@@ -7,7 +7,10 @@ function, every `nn.functional` function and every Tensor method with random ten
 (all dtypes, 0-d/empty/strided/expanded, some requiring grad), ints from -2**63 to
 2**63, floats incl. NaN/inf, None, lists, dtypes and strings, and checks that each call
 either returns or raises an `Exception` subclass (pyo3's PanicException derives from
-BaseException only).
+BaseException only). Ops that take an index or a mask sometimes get a huge one (one element
+expanded to 2**34..2**40), which no index scratch can hold: an out-of-memory RuntimeError,
+never an abort. The child's address space is capped 4 GiB above what its imports map, so a
+huge request fails the same way on every machine instead of being granted and paged in.
 
 The calls run in a child process so that an abort fails this test with the offending
 call named instead of taking pytest down. Fixed seeds: the same calls on every run.
@@ -24,13 +27,20 @@ import textwrap
 import pytest
 
 CHILD = textwrap.dedent(r'''
-    import inspect, random, sys, warnings
+    import inspect, random, resource, sys, warnings
     import numpy as np
     import ferrotorch as ft
     import ferrotorch.nn.functional as F
     warnings.simplefilter("ignore")
     seed, n = int(sys.argv[1]), int(sys.argv[2])
     R = random.Random(seed)
+    # Huge index tensors come from their own stream, so R's sequence (the calls below) is
+    # the same as without them.
+    H = random.Random(seed + 1000)
+    # Address space capped 4 GiB above what the imports map: a huge request fails in here
+    # as it would on a small machine, instead of being granted and paged in.
+    _vm = [int(ln.split()[1]) * 1024 for ln in open("/proc/self/status") if ln.startswith("VmSize:")][0]
+    resource.setrlimit(resource.RLIMIT_AS, (_vm + (4 << 30),) * 2)
     ft.manual_seed(seed)
     DT = [ft.bool, ft.uint8, ft.int8, ft.int16, ft.int32, ft.int64, ft.float16, ft.bfloat16, ft.float32, ft.float64]
 
@@ -47,6 +57,19 @@ CHILD = textwrap.dedent(r'''
         if R.random() < 0.1 and t.is_floating_point():
             t.requires_grad_(True)
         return t
+
+    def huge_index():
+        # One element expanded to 2**34..2**40: index scratch for it cannot be had. No dim
+        # between 2**5 and 2**33: a dim of 2**20 lets an op do 2**20-sized work (seconds
+        # in a debug build) before the huge part fails.
+        e = H.randint(34, 40)
+        shape = H.choice([[2 ** e], [1, 2 ** e], [2 ** e, 1], [2 ** e, 2]])
+        dt = H.choice([ft.int64, ft.int64, ft.int32, ft.bool, ft.uint8])
+        return ft.zeros([1] * len(shape), dtype=dt).expand(*shape)
+
+    # Ops that take an index or mask: where a huge index tensor is put in an argument.
+    INDEXY = ("getitem", "setitem", "index", "gather", "scatter", "take", "select", "put", "embedding",
+              "repeat_interleave", "mask")
 
     def rarg():
         r = R.random()
@@ -91,6 +114,8 @@ CHILD = textwrap.dedent(r'''
                 continue
         args = [rarg() for _ in range(R.choice([0, 1, 1, 2, 2, 3, 4]))]
         kw = {k: rarg() for k in R.sample(KW, R.randint(1, 2))} if R.random() < 0.3 else {}
+        if args and any(w in name for w in INDEXY) and H.random() < 0.3:
+            args[H.randrange(len(args))] = huge_index()
         call = f"{name}({describe(args, kw)}){self_desc}"
         # Written before the call: an abort leaves the call on stderr for the parent.
         sys.stderr.write("CALL " + call + "\n")

@@ -143,24 +143,52 @@ fn cpu_alloc(nbytes: usize) -> Result<(NonNull<u8>, usize)> {
     Ok((ptr, class))
 }
 
-fn out_of_memory(nbytes: usize) -> crate::error::Error {
+/// PyTorch's out-of-memory RuntimeError for a request of `nbytes`.
+pub fn out_of_memory(nbytes: usize) -> crate::error::Error {
     err!(Runtime, "DefaultCPUAllocator: can't allocate memory: you tried to allocate {} bytes. Error code 12 (Cannot allocate memory)", nbytes)
 }
 
+// Host scratch whose size a user controls (index lists, sort buffers, element copies)
+// goes through these instead of `vec!` / `Vec::with_capacity` / `collect`, which abort
+// the process, and with it the Python interpreter, when the allocation fails (`rand(2**40)`,
+// `t[idx.expand(2**36)]`). tests/reliability/test_alloc_lint.py keeps it that way.
+
 /// `vec![value; n]` that reports a failed allocation as PyTorch's out-of-memory
-/// RuntimeError. `vec!` would abort the process, and with it the Python interpreter, when
-/// a user asks for, say, `rand(2**40)`.
-pub(crate) fn try_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
+/// RuntimeError.
+pub fn try_vec<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
     let mut v = try_with_capacity(n)?;
     v.resize(n, value);
     Ok(v)
 }
 
-/// `Vec::with_capacity(n)`, a failed allocation reported as by `try_vec`.
-pub(crate) fn try_with_capacity<T>(n: usize) -> Result<Vec<T>> {
+/// `Vec::with_capacity(n)`, a failed allocation reported as by `try_vec`. A byte count
+/// that overflows usize is the same error, naming usize::MAX bytes.
+pub fn try_with_capacity<T>(n: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| out_of_memory(n.saturating_mul(std::mem::size_of::<T>())))?;
     Ok(v)
+}
+
+/// `iter.collect::<Vec<_>>()` for an iterator of at most `n` items, with the allocation
+/// made (fallibly) up front. `n` must bound the length (items past it would still be
+/// kept, growing the vector infallibly).
+pub fn try_collect<T>(n: usize, iter: impl IntoIterator<Item = T>) -> Result<Vec<T>> {
+    let mut v = try_with_capacity(n)?;
+    v.extend(iter);
+    Ok(v)
+}
+
+/// `s.to_vec()`, fallible.
+pub fn try_to_vec<T: Clone>(s: &[T]) -> Result<Vec<T>> {
+    let mut v = try_with_capacity(s.len())?;
+    v.extend_from_slice(s);
+    Ok(v)
+}
+
+/// `a * b` for a size (bytes, elements), an overflow reported as the out-of-memory error:
+/// the request cannot be met either way.
+pub fn checked_mul(a: usize, b: usize) -> Result<usize> {
+    a.checked_mul(b).ok_or_else(|| out_of_memory(usize::MAX))
 }
 
 fn cpu_free(ptr: NonNull<u8>, class: usize) {

@@ -215,7 +215,7 @@ impl Tensor {
         Ok(t)
     }
     pub fn from_slice<T: Element>(values: &[T], shape: &[usize]) -> Result<Tensor> {
-        Self::from_vec(values.to_vec(), shape)
+        Self::from_vec(crate::storage::try_to_vec(values)?, shape)
     }
 
     /// Set every element (no autograd, no version bump): for freshly created tensors.
@@ -231,7 +231,9 @@ impl Tensor {
         }
         let d = self.data();
         let n = d.layout.numel();
-        let mut out: Vec<T> = Vec::with_capacity(n);
+        // Fallible: the tensor may be an expanded view whose element count is far beyond
+        // its storage (an index `zeros(1).expand(2**36)`).
+        let mut out: Vec<T> = crate::storage::try_with_capacity(n)?;
         dispatch!(d.dtype, S => {
             // SAFETY: out has capacity n; cast_copy writes all n elements contiguously.
             unsafe {

@@ -4,7 +4,7 @@
 use ferrotorch::{DType, Device, Scalar, Tensor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyTuple};
 
 use crate::convert::{to_scalar, IntoPy};
 use crate::tensor::PyTensor;
@@ -130,17 +130,25 @@ enum Leaf {
     Float(f64),
 }
 
+/// `out.push(leaf)` with the growth fallible: the leaves of a long index list or of a big
+/// array inside a list are many, and a failed `push` would abort the interpreter.
+fn push_leaf(out: &mut Vec<Leaf>, leaf: Leaf) -> PyResult<()> {
+    out.try_reserve(1).map_err(|_| crate::convert::map_err(ferrotorch::storage::out_of_memory((out.len() + 1).saturating_mul(std::mem::size_of::<Leaf>()))))?;
+    out.push(leaf);
+    Ok(())
+}
+
 fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<Leaf>, tensors_ok: bool) -> PyResult<()> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().t;
         // A one-element tensor where numbers are expected is a number (PyTorch).
         if t.numel() == 1 && (t.ndim() == 0 || depth == shape.len()) {
             let s = t.item().py()?;
-            out.push(match s {
+            push_leaf(out, match s {
                 Scalar::Bool(b) => Leaf::Bool(b),
                 Scalar::Int(i) => Leaf::Int(i),
                 Scalar::Float(f) => Leaf::Float(f),
-            });
+            })?;
             return leaf_depth(depth, shape);
         }
         let _ = tensors_ok;
@@ -150,16 +158,16 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
         check_not_deeper(obj, depth, shape, out)?;
         check_dim(depth, shape, &tshape)?;
         for v in vals {
-            out.push(if t.dtype().is_float() { Leaf::Float(v) } else { Leaf::Int(v as i64) });
+            push_leaf(out, if t.dtype().is_float() { Leaf::Float(v) } else { Leaf::Int(v as i64) })?;
         }
         return Ok(());
     }
     if let Some(s) = to_scalar(obj)? {
-        out.push(match s {
+        push_leaf(out, match s {
             Scalar::Bool(b) => Leaf::Bool(b),
             Scalar::Int(i) => Leaf::Int(i),
             Scalar::Float(f) => Leaf::Float(f),
-        });
+        })?;
         return leaf_depth(depth, shape);
     }
     if obj.hasattr("__array_interface__")? && !obj.is_instance_of::<PyList>() {
@@ -168,7 +176,7 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
         check_not_deeper(obj, depth, shape, out)?;
         check_dim(depth, shape, &t.shape())?;
         for v in vals {
-            out.push(if t.dtype().is_float() { Leaf::Float(v) } else if t.dtype() == DType::Bool { Leaf::Bool(v != 0.0) } else { Leaf::Int(v as i64) });
+            push_leaf(out, if t.dtype().is_float() { Leaf::Float(v) } else if t.dtype() == DType::Bool { Leaf::Bool(v != 0.0) } else { Leaf::Int(v as i64) })?;
         }
         return Ok(());
     }
@@ -283,10 +291,10 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
                 )));
             }
         }
-        let v: Vec<f64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as u8 as f64, Leaf::Int(i) => i as f64, Leaf::Float(f) => f }).collect();
+        let v = ferrotorch::storage::try_collect(leaves.len(), leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as u8 as f64, Leaf::Int(i) => i as f64, Leaf::Float(f) => f })).py()?;
         Tensor::from_vec(v, &shape).py()?
     } else {
-        let v: Vec<i64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64 }).collect();
+        let v = ferrotorch::storage::try_collect(leaves.len(), leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64 })).py()?;
         if let Some((lo, hi)) = target.int_range() {
             // As c10's `overflows`: an unsigned type also takes negatives down to -max,
             // which wrap by two's complement (tensor([-1], dtype=uint8) is [255]).
@@ -302,30 +310,45 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     if t.dtype() == target { Ok(t) } else { t.to_dtype(target).py() }
 }
 
+/// `Tensor.tolist()`. The lists and numbers are made through the C API with each failure
+/// checked (a MemoryError, as PyTorch's): pyo3's `PyList::new` / `PyFloat::new` panic when
+/// CPython cannot allocate, and the list of a big tensor is where it cannot.
 pub fn tolist<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::ffi;
     let shape = t.shape();
     let dt = t.dtype();
-    fn build<'py>(py: Python<'py>, shape: &[usize], f: &mut dyn FnMut() -> Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn build<'py>(py: Python<'py>, shape: &[usize], f: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
         if shape.is_empty() {
-            return Ok(f());
+            return f();
         }
-        let items: Vec<Bound<'py, PyAny>> = (0..shape[0]).map(|_| build(py, &shape[1..], f)).collect::<PyResult<_>>()?;
-        Ok(PyList::new(py, items)?.into_any())
+        let n = shape[0];
+        // SAFETY: PyList_New returns a new reference, or null with an exception set.
+        let list = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyList_New(n as ffi::Py_ssize_t))? };
+        for i in 0..n {
+            let item = build(py, &shape[1..], f)?;
+            // SAFETY: `list` is a new list of length n and slot i < n is set once; SET_ITEM
+            // takes over the reference. Slots left unset on an early error are null, which
+            // the list's deallocation skips.
+            unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, item.into_ptr()) };
+        }
+        Ok(list)
     }
     // The values are read without the GIL; the list can only be built with it.
     let n = t.numel();
     if dt.is_float() {
         let v = crate::tensor::heavy(py, n, || t.to_vec::<f64>()).py()?;
         let mut it = v.into_iter();
-        build(py, &shape, &mut || PyFloat::new(py, it.next().unwrap_or(0.0)).into_any())
+        // SAFETY: PyFloat_FromDouble returns a new reference, or null with an exception set.
+        build(py, &shape, &mut || unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyFloat_FromDouble(it.next().unwrap_or(0.0))) })
     } else if dt == DType::Bool {
         let v = crate::tensor::heavy(py, n, || t.to_vec::<bool>()).py()?;
         let mut it = v.into_iter();
-        build(py, &shape, &mut || PyBool::new(py, it.next().unwrap_or(false)).to_owned().into_any())
+        build(py, &shape, &mut || Ok(PyBool::new(py, it.next().unwrap_or(false)).to_owned().into_any()))
     } else {
         let v = crate::tensor::heavy(py, n, || t.to_vec::<i64>()).py()?;
         let mut it = v.into_iter();
-        build(py, &shape, &mut || it.next().unwrap_or(0).into_pyobject(py).expect("int").into_any())
+        // SAFETY: PyLong_FromLongLong returns a new reference, or null with an exception set.
+        build(py, &shape, &mut || unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyLong_FromLongLong(it.next().unwrap_or(0))) })
     }
 }
 

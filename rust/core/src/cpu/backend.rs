@@ -150,7 +150,7 @@ impl Backend for CpuBackend {
                                 let kcols: usize = d.layout.shape[dims.len()..].iter().product();
                                 let nrows = d.layout.numel() / kcols.max(1);
                                 let xs = std::slice::from_raw_parts(p.add(d.layout.offset), nrows * kcols);
-                                dispatch!(out_dtype, O => column_sums::<T, O>(xs, nrows, kcols, o.ptr::<O>()));
+                                dispatch!(out_dtype, O => column_sums::<T, O>(xs, nrows, kcols, o.ptr::<O>()))?;
                             } else {
                                 // float16/bfloat16 products round to their type at every step, as
                                 // PyTorch's prod accumulates in the input type (sums go in f64:
@@ -310,6 +310,8 @@ impl Backend for CpuBackend {
         let vl = vd.layout.at_least_1d();
         let (kept, _) = split_dims(&vl, &[d]);
         let ostride = vl.strides[d];
+        // A lane's scratch that could not be allocated (reported after the loop).
+        let oom = std::sync::atomic::AtomicUsize::new(0);
         dispatch!(data.dtype, T => {
             let p = SendPtr(data.storage.ptr() as *mut T);
             let (vp, ip) = (SendPtr(vd.storage.ptr() as *mut T), SendPtr(id.storage.ptr() as *mut i64));
@@ -318,7 +320,10 @@ impl Backend for CpuBackend {
                 // SAFETY: offsets address the storages; lanes are disjoint.
                 unsafe {
                     let q = p.get().add(base) as *const T;
-                    let mut v: Vec<(T, i64)> = (0..n).map(|j| (*q.add(j * s), j as i64)).collect();
+                    let Ok(mut v) = crate::storage::try_collect(n, (0..n).map(|j| (*q.add(j * s), j as i64))) else {
+                        oom.store(n.saturating_mul(std::mem::size_of::<(T, i64)>()), std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    };
                     let key = |a: &T, b: &T| -> std::cmp::Ordering {
                         let (an, bn) = (is_nan(*a), is_nan(*b));
                         match (an, bn) {
@@ -340,7 +345,10 @@ impl Backend for CpuBackend {
                 }
             });
         });
-        Ok(())
+        match oom.into_inner() {
+            0 => Ok(()),
+            nbytes => Err(crate::storage::out_of_memory(nbytes)),
+        }
     }
 
     fn select(&self, data: &TensorData, d: usize, k: usize, largest: bool, sorted: bool, vd: &TensorData, id: &TensorData) -> Result<()> {

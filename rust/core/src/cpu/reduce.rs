@@ -240,13 +240,18 @@ crate::multiversion! {
 ///
 /// # Safety
 /// `out` must have room for `k` elements.
-pub unsafe fn column_sums<T: Element, O: Element>(x: &[T], n: usize, k: usize, out: *mut O) {
+pub unsafe fn column_sums<T: Element, O: Element>(x: &[T], n: usize, k: usize, out: *mut O) -> crate::error::Result<()> {
+    // The accumulators are as many as the output's elements (a user's size): allocated
+    // fallibly, a failure reported after the tasks.
+    let oom = std::sync::atomic::AtomicUsize::new(0);
     let run = |lo: usize, hi: usize, out: crate::cpu::SendPtr<O>| {
-        let mut acc = vec![0.0f64; hi - lo];
+        let fail = |b: usize| oom.store(b.max(1), std::sync::atomic::Ordering::Relaxed);
+        let Ok(mut acc) = crate::storage::try_vec(hi - lo, 0.0f64) else { return fail((hi - lo).saturating_mul(8)) };
         if T::DTYPE == DType::F32 {
             // SAFETY: T is f32.
             let x = unsafe { std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len()) };
-            column_sums_f32(x, n, k, lo, hi, &mut acc);
+            let Ok(mut part) = crate::storage::try_vec(hi - lo, 0.0f32) else { return fail((hi - lo).saturating_mul(4)) };
+            column_sums_f32(x, n, k, lo, hi, &mut acc, &mut part);
         } else {
             for i in 0..n {
                 let row = &x[i * k + lo..i * k + hi];
@@ -268,12 +273,16 @@ pub unsafe fn column_sums<T: Element, O: Element>(x: &[T], n: usize, k: usize, o
     } else {
         run(0, k, o);
     }
+    match oom.into_inner() {
+        0 => Ok(()),
+        nbytes => Err(crate::storage::out_of_memory(nbytes)),
+    }
 }
 
 crate::multiversion! {
-    /// `acc[j - lo] += sum_i x[i * k + j]` for columns lo..hi, in f32 over runs of 64 rows.
-    fn column_sums_f32 [] [] (x: &[f32], n: usize, k: usize, lo: usize, hi: usize, acc: &mut [f64]) {
-        let mut part = vec![0.0f32; hi - lo];
+    /// `acc[j - lo] += sum_i x[i * k + j]` for columns lo..hi, in f32 over runs of 64 rows;
+    /// `part` is scratch of hi - lo elements.
+    fn column_sums_f32 [] [] (x: &[f32], n: usize, k: usize, lo: usize, hi: usize, acc: &mut [f64], part: &mut [f32]) {
         for r0 in (0..n).step_by(64) {
             part.fill(0.0);
             for i in r0..(r0 + 64).min(n) {
@@ -281,7 +290,7 @@ crate::multiversion! {
                     *a += v;
                 }
             }
-            for (a, &p) in acc.iter_mut().zip(&part) {
+            for (a, &p) in acc.iter_mut().zip(part.iter()) {
                 *a += p as f64;
             }
         }

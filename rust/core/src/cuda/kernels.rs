@@ -360,7 +360,7 @@ pub fn copy_across(src: &TensorData, dst: &TensorData) -> Result<()> {
         return Ok(());
     }
     let contiguous = |dev: Device, dtype: DType| -> Result<TensorData> {
-        Ok(TensorData { storage: crate::storage::Storage::uninit(dev, n * dtype.size())?, layout: Layout::contiguous(&dst.layout.shape), dtype })
+        Ok(TensorData { storage: crate::storage::Storage::uninit(dev, crate::storage::checked_mul(n, dtype.size())?)?, layout: Layout::contiguous(&dst.layout.shape), dtype })
     };
     match (src.storage.device(), dst.storage.device()) {
         (Device::Cpu, Device::Cuda(i)) => {

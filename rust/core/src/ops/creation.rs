@@ -27,11 +27,33 @@ fn on_device(t: Result<Tensor>, device: Device) -> Result<Tensor> {
 fn draw(shape: &[usize], kdt: DType, dtype: DType, per_block: u64, draw: Draw, device: Device, g: Option<&Generator>) -> Result<Tensor> {
     let n = crate::shape::checked_numel(shape)?;
     let g = g.cloned().unwrap_or_else(default_generator);
-    // Allocate before reserving: a failed allocation leaves the stream where it was.
-    let out = Tensor::empty_on(shape, kdt, device)?;
+    // Allocate before reserving: a failed allocation leaves the stream where it was. The
+    // result (in the dtype asked for) is the only allocation of the tensor's size, so an
+    // out-of-memory error names the size the user asked for, as PyTorch's does.
+    let out = Tensor::empty_on(shape, dtype, device)?;
+    if kdt == dtype {
+        let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
+        crate::backend::of(device).philox(&out.data(), draw, seed, first)?;
+        return Ok(out);
+    }
+    // Another dtype: drawn in `kdt` a chunk at a time (a multiple of the block size, so the
+    // counter blocks, and with them the numbers, are those of one whole draw) and cast
+    // into the result. Rejected: one whole-size `kdt` draw, then a cast (twice the
+    // memory of an f32 result, and an out-of-memory error naming the f64 size).
+    const CHUNK: usize = 1 << 20;
+    let scratch = Tensor::empty_on(&[CHUNK.min(n)], kdt, device)?;
     let (seed, first) = g.reserve((n as u64).div_ceil(per_block));
-    crate::backend::of(device).philox(&out.data(), draw, seed, first)?;
-    if kdt == dtype { Ok(out) } else { out.to_dtype_raw(dtype) }
+    let flat = crate::storage::TensorData { layout: crate::shape::Layout::contiguous(&[n]), ..out.data().clone() };
+    let mut lo = 0;
+    while lo < n {
+        let len = CHUNK.min(n - lo);
+        let sd = scratch.data();
+        let sd = crate::storage::TensorData { layout: sd.layout.narrow(0, 0, len), ..sd.clone() };
+        crate::backend::of(device).philox(&sd, draw, seed, first + (lo / per_block as usize) as u64)?;
+        crate::ops::copy_data(&sd, &crate::storage::TensorData { layout: flat.layout.narrow(0, lo, len), ..flat.clone() })?;
+        lo += len;
+    }
+    Ok(out)
 }
 
 /// `randperm(n)`'s length from a signed `n`: a negative one is PyTorch's error (spelled
@@ -107,9 +129,22 @@ impl Tensor {
         if step == 0 {
             bail!(Runtime, "step must be nonzero");
         }
-        let v: Vec<i64> = if step > 0 { (start..end).step_by(step as usize).collect() } else { (end + 1..=start).rev().step_by((-step) as usize).collect() };
-        let n = v.len();
-        Tensor::from_vec(v, &[n])
+        // Written straight into the tensor: the length is a user's (the numel of a tensor
+        // being indexed, which may be an expanded view).
+        let n = if step > 0 {
+            if end <= start { 0 } else { ((end as i128 - start as i128 - 1) / step as i128 + 1) as usize }
+        } else if end >= start {
+            0
+        } else {
+            ((start as i128 - end as i128 - 1) / (-(step as i128)) + 1) as usize
+        };
+        let t = Tensor::empty(&[n], DType::I64, Device::Cpu)?;
+        // SAFETY: t is a fresh contiguous i64 tensor of n elements.
+        let o = unsafe { std::slice::from_raw_parts_mut(t.data().ptr::<i64>(), n) };
+        for (i, x) in o.iter_mut().enumerate() {
+            *x = (start as i128 + i as i128 * step as i128) as i64;
+        }
+        Ok(t)
     }
 
     pub fn linspace(start: f64, end: f64, steps: i64, dtype: DType, device: Device) -> Result<Tensor> {
@@ -135,7 +170,8 @@ impl Tensor {
     fn logspace_host(start: f64, end: f64, steps: i64, base: f64, dtype: DType) -> Result<Tensor> {
         let device = Device::Cpu;
         let l = Tensor::linspace(start, end, steps, DType::F64, device)?;
-        let v: Vec<f64> = l.to_vec::<f64>()?.into_iter().map(|e| base.powf(e)).collect();
+        let mut v = l.to_vec::<f64>()?;
+        v.iter_mut().for_each(|e| *e = base.powf(*e));
         let n = v.len();
         Tensor::from_vec(v, &[n])?.to_dtype_raw(dtype)
     }

@@ -364,18 +364,22 @@ impl Tensor {
         let shape = self.shape();
         let vals = self.ne(Scalar::Int(0))?.to_vec::<bool>()?;
         let nd = shape.len();
-        let mut out: Vec<i64> = vec![];
-        let mut count = 0;
+        // Counted first, so that the result is one (fallible) tensor allocation.
+        let count = vals.iter().filter(|&&v| v).count();
+        let out = Tensor::empty(&[count, nd], DType::I64, crate::Device::Cpu)?;
         let strides = crate::shape::contiguous_strides(&shape);
+        // SAFETY: out is a fresh contiguous [count, nd] i64 tensor.
+        let o = unsafe { std::slice::from_raw_parts_mut(out.data().ptr::<i64>(), count * nd) };
+        let mut at = 0;
         for (i, &v) in vals.iter().enumerate() {
             if v {
-                count += 1;
                 for k in 0..nd {
-                    out.push(((i / strides[k]) % shape[k]) as i64);
+                    o[at] = ((i / strides[k]) % shape[k]) as i64;
+                    at += 1;
                 }
             }
         }
-        Tensor::from_vec(out, &[count, nd])?.to_device_raw(self.device())
+        out.to_device_raw(self.device())
     }
 
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
@@ -385,8 +389,10 @@ impl Tensor {
         let shape = broadcast_shapes(&self.shape(), &mask.shape())?;
         let x = self.expand_usize(&shape)?;
         let m = mask.expand_usize(&shape)?;
-        let flat_idx: Vec<i64> = m.to_vec::<bool>()?.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect();
-        let n = flat_idx.len();
+        let mv = m.to_vec::<bool>()?;
+        let n = mv.iter().filter(|&&b| b).count();
+        let flat_idx = crate::storage::try_collect(n, mv.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64))?;
+        drop(mv);
         x.reshape(&[-1])?.index_select(0, &Tensor::from_vec(flat_idx, &[n])?)
     }
 
@@ -503,11 +509,14 @@ impl Tensor {
                 )
             })?;
         }
-        let nb: usize = bshape.iter().product();
-        let mut offs = vec![vl.offset; nb];
+        // Checked: broadcast index shapes can multiply past usize (`expand(2**40)` twice).
+        let nb = crate::shape::checked_numel(&bshape)?;
+        // The index scratch is sized by the (possibly expanded) index tensors, not by any
+        // storage: fallible, so a huge index is PyTorch's out-of-memory error.
+        let mut offs = crate::storage::try_vec(nb, vl.offset)?;
         let mut wrapped: Vec<(usize, Vec<usize>)> = vec![];
         for (d, t) in adv {
-            let mut w = Vec::with_capacity(nb);
+            let mut w = crate::storage::try_with_capacity(nb)?;
             let size = vl.shape[*d] as i64;
             let vals = t.expand_usize(&bshape)?.to_vec::<i64>()?;
             for (o, &x) in offs.iter_mut().zip(&vals) {
@@ -594,9 +603,10 @@ impl Tensor {
                 let rest_dims: Vec<usize> = (0..vshape.len()).filter(|d| !adv_dims.contains(d)).collect();
                 let adv_sizes: Vec<usize> = adv_dims.iter().map(|&d| vshape[d]).collect();
                 let rest_sizes: Vec<usize> = rest_dims.iter().map(|&d| vshape[d]).collect();
-                let flat: Vec<i64> = (0..nb)
-                    .map(|i| wrapped.iter().zip(&adv_sizes).fold(0usize, |acc, ((_, w), &n)| acc * n + w[i]) as i64)
-                    .collect();
+                let flat = crate::storage::try_collect(
+                    nb,
+                    (0..nb).map(|i| wrapped.iter().zip(&adv_sizes).fold(0usize, |acc, ((_, w), &n)| acc * n + w[i]) as i64),
+                )?;
                 let flat = Tensor::from_vec(flat, &[nb])?;
                 let mut zshape = vec![adv_sizes.iter().product::<usize>()];
                 zshape.extend(&rest_sizes);

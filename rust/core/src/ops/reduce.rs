@@ -689,7 +689,7 @@ fn prod_except_each(x: &Tensor, dims: &[usize]) -> Result<Tensor> {
     let xp = x.detach().permute(&perm)?.contiguous_copy()?;
     let r: usize = dims.iter().map(|&d| shape[d]).product();
     let v = xp.to_vec::<f64>()?;
-    let mut out = vec![0.0; v.len()];
+    let mut out = crate::storage::try_vec(v.len(), 0.0)?;
     for (row, orow) in v.chunks(r.max(1)).zip(out.chunks_mut(r.max(1))) {
         let mut pre = 1.0;
         for j in 0..row.len() {
@@ -717,7 +717,7 @@ fn cumprod_grad_exact(x: &Tensor, g: &Tensor, d: usize) -> Result<Tensor> {
     let gm = g.detach().movedim(d as i64, -1)?.contiguous_copy()?;
     let xv = xm.to_vec::<f64>()?;
     let gv = gm.to_vec::<f64>()?;
-    let mut out = vec![0.0; xv.len()];
+    let mut out = crate::storage::try_vec(xv.len(), 0.0)?;
     for ((xr, gr), orow) in xv.chunks(n.max(1)).zip(gv.chunks(n.max(1))).zip(out.chunks_mut(n.max(1))) {
         for i in 0..xr.len() {
             let mut s = 0.0;

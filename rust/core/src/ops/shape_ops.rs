@@ -195,7 +195,9 @@ impl Tensor {
             inter.push(s as i64);
             target.push(reps[i]);
             target.push(s as i64);
-            fin.push(reps[i] * s as i64);
+            // Saturating: an overflowing size fails in the copy below (its element count is
+            // checked there), before `fin` is used.
+            fin.push(reps[i].saturating_mul(s as i64));
         }
         let v = self.reshape_usize(&padded)?.reshape(&inter)?;
         // Always a copy: with all repeats 1 the expand is a no-op and `contiguous` would
@@ -220,7 +222,8 @@ impl Tensor {
         };
         let n = x.shape().get(d).copied().unwrap_or(1);
         let reps = repeats.to_vec::<i64>()?;
-        let reps: Vec<i64> = if reps.len() == 1 { vec![reps[0]; n] } else { reps };
+        // `n` is the input's size along dim, which an expanded view makes arbitrary.
+        let reps: Vec<i64> = if reps.len() == 1 { crate::storage::try_vec(n, reps[0])? } else { reps };
         if reps.len() != n {
             bail!(Runtime, "repeats must have the same size as input along dim, but got repeats.size(0) = {} and input.size({}) = {}", reps.len(), d, n);
         }
@@ -265,7 +268,8 @@ impl Tensor {
             bail!(Runtime, "{}: input tensor must have at least 2 dimensions", if lower { "tril" } else { "triu" });
         }
         let (r, c) = (s[s.len() - 2], s[s.len() - 1]);
-        let mut m = vec![false; r * c];
+        // r x c of a possibly expanded view: checked and fallible.
+        let mut m = crate::storage::try_vec(crate::storage::checked_mul(r, c)?, false)?;
         for i in 0..r {
             for j in 0..c {
                 let dj = j as i64 - i as i64;

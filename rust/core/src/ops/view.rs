@@ -261,7 +261,12 @@ impl Tensor {
 
     pub fn unbind(&self, dim: i64) -> Result<Vec<Tensor>> {
         let d = crate::shape::wrap_dim_of_sizes(dim, self.ndim())?;
-        (0..self.shape()[d]).map(|i| self.select(d as i64, i as i64)).collect()
+        let n = self.shape()[d];
+        let mut out = crate::storage::try_with_capacity(n)?;
+        for i in 0..n {
+            out.push(self.select(d as i64, i as i64)?);
+        }
+        Ok(out)
     }
 
     /// `split(split_size)`: chunks of `size` along dim (the last may be smaller).
@@ -275,7 +280,8 @@ impl Tensor {
         if n == 0 {
             return Ok(vec![self.narrow(d as i64, 0, 0)?]);
         }
-        let mut out = vec![];
+        // Reserved (fallibly) first: an expanded dim of 2**40 asks for that many views.
+        let mut out = crate::storage::try_with_capacity(((n - 1) / size + 1) as usize)?;
         let mut s = 0;
         while s < n {
             out.push(self.narrow(d as i64, s, size.min(n - s))?);
@@ -479,14 +485,15 @@ impl Tensor {
 /// (row-major over base's shape), as an i64 tensor of the view's shape.
 fn view_positions(base: &Tensor, view: &Tensor) -> Result<Tensor> {
     let (bl, vl) = (base.layout(), view.layout());
-    let offsets = |l: &Layout| -> Vec<usize> { (0..l.numel()).map(|i| crate::cpu::reduce::offset_of(l, i)).collect() };
-    let boffs = offsets(&bl);
+    let offsets = |l: &Layout| -> Result<Vec<usize>> { crate::storage::try_collect(l.numel(), (0..l.numel()).map(|i| crate::cpu::reduce::offset_of(l, i))) };
+    let boffs = offsets(&bl)?;
     let span = boffs.iter().max().map_or(0, |m| m + 1);
-    let mut inverse = vec![-1i64; span];
+    let mut inverse = crate::storage::try_vec(span, -1i64)?;
     for (flat, &o) in boffs.iter().enumerate() {
         inverse[o] = flat as i64;
     }
-    let pos: Vec<i64> = offsets(&vl).iter().map(|&o| inverse.get(o).copied().unwrap_or(-1)).collect();
+    let voffs = offsets(&vl)?;
+    let pos = crate::storage::try_collect(voffs.len(), voffs.iter().map(|&o| inverse.get(o).copied().unwrap_or(-1)))?;
     if pos.iter().any(|&p| p < 0) {
         bail!(Runtime, "in-place operation on a view whose elements are not all part of its base");
     }

@@ -91,7 +91,8 @@ impl PyTensor {
         if self.t.ndim() == 0 {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
-        let items: Vec<TensorObj> = self.t.unbind(0).py()?.into_iter().map(PyTensor::new).collect();
+        let rows = self.t.unbind(0).py()?;
+        let items = ferrotorch::storage::try_collect(rows.len(), rows.into_iter().map(PyTensor::new)).py()?;
         Ok(PyList::new(py, items)?.call_method0("__iter__")?.unbind())
     }
     fn __hash__(slf: &Bound<'_, Self>) -> isize {
