@@ -103,7 +103,8 @@ def expected_kernels():
     idx += ["ft_philox_bits", "ft_philox_uniform_f32", "ft_philox_uniform_f64",
             "ft_philox_normal_f32", "ft_philox_normal_f64", "ft_philox_randint"]
     srt = _names(["sort", "sort_keys", "sort_take"], ALL) + ["ft_sort_merge"]
-    opt = _names(["sgd", "adam"], ["f32", "f64"])
+    opt = _names(["sgd", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam", "asgd",
+                  "rprop", "sparse_adam"], ["f32", "f64"])
     return {"elementwise.cu": ew, "reduce.cu": red, "index.cu": idx, "sort.cu": srt,
             "optim.cu": opt}
 

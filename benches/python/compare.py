@@ -157,13 +157,13 @@ def mlp_fwd_bwd(lib, xs, ys):
     return synced(lib, step)
 
 
-def mlp_train_step(lib, xs, ys):
-    """One full training step: forward, cross-entropy, backward, Adam update."""
+def mlp_train_step(lib, xs, ys, optimizer="Adam", **opt_kwargs):
+    """One full training step: forward, cross-entropy, backward, optimizer (default Adam) update."""
     lib.manual_seed(0)
     nn = lib.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
     model.to(ARGS.device)
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    opt = getattr(lib.optim, optimizer)(model.parameters(), lr=1e-3, **opt_kwargs)
     x, y = lib.from_numpy(xs).to(ARGS.device), lib.from_numpy(ys).to(ARGS.device)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -271,6 +271,12 @@ def build_workloads(q):
     for name in tensor:
         w.on(name, (lambda lib: lambda: mlp_train_step(lib, xs, ys))(libs[name]))
     W.append(w)
+    # The fused steps of the other optimizers (issue 19): RMSprop with momentum, Adagrad.
+    for opt_name, opt_kw in (("RMSprop", {"momentum": 0.9}), ("Adagrad", {})):
+        w = Workload(f"MLP 784-512-512-10 {opt_name} step (b{mlp_batch})", goal=(1.0, "<= 1.0x torch time"))
+        for name in tensor:
+            w.on(name, (lambda lib, o, k: lambda: mlp_train_step(lib, xs, ys, o, **k))(libs[name], opt_name, opt_kw))
+        W.append(w)
     rows_n = q["loader_rows"]
     lx, ly = f32(rows_n, 784), rng.integers(0, 10, rows_n)
     w = Workload(f"DataLoader epoch ({rows_n // 1000}k rows, b128, shuffle)", goal=(1.0, "<= 1.0x torch time"))

@@ -175,6 +175,17 @@ def _adam_step(
     decoupled_weight_decay: _bool,
 ) -> None:
     """`steps`: already-incremented ints, or 0-d step tensors that are incremented in place."""
+def _optim_step(
+    algo: str,
+    params: _TensorOrTensors,
+    grads: _TensorOrTensors,
+    states: Sequence[_TensorOrTensors],
+    steps: Sequence[_int] | _TensorOrTensors,
+    scalars: Sequence[_TensorOrTensors],
+    hyper: dict[str, _float | _bool],
+) -> None:
+    """One step of rmsprop / adagrad / adadelta / adamax / nadam / radam / asgd / rprop / sparse_adam:
+    `states` one list per state slot (empty when unused), `scalars` one list per 0-d scalar state."""
 
 # ---- module functions (functions.rs) ---------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Base optimizer: parameter groups, per-parameter state, state_dict and hooks (as torch.optim.Optimizer).
 
-The arithmetic of the concrete optimizers lives in Rust (`_C._sgd_step`, `_C._adam_step`): one call
-updates every parameter of a group, so this module only gathers the tensors and keeps the bookkeeping.
+The arithmetic of the concrete optimizers lives in Rust (`_C._sgd_step`, `_C._adam_step`, `_C._optim_step`):
+one call updates every parameter of a group, so this module only gathers the tensors and keeps the bookkeeping.
 """
 import functools
 import itertools

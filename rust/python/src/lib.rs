@@ -79,6 +79,7 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(autograd_py::_record_function, m)?)?;
     m.add_function(wrap_pyfunction!(optim::_sgd_step, m)?)?;
     m.add_function(wrap_pyfunction!(optim::_adam_step, m)?)?;
+    m.add_function(wrap_pyfunction!(optim::_optim_step, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_after_fork_in_child, m)?)?;
     registry_ops::register(m)?;
     io_py::register(m)?;

@@ -349,6 +349,22 @@ pub fn adam(p: &TensorData, g: &TensorData, m: &TensorData, v: &TensorData, vmax
     ])
 }
 
+/// One fused step of the optimizer `algo` (`optim::Algo::name`: rmsprop, adagrad, ...)
+/// over contiguous f32/f64 device buffers: kernel `ft_<algo>_<dt>` of cuda/optim.cu, with
+/// the host constants and flag bits of `optim::elementwise_step`. Absent state slots are
+/// passed as null.
+pub fn optim_elementwise(algo: &str, p: &TensorData, g: &TensorData, s: [Option<&TensorData>; 3], c: &[f64; 10], flags: i32) -> Result<()> {
+    let n = p.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_{}_{}", algo, dtype_suffix(p.dtype));
+    let mut args = vec![Arg::Ptr(first(p)), Arg::Ptr(first(g)), Arg::Ptr(opt_ptr(s[0])), Arg::Ptr(opt_ptr(s[1])), Arg::Ptr(opt_ptr(s[2])), Arg::I64(n as i64)];
+    args.extend(c.iter().map(|&v| Arg::F64(v)));
+    args.push(Arg::I32(flags));
+    go(p, Src::Optim, p.dtype, &name, grid_for(n), &args)
+}
+
 // ---- host <-> device -------------------------------------------------------------
 
 /// Copy between devices: `src` and `dst` have the same shape; dtypes may differ.
