@@ -2,9 +2,9 @@
 //! through `__array_interface__`, so this crate needs no NumPy headers), tolist.
 
 use ferrotorch::{DType, Device, Scalar, Tensor};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyIterator, PyList, PyTuple};
 
 use crate::convert::{to_scalar, IntoPy};
 use crate::tensor::PyTensor;
@@ -58,7 +58,9 @@ impl ArrayView {
         dict.set_item("typestr", typestr(d.dtype)?)?;
         let ptr = d.storage.ptr() as usize + d.layout.offset * isz;
         dict.set_item("data", (ptr, false))?;
-        let strides: Vec<usize> = d.layout.strides.iter().map(|s| s * isz).collect();
+        // A size-1 dim's stride is never used, and as_strided can make it anything: 0 keeps
+        // its byte stride from overflowing.
+        let strides: Vec<usize> = d.layout.strides.iter().zip(&d.layout.shape).map(|(s, &n)| if n > 1 { s * isz } else { 0 }).collect();
         dict.set_item("strides", PyTuple::new(py, strides)?)?;
         dict.set_item("version", 3)?;
         Ok(dict)
@@ -128,9 +130,42 @@ enum Leaf {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// A Python int outside int64, as a float when it has one: PyTorch takes it where the
+    /// data is float (`tensor([2**70, 1.0])`) and refuses it for an integer dtype.
+    Big(Option<f64>),
 }
 
-fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<Leaf>, tensors_ok: bool) -> PyResult<()> {
+/// PyTorch's `MAX_DIMS` for nested data (torch/csrc/utils/tensor_new.cpp): data nested
+/// deeper is its ValueError "too many dimensions 'list'", not a 25,000-dim tensor.
+pub const MAX_DATA_DIMS: usize = 128;
+
+/// Read nested data depth first into `shape` and `out`. The open sequences are an
+/// explicit stack, not recursion: the nesting depth is the caller's data, and a list
+/// nested 30,000 deep must be an error, not a native stack overflow.
+fn walk(root: &Bound<'_, PyAny>, shape: &mut Vec<usize>, out: &mut Vec<Leaf>) -> PyResult<()> {
+    let mut open: Vec<Bound<'_, PyIterator>> = Vec::new();
+    let mut next = Some(root.clone());
+    loop {
+        let obj = match next.take() {
+            Some(o) => o,
+            None => match open.last_mut().map(|it| it.next()) {
+                None => return Ok(()),
+                Some(Some(item)) => item?,
+                Some(None) => {
+                    open.pop();
+                    continue;
+                }
+            },
+        };
+        if let Some(items) = visit(&obj, open.len(), shape, out)? {
+            open.push(items);
+        }
+    }
+}
+
+/// One element of nested data at `depth`: a number or a tensor/array is stored; a
+/// sequence is checked against the shape so far and returned, to be walked next.
+fn visit<'py>(obj: &Bound<'py, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<Leaf>) -> PyResult<Option<Bound<'py, PyIterator>>> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().t;
         // A one-element tensor where numbers are expected is a number (PyTorch).
@@ -141,18 +176,23 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
                 Scalar::Int(i) => Leaf::Int(i),
                 Scalar::Float(f) => Leaf::Float(f),
             });
-            return leaf_depth(depth, shape);
+            leaf_depth(depth, shape)?;
+            return Ok(None);
         }
-        let _ = tensors_ok;
         // A tensor inside a list: take its values.
         let vals = t.to_vec::<f64>().py()?;
         let tshape = t.shape();
         check_not_deeper(obj, depth, shape, out)?;
-        check_dim(depth, shape, &tshape)?;
+        check_dim(obj, depth, shape, &tshape)?;
         for v in vals {
             out.push(if t.dtype().is_float() { Leaf::Float(v) } else { Leaf::Int(v as i64) });
         }
-        return Ok(());
+        return Ok(None);
+    }
+    if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() && obj.extract::<i64>().is_err() {
+        out.push(Leaf::Big(obj.extract::<f64>().ok()));
+        leaf_depth(depth, shape)?;
+        return Ok(None);
     }
     if let Some(s) = to_scalar(obj)? {
         out.push(match s {
@@ -160,38 +200,46 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
             Scalar::Int(i) => Leaf::Int(i),
             Scalar::Float(f) => Leaf::Float(f),
         });
-        return leaf_depth(depth, shape);
+        leaf_depth(depth, shape)?;
+        return Ok(None);
     }
     if obj.hasattr("__array_interface__")? && !obj.is_instance_of::<PyList>() {
         let t = from_numpy(obj)?;
         let vals = t.to_vec::<f64>().py()?;
         check_not_deeper(obj, depth, shape, out)?;
-        check_dim(depth, shape, &t.shape())?;
+        check_dim(obj, depth, shape, &t.shape())?;
         for v in vals {
             out.push(if t.dtype().is_float() { Leaf::Float(v) } else if t.dtype() == DType::Bool { Leaf::Bool(v != 0.0) } else { Leaf::Int(v as i64) });
         }
-        return Ok(());
+        return Ok(None);
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let n = obj.len()?;
         check_not_deeper(obj, depth, shape, out)?;
         if depth == shape.len() {
             shape.push(n);
+            check_max_dims(obj, shape)?;
         } else if shape[depth] != n {
             return Err(PyValueError::new_err(format!(
                 "expected sequence of length {} at dim {} (got {})",
                 shape[depth], depth, n
             )));
         }
-        for item in obj.try_iter()? {
-            walk(&item?, depth + 1, shape, out, tensors_ok)?;
-        }
-        return Ok(());
+        return Ok(Some(obj.try_iter()?));
     }
     Err(PyTypeError::new_err(format!(
         "Could not infer dtype of {}",
         obj.get_type().name()?
     )))
+}
+
+/// PyTorch's check, made as each new dim is found (so before anything deeper is read).
+fn check_max_dims(obj: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<()> {
+    if shape.len() > MAX_DATA_DIMS {
+        // (the type's full name, as tp_name has it: 'list', 'numpy.ndarray')
+        return Err(PyValueError::new_err(format!("too many dimensions '{}'", obj.get_type().fully_qualified_name()?)));
+    }
+    Ok(())
 }
 
 /// The shape is fixed by the first element chain: once a number was read, a sequence
@@ -218,10 +266,10 @@ fn leaf_depth(depth: usize, shape: &[usize]) -> PyResult<()> {
     Ok(())
 }
 
-fn check_dim(depth: usize, shape: &mut Vec<usize>, sub: &[usize]) -> PyResult<()> {
+fn check_dim(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, sub: &[usize]) -> PyResult<()> {
     if depth == shape.len() {
         shape.extend_from_slice(sub);
-        return Ok(());
+        return check_max_dims(obj, shape);
     }
     if shape.len() < depth + sub.len() || shape[depth..depth + sub.len()] != *sub {
         return Err(PyValueError::new_err("expected sequences of equal length (ragged nested data)"));
@@ -252,10 +300,10 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     }
     let mut shape = vec![];
     let mut leaves = vec![];
-    walk(obj, 0, &mut shape, &mut leaves, true)?;
+    walk(obj, &mut shape, &mut leaves)?;
     let inferred = if leaves.iter().any(|l| matches!(l, Leaf::Float(_))) {
         ferrotorch::dtype::default_dtype()
-    } else if leaves.iter().any(|l| matches!(l, Leaf::Int(_))) {
+    } else if leaves.iter().any(|l| matches!(l, Leaf::Int(_) | Leaf::Big(_))) {
         DType::I64
     } else if leaves.is_empty() {
         ferrotorch::dtype::default_dtype()
@@ -264,10 +312,22 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     };
     let target = dtype.unwrap_or(inferred);
     let t = if target.is_float() || leaves.iter().any(|l| matches!(l, Leaf::Float(_))) {
-        let v: Vec<f64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as u8 as f64, Leaf::Int(i) => i as f64, Leaf::Float(f) => f }).collect();
+        let v: Vec<f64> = leaves
+            .iter()
+            .map(|l| match *l {
+                Leaf::Bool(b) => Ok(b as u8 as f64),
+                Leaf::Int(i) => Ok(i as f64),
+                Leaf::Float(f) | Leaf::Big(Some(f)) => Ok(f),
+                Leaf::Big(None) => Err(PyOverflowError::new_err("int too large to convert to float")),
+            })
+            .collect::<PyResult<_>>()?;
         Tensor::from_vec(v, &shape).py()?
     } else {
-        let v: Vec<i64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64 }).collect();
+        if target != DType::Bool && leaves.iter().any(|l| matches!(l, Leaf::Big(_))) {
+            return Err(PyValueError::new_err("Overflow when unpacking long long"));
+        }
+        // (a big int is nonzero: true as a bool)
+        let v: Vec<i64> = leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64, Leaf::Big(_) => 1 }).collect();
         if let Some((lo, hi)) = target.int_range() {
             // As c10's `overflows`: an unsigned type also takes negatives down to -max,
             // which wrap by two's complement (tensor([-1], dtype=uint8) is [255]).
@@ -286,25 +346,33 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
 pub fn tolist<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     let shape = t.shape();
     let dt = t.dtype();
-    fn build<'py>(py: Python<'py>, shape: &[usize], f: &mut dyn FnMut() -> Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if shape.is_empty() {
-            return Ok(f());
-        }
-        let items: Vec<Bound<'py, PyAny>> = (0..shape[0]).map(|_| build(py, &shape[1..], f)).collect::<PyResult<_>>()?;
-        Ok(PyList::new(py, items)?.into_any())
-    }
-    if dt.is_float() {
-        let v = t.to_vec::<f64>().py()?;
-        let mut it = v.into_iter();
-        build(py, &shape, &mut || PyFloat::new(py, it.next().unwrap_or(0.0)).into_any())
+    let mut items: Vec<Bound<'py, PyAny>> = if dt.is_float() {
+        t.to_vec::<f64>().py()?.into_iter().map(|v| PyFloat::new(py, v).into_any()).collect()
     } else if dt == DType::Bool {
-        let v = t.to_vec::<bool>().py()?;
-        let mut it = v.into_iter();
-        build(py, &shape, &mut || PyBool::new(py, it.next().unwrap_or(false)).to_owned().into_any())
+        t.to_vec::<bool>().py()?.into_iter().map(|v| PyBool::new(py, v).to_owned().into_any()).collect()
     } else {
-        let v = t.to_vec::<i64>().py()?;
-        let mut it = v.into_iter();
-        build(py, &shape, &mut || it.next().unwrap_or(0).into_pyobject(py).expect("int").into_any())
+        t.to_vec::<i64>().py()?.into_iter().map(|v| v.into_pyobject(py).expect("int").into_any()).collect()
+    };
+    if shape.is_empty() {
+        return Ok(items.pop().expect("a 0-d tensor has one element"));
     }
+    // The lists are built bottom-up, one dim at a time, innermost first: a loop over the
+    // dims rather than a recursion as deep as the tensor has dims. Dim d has as many lists
+    // as the dims before it have elements (an empty tensor can still ask for very many).
+    let mut lists = vec![1usize; shape.len()];
+    for d in 1..shape.len() {
+        lists[d] = lists[d - 1].saturating_mul(shape[d - 1]);
+    }
+    for d in (0..shape.len()).rev() {
+        let mut next = Vec::new();
+        next.try_reserve_exact(lists[d]).map_err(|_| {
+            PyMemoryError::new_err(format!("tolist(): {} lists of dim {d} do not fit in memory", lists[d]))
+        })?;
+        let mut rest = items.into_iter();
+        for _ in 0..lists[d] {
+            next.push(PyList::new(py, rest.by_ref().take(shape[d]))?.into_any());
+        }
+        items = next;
+    }
+    Ok(items.pop().expect("one list of the outermost dim"))
 }
-
