@@ -436,3 +436,129 @@ def test_from_numpy_errors_leave_array_unchanged():
     with pytest.raises(TypeError):
         torch.from_numpy(o)
     assert o.tolist() == [1, "x"]
+
+
+# ---------------------------------------------------------------- PyTorch's types for the gaps of issue 18
+# (each type and message as PyTorch 2.15 on the CPU gives it, written out by hand)
+
+def test_joining_nothing():
+    # cat and its aliases: ValueError; stack/hstack/vstack: RuntimeError
+    for f in (torch.cat, torch.concat, torch.concatenate):
+        for empty in ([], ()):
+            with pytest.raises(ValueError, match=r"^torch\.cat\(\): expected a non-empty list of Tensors$"):
+                f(empty)
+    for name in ("stack", "hstack", "vstack"):
+        with pytest.raises(RuntimeError, match=f"^{name} expects a non-empty TensorList$"):
+            getattr(torch, name)([])
+
+
+@pytest.mark.parametrize("name,args,pos", [
+    ("empty", (2 ** 63,), 1), ("empty", (2, 2 ** 63), 2), ("empty", ((2, 2 ** 63),), 2),
+    ("zeros", ([2 ** 64],), 1), ("ones", (3, -2 ** 63 - 1), 2), ("zeros", (2 ** 70, 2), 1),
+])
+def test_sizes_outside_int64(name, args, pos):
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'size' failed to unpack the object at pos {pos} "
+                                        r"with error \"Overflow when unpacking long long\"$"):
+        getattr(torch, name)(*args)
+
+
+def test_ints_outside_int64_in_data():
+    for build in (lambda: torch.tensor([2 ** 70]), lambda: torch.tensor(2 ** 70), lambda: torch.tensor([2 ** 63]),
+                  lambda: torch.tensor([[1], [-2 ** 63 - 1]]), lambda: torch.tensor([2 ** 70], dtype=torch.int64),
+                  lambda: torch.tensor([2 ** 70], dtype=torch.int32), lambda: torch.as_tensor([2 ** 70]),
+                  lambda: torch.tensor([True, 2 ** 70])):
+        with pytest.raises(ValueError, match="^Overflow when unpacking long long$"):
+            build()
+    # where the data is float they are floats (2**70 is exact in float64), and true as a bool
+    assert torch.tensor([2 ** 70, 1.0], dtype=torch.float64).tolist() == [2.0 ** 70, 1.0]
+    assert torch.tensor([[0.5], [-2 ** 70]]).dtype == torch.float32
+    assert torch.tensor([2 ** 70], dtype=torch.float64).item() == 2.0 ** 70
+    assert torch.tensor([2 ** 70, 0], dtype=torch.bool).tolist() == [True, False]
+    with pytest.raises(OverflowError, match="int too large to convert to float"):
+        torch.tensor([10 ** 400, 0.5])
+    # the limits themselves are int64 values
+    assert torch.tensor([2 ** 63 - 1, -2 ** 63]).tolist() == [2 ** 63 - 1, -2 ** 63]
+
+
+@pytest.mark.parametrize("dtype,name", [(torch.int64, "Long"), (torch.int32, "Int"), (torch.uint8, "Byte"),
+                                        (torch.bool, "Bool")])
+def test_nll_loss_of_integer_input(dtype, name):
+    F = torch.nn.functional
+    target = torch.tensor([0, 1])
+    x = torch.zeros(2, 3).to(dtype)
+    for reduction in ("mean", "none"):
+        raises(NotImplementedError, lambda: F.nll_loss(x, target, reduction=reduction), x, target,
+               match=f"^\"nll_loss_out_frame\" not implemented for '{name}'$")
+    x4 = torch.zeros(2, 3, 2, 2).to(dtype)
+    raises(NotImplementedError, lambda: F.nll_loss(x4, torch.zeros(2, 2, 2, dtype=torch.int64)), x4,
+           match=f"^\"nll_loss2d_forward_out_frame\" not implemented for '{name}'$")
+    # the shape and target checks come first, as in PyTorch
+    raises(ValueError, lambda: F.nll_loss(torch.tensor(1), torch.tensor(0)), match="Expected 1 or more dimensions")
+    raises(RuntimeError, lambda: F.nll_loss(x, torch.tensor([0.0, 1.0])), x, match="expected target dtype to be Long")
+
+
+def test_several_ellipses():
+    # PyTorch: each `...` skips the dims the other indices leave (ndim - specified), so a
+    # second one is harmless at the end and pushes a later index past the last dim
+    _, y = make((2, 3, 4), seed=3)
+    ny = to_np(y)
+    np.testing.assert_array_equal(to_np(y[..., ...]), ny)
+    np.testing.assert_array_equal(to_np(y[..., ..., ...]), ny)
+    np.testing.assert_array_equal(to_np(y[..., 1, ...]), ny[..., 1])
+    np.testing.assert_array_equal(to_np(y[1, ..., ...]), ny[1])
+    np.testing.assert_array_equal(to_np(y[..., [0, 1], ...]), ny[..., [0, 1]])
+    np.testing.assert_array_equal(to_np(y[[0, 1], ..., ...]), ny[[0, 1]])
+    assert tuple(y[..., None, ...].shape) == (2, 3, 4, 1)
+    assert tuple(torch.tensor(5.0)[..., None, ...].shape) == (1,)
+    # (PyTorch reads the size past the last dim as 0 and names a dim, 2 and 3 here, of its
+    # own counting; ferrotorch names the dim the index reached)
+    raises(IndexError, lambda: y[..., ..., 1], y, match=r"^index 1 is out of bounds for dimension \d with size 0$")
+    raises(IndexError, lambda: y[..., 0, ..., 1], y, match=r"^index 1 is out of bounds for dimension \d with size 0$")
+    raises(IndexError, lambda: y[..., ..., [0, 1]], y, match="too many indices for tensor of dimension 3")
+    z = y.clone()
+    z[..., 0, ...] = -1.0
+    want = ny.copy()
+    want[..., 0] = -1.0
+    np.testing.assert_array_equal(to_np(z), want)
+
+
+def test_slice_bounds_outside_int64_are_clamped():
+    _, x = make((2, 3), seed=4)
+    nx = to_np(x)
+    np.testing.assert_array_equal(to_np(x[0:2 ** 70]), nx)
+    np.testing.assert_array_equal(to_np(x[1:2 ** 70]), nx[1:])
+    np.testing.assert_array_equal(to_np(x[0:2 ** 63]), nx)
+    assert tuple(x[2 ** 70:].shape) == (0, 3) and tuple(x[:, 2 ** 70:].shape) == (2, 0)
+    assert tuple(x[:-2 ** 62].shape) == (0, 3)
+    # below -2**62 PyTorch clamps with a warning
+    with pytest.warns(UserWarning, match="Truncating the start/stop/step of slice"):
+        np.testing.assert_array_equal(to_np(x[-2 ** 70:]), nx)
+    with pytest.warns(UserWarning, match="Truncating the start/stop/step of slice"):
+        assert tuple(x[:-2 ** 63].shape) == (0, 3)
+    np.testing.assert_array_equal(to_np(x[np.int64(1):2 ** 70]), nx[1:])
+    np.testing.assert_array_equal(to_np(x[torch.tensor(1):2 ** 70]), nx[1:])
+    # a step past the size keeps the first element (PyTorch overflows there: see README)
+    np.testing.assert_array_equal(to_np(x[::2 ** 62]), nx[:1])
+    np.testing.assert_array_equal(to_np(x[::2 ** 70]), nx[:1])
+    np.testing.assert_array_equal(to_np(x[:, ::2 ** 62]), nx[:, :1])
+    raises(ValueError, lambda: x[::0], x, match="^slice step cannot be zero$")
+    raises(ValueError, lambda: x[::-1], x, match="^step must be greater than zero$")
+    raises(TypeError, lambda: x[1.5:], x, match="slice indices must be integers or None or have an __index__ method")
+    z = x.clone()
+    z[0:2 ** 70] = 5.0
+    assert to_np(z).tolist() == [[5.0] * 3] * 2
+
+
+def test_as_strided_function():
+    # torch.as_strided(input, size, stride, storage_offset=None): the method's view
+    x = torch.arange(6.0)
+    assert torch.as_strided(x, (2, 2), (1, 2), 1).tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert torch.as_strided(input=x, size=(2,), stride=(3,)).tolist() == [0.0, 3.0]
+    assert torch.as_strided(x, [2], [3], None).tolist() == [0.0, 3.0]
+    assert torch.as_strided(x, (3,), (2,), storage_offset=1).tolist() == [1.0, 3.0, 5.0]
+    v = torch.as_strided(x, (2,), (2,))
+    v.add_(10.0)  # a view: writes reach x
+    assert x.tolist() == [10.0, 1.0, 12.0, 3.0, 4.0, 5.0]
+    with pytest.raises(TypeError, match=r"as_strided\(\): argument 'input' \(position 1\) must be Tensor, not list"):
+        torch.as_strided([1.0, 2.0], (2,), (1,))
+    raises(RuntimeError, lambda: torch.as_strided(x, (2, 2), (1, 1), 5), x, match="out of bounds")

@@ -11,6 +11,10 @@ BaseException only). Ops that take an index or a mask sometimes get a huge one (
 expanded to 2**34..2**40), which no index scratch can hold: an out-of-memory RuntimeError,
 never an abort. The child's address space is capped 4 GiB above what its imports map, so a
 huge request fails the same way on every machine instead of being granted and paged in.
+About one argument in 100 is instead a list nested 100 to 50,000 deep
+(drawn from a second random stream, so the other calls stay the same): no recursion over
+nested data may overflow the native stack. Against the build before the nesting fixes each
+seed dies of SIGSEGV on one (`Tensor.logical_xor`, `__pow__`, `fmod_` of a list operand).
 
 The calls run in a child process so that an abort fails this test with the offending
 call named instead of taking pytest down. Fixed seeds: the same calls on every run.
@@ -71,7 +75,28 @@ CHILD = textwrap.dedent(r'''
     INDEXY = ("getitem", "setitem", "index", "gather", "scatter", "take", "select", "put", "embedding",
               "repeat_interleave", "mask")
 
+    # Deep nesting comes from a stream of its own, so that R draws the same calls as before.
+    RD = random.Random(seed + 2000)
+
+    def nest(n):
+        x = RD.choice([1.0, 2, True, []])
+        for _ in range(n):
+            x = [x]
+        return x
+
+    # Nested deeper than any recursion over the data may go (tensor(), indexing, as_tensor,
+    # a list operand...); built once (building is the cost) and passed again and again.
+    DEEP = {n: nest(n) for n in (100, 1000, 10000, 30000, 50000)}
+    DEPTH = {id(x): n for n, x in DEEP.items()}  # (they live to the end: the ids stay theirs)
+
+    def deep():
+        return DEEP[RD.choice(list(DEEP))]
+
     def rarg():
+        a = rarg_()
+        return deep() if RD.random() < 0.01 else a
+
+    def rarg_():
         r = R.random()
         if r < 0.45: return rtensor()
         if r < 0.65: return R.choice([-5, -2, -1, 0, 1, 2, 3, 7, 2 ** 40, -2 ** 63, 2 ** 63])
@@ -98,7 +123,11 @@ CHILD = textwrap.dedent(r'''
     KW = ["dim", "keepdim", "dtype", "out", "p", "reduction", "weight", "inplace", "correction", "descending", "k", "value"]
 
     def describe(args, kw):
-        d = lambda a: f"Tensor{tuple(a.shape)}:{a.dtype}" if isinstance(a, ft.Tensor) else repr(a)
+        def d(a):
+            if isinstance(a, ft.Tensor):
+                return f"Tensor{tuple(a.shape)}:{a.dtype}"
+            # repr of a deep list is a RecursionError itself
+            return f"<list nested {DEPTH[id(a)]} deep>" if id(a) in DEPTH else repr(a)
         return ", ".join([d(a) for a in args] + [f"{k}={d(v)}" for k, v in kw.items()])
 
     for i in range(n):

@@ -243,7 +243,7 @@ from ._shape import (  # noqa: E402,F401
     broadcast_to, diag, diagflat, diag_embed, ravel, tensor_split, hsplit, vsplit, dsplit, split_with_sizes, rot90,
     fliplr, flipud, is_same_size, broadcast_tensors, broadcast_shapes, meshgrid, block_diag, cartesian_prod,
     combinations, tril_indices, triu_indices, atleast_1d, atleast_2d, atleast_3d, dstack, column_stack, moveaxis,
-    swapdims, cat, concat, concatenate, stack,
+    swapdims, cat, concat, concatenate, stack, as_strided,
 )
 from ._linalg_ops import (  # noqa: E402,F401
     kron, inner, vdot, trace, cross, addmv, addr, addbmm, ger, matrix_power, renorm, einsum, tensordot, cdist,

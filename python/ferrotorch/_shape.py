@@ -3,8 +3,8 @@
 dsplit, split_with_sizes), joining (dstack, column_stack; `out=` for cat/concat/concatenate/
 stack), at-least-n-d views, flips and rotations (fliplr, flipud, rot90), ravel, diagonal
 embedding (diag, diag_embed, diagflat), index grids (meshgrid, cartesian_prod, combinations,
-tril_indices/triu_indices) and block_diag, plus the aliases moveaxis/swapdims and
-is_same_size.
+tril_indices/triu_indices) and block_diag, plus the aliases moveaxis/swapdims, is_same_size and
+the function form of as_strided.
 
 Autograd and every device come from the views and ops they are built of. No implementation
 loops in Python over elements: loops run over dimensions or over a user's explicit list only.
@@ -421,6 +421,12 @@ def combinations(input, r=2, with_replacement=False):
     return input.index_select(0, idx.reshape(-1)).reshape(-1, r)
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    """torch.as_strided: the view Tensor.as_strided makes (same checks and autograd)."""
+    _check_tensor("as_strided", "input", 1, input)
+    return input.as_strided(size, stride, storage_offset)
+
+
 def is_same_size(input, other):
     """torch.is_same_size: whether both tensors have the same shape."""
     return tuple(input.shape) == tuple(other.shape)
@@ -434,7 +440,7 @@ for _f in (broadcast_to, diag, diagflat, diag_embed, ravel, tensor_split, hsplit
     method(_f.__name__, _f)
 # torch.<name> only
 for _f in (broadcast_tensors, broadcast_shapes, meshgrid, block_diag, cartesian_prod, combinations, tril_indices,
-           triu_indices, atleast_1d, atleast_2d, atleast_3d, dstack, column_stack):
+           triu_indices, atleast_1d, atleast_2d, atleast_3d, dstack, column_stack, as_strided):
     function(_f.__name__, _f)
 del _f
 moveaxis = function("moveaxis", Tensor.movedim)

@@ -344,7 +344,36 @@ def _tensor_str_with_formatter(self, indent, summarize, formatter1, formatter2=N
     return "[" + tensor_str + "]"
 
 
+class _ManyDims:
+    """Values of a tensor with more dims than a NumPy array can have (64): the array of
+    its values without the size-1 dims (a non-empty tensor has at most 63 others) and the
+    full shape. Indexing steps through the full shape and gives a NumPy array again once
+    few enough dims are left, so the printing code below runs unchanged on it, as
+    PyTorch's prints such a tensor."""
+
+    def __init__(self, arr, shape):
+        self.arr, self.shape = arr, tuple(shape)
+        self.ndim, self.size = len(self.shape), arr.size
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, i):
+        sub = self.arr if self.shape[0] == 1 else self.arr[i]
+        rest = self.shape[1:]
+        return sub.reshape(rest) if len(rest) <= _NP_MAXDIMS else _ManyDims(sub, rest)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.arr if dtype is None else self.arr.astype(dtype)
+
+
+_NP_MAXDIMS = 64
+
+
 def _get_summarized_data(self):
+    if isinstance(self, _ManyDims):
+        # size-1 dims are never summarized, and only the values are used
+        return _get_summarized_data(self.arr)
     dim = self.ndim
     edgeitems = PRINT_OPTS.edgeitems
     if dim == 0:
@@ -408,6 +437,9 @@ _INT_DTYPES = {
 
 def _prepare_values(values, dtype_name):
     """(array, floating, is_complex) for formatting ``dtype_name`` values."""
+    if isinstance(values, _ManyDims):
+        arr, floating, is_complex = _prepare_values(values.arr, dtype_name)
+        return _ManyDims(arr, values.shape), floating, is_complex
     arr = np.asarray(values)
     if dtype_name == "bool":
         return arr.astype(np.bool_, copy=False), False, False
@@ -505,14 +537,20 @@ def _repr(t):
     from . import _C
     d = t.detach().cpu()
     name = str(t.dtype).split(".")[-1]
+    shape = tuple(d.shape)
+    if len(shape) > _NP_MAXDIMS:
+        d = d.reshape([n for n in shape if n != 1] if d.numel() else [0])
     if name == "bfloat16":
         values = d.float().numpy()
     else:
         values = d.numpy()
+    values = _np.asarray(values)
+    if len(shape) > _NP_MAXDIMS:
+        values = _ManyDims(values, shape)
     gf = t.grad_fn
     prefix = "tensor("
     out = format_tensor(
-        _np.asarray(values), name,
+        values, name,
         default_dtype_name=str(_C.get_default_dtype()).split(".")[-1],
         device=str(t.device),
         requires_grad=bool(t.requires_grad and gf is None),

@@ -294,6 +294,10 @@ def _nll(logp, target, weight, reduction, ignore_index, n_classes):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     n_classes = _check_nll_shapes(input, target, weight)
+    if not input.is_floating_point():
+        # PyTorch's CPU kernels (inputs of more than 2 dims go to the 2d one) take float types only
+        kernel = "nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_name(input.dtype)}'")
     return _nll(input, target, weight, reduction, ignore_index, n_classes)
 
 

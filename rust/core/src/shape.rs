@@ -220,7 +220,13 @@ impl Layout {
         let len = if stop > start { (stop - start).div_ceil(step) } else { 0 };
         l.offset += start * l.strides[dim];
         l.shape[dim] = len;
-        l.strides[dim] *= step;
+        // A step past the dim's size (`x[::2**62]`) leaves at most one element, whose stride
+        // is never used: where the product would not fit (in bytes, as an isize), the old
+        // stride stays. With two or more elements the product is within the storage.
+        l.strides[dim] = match l.strides[dim].checked_mul(step) {
+            Some(s) if len > 1 || s <= isize::MAX as usize / 16 => s,
+            _ => l.strides[dim],
+        };
         l
     }
     /// This layout, a 0-d one seen as shape [1]: kernels that walk a dim (reductions,

@@ -242,6 +242,22 @@ mod pt {
         d.push(b'.');
         let e = load_bytes(&archive(&d, &[])).unwrap_err().to_string();
         assert!(e.contains("nest"), "{e}");
+        // 1,000,000 nested tuples and dicts: the parser is a loop and its values a flat
+        // arena (no recursive drop); the loader stops at its depth limit
+        let n = 1_000_000;
+        let mut d = vec![0x80, 2, b'K', 1];
+        d.extend(std::iter::repeat_n(0x85, n)); // TUPLE1
+        d.push(b'.');
+        let e = load_bytes(&archive(&d, &[])).unwrap_err().to_string();
+        assert!(e.contains("nest"), "{e}");
+        let mut d = vec![0x80, 2, b'}'];
+        for _ in 1..n {
+            d.extend_from_slice(&[b'K', 0, b'}']); // key 0, {} ...
+        }
+        d.extend(std::iter::repeat_n(b's', n - 1)); // ... SETITEM into the one below
+        d.push(b'.');
+        let e = load_bytes(&archive(&d, &[])).unwrap_err().to_string();
+        assert!(e.contains("nest"), "{e}");
         // l = []; l.append(l)
         let d = [0x80, 2, b']', b'q', 0, b'h', 0, b'a', b'.'];
         let e = load_bytes(&archive(&d, &[])).unwrap_err().to_string();

@@ -227,7 +227,10 @@ mod index_items {
     fn slices_need_a_positive_step() {
         assert!(matches!(resolve(IndexItem::Slice(Some(1), None, None)).index, TensorIndex::Slice(Some(1), None, 1)));
         assert!(matches!(resolve(IndexItem::Slice(None, Some(-1), Some(2))).index, TensorIndex::Slice(None, Some(-1), 2)));
-        for step in [0, -1] {
+        // Python's own word for a zero step, PyTorch's for a negative one
+        let e = IndexItem::Slice(None, None, Some(0)).resolve().err().unwrap();
+        assert_eq!(e, Error::Value("slice step cannot be zero".into()));
+        for step in [-1, i64::MIN] {
             let e = IndexItem::Slice(None, None, Some(step)).resolve().err().unwrap();
             assert_eq!(e, Error::Value("step must be greater than zero".into()));
         }

@@ -2,7 +2,7 @@
 //! This crate only converts and maps; all semantics live in the `ferrotorch` crate.
 
 use ferrotorch::{DType, Device, Error, Scalar, Tensor};
-use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyTuple};
@@ -303,11 +303,23 @@ pub fn to_sizes(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
     let raw: Vec<i64> = if (args.len() == 1 && !args.get_item(0)?.is_instance_of::<PyInt>() && !args.get_item(0)?.hasattr("__index__")?)
         || (args.len() == 1 && args.get_item(0)?.cast::<PyTensor>().is_err() && args.get_item(0)?.is_instance_of::<PySequence>())
     {
-        to_int_list(&args.get_item(0)?)?
+        let seq = args.get_item(0)?;
+        to_int_list(&seq).map_err(|e| size_overflow(&seq, e))?
     } else {
-        args.iter().map(|a| to_index(&a)).collect::<PyResult<_>>()?
+        args.iter().map(|a| to_index(&a)).collect::<PyResult<_>>().map_err(|e| size_overflow(args.as_any(), e))?
     };
     check_sizes(&raw)
+}
+
+/// PyTorch's TypeError for a size outside int64 (`empty(2**63)`), naming the item's
+/// 1-based position (its "Overflow when unpacking long long"); other errors pass through.
+/// The factories put their name in front, as PyTorch's argument parser does.
+fn size_overflow(items: &Bound<'_, PyAny>, e: PyErr) -> PyErr {
+    if !e.is_instance_of::<PyOverflowError>(items.py()) {
+        return e;
+    }
+    let pos = items.try_iter().ok().and_then(|it| it.flatten().position(|x| to_index(&x).is_err())).unwrap_or(0) + 1;
+    PyTypeError::new_err(format!("argument 'size' failed to unpack the object at pos {pos} with error \"Overflow when unpacking long long\""))
 }
 
 /// Signed sizes for a new tensor (the core's rule and message).

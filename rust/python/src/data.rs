@@ -2,9 +2,9 @@
 //! through `__array_interface__`, so this crate needs no NumPy headers), tolist.
 
 use ferrotorch::{DType, Device, Scalar, Tensor};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyIterator, PyList, PyTuple};
 
 use crate::convert::{to_scalar, IntoPy};
 use crate::tensor::PyTensor;
@@ -58,7 +58,9 @@ impl ArrayView {
         dict.set_item("typestr", typestr(d.dtype)?)?;
         let ptr = d.storage.ptr() as usize + d.layout.offset * isz;
         dict.set_item("data", (ptr, false))?;
-        let strides: Vec<usize> = d.layout.strides.iter().map(|s| s * isz).collect();
+        // A size-1 dim's stride is never used, and as_strided can make it anything: 0 keeps
+        // its byte stride from overflowing.
+        let strides: Vec<usize> = d.layout.strides.iter().zip(&d.layout.shape).map(|(s, &n)| if n > 1 { s * isz } else { 0 }).collect();
         dict.set_item("strides", PyTuple::new(py, strides)?)?;
         dict.set_item("version", 3)?;
         Ok(dict)
@@ -128,9 +130,12 @@ enum Leaf {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// A Python int outside int64, as a float when it has one: PyTorch takes it where the
+    /// data is float (`tensor([2**70, 1.0])`) and refuses it for an integer dtype.
+    Big(Option<f64>),
 }
 
-/// `out.push(leaf)` with the growth fallible: the leaves of a long index list or of a big
+/// `push_leaf(out, leaf)` with the growth fallible: the leaves of a long index list or of a big
 /// array inside a list are many, and a failed `push` would abort the interpreter.
 fn push_leaf(out: &mut Vec<Leaf>, leaf: Leaf) -> PyResult<()> {
     out.try_reserve(1).map_err(|_| crate::convert::map_err(ferrotorch::storage::out_of_memory((out.len() + 1).saturating_mul(std::mem::size_of::<Leaf>()))))?;
@@ -138,7 +143,37 @@ fn push_leaf(out: &mut Vec<Leaf>, leaf: Leaf) -> PyResult<()> {
     Ok(())
 }
 
-fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<Leaf>, tensors_ok: bool) -> PyResult<()> {
+/// PyTorch's `MAX_DIMS` for nested data (torch/csrc/utils/tensor_new.cpp): data nested
+/// deeper is its ValueError "too many dimensions 'list'", not a 25,000-dim tensor.
+pub const MAX_DATA_DIMS: usize = 128;
+
+/// Read nested data depth first into `shape` and `out`. The open sequences are an
+/// explicit stack, not recursion: the nesting depth is the caller's data, and a list
+/// nested 30,000 deep must be an error, not a native stack overflow.
+fn walk(root: &Bound<'_, PyAny>, shape: &mut Vec<usize>, out: &mut Vec<Leaf>) -> PyResult<()> {
+    let mut open: Vec<Bound<'_, PyIterator>> = Vec::new();
+    let mut next = Some(root.clone());
+    loop {
+        let obj = match next.take() {
+            Some(o) => o,
+            None => match open.last_mut().map(|it| it.next()) {
+                None => return Ok(()),
+                Some(Some(item)) => item?,
+                Some(None) => {
+                    open.pop();
+                    continue;
+                }
+            },
+        };
+        if let Some(items) = visit(&obj, open.len(), shape, out)? {
+            open.push(items);
+        }
+    }
+}
+
+/// One element of nested data at `depth`: a number or a tensor/array is stored; a
+/// sequence is checked against the shape so far and returned, to be walked next.
+fn visit<'py>(obj: &Bound<'py, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<Leaf>) -> PyResult<Option<Bound<'py, PyIterator>>> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = &t.get().t;
         // A one-element tensor where numbers are expected is a number (PyTorch).
@@ -149,18 +184,23 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
                 Scalar::Int(i) => Leaf::Int(i),
                 Scalar::Float(f) => Leaf::Float(f),
             })?;
-            return leaf_depth(depth, shape);
+            leaf_depth(depth, shape)?;
+            return Ok(None);
         }
-        let _ = tensors_ok;
         // A tensor inside a list: take its values.
         let vals = t.to_vec::<f64>().py()?;
         let tshape = t.shape();
         check_not_deeper(obj, depth, shape, out)?;
-        check_dim(depth, shape, &tshape)?;
+        check_dim(obj, depth, shape, &tshape)?;
         for v in vals {
             push_leaf(out, if t.dtype().is_float() { Leaf::Float(v) } else { Leaf::Int(v as i64) })?;
         }
-        return Ok(());
+        return Ok(None);
+    }
+    if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() && obj.extract::<i64>().is_err() {
+        push_leaf(out, Leaf::Big(obj.extract::<f64>().ok()))?;
+        leaf_depth(depth, shape)?;
+        return Ok(None);
     }
     if let Some(s) = to_scalar(obj)? {
         push_leaf(out, match s {
@@ -168,38 +208,46 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
             Scalar::Int(i) => Leaf::Int(i),
             Scalar::Float(f) => Leaf::Float(f),
         })?;
-        return leaf_depth(depth, shape);
+        leaf_depth(depth, shape)?;
+        return Ok(None);
     }
     if obj.hasattr("__array_interface__")? && !obj.is_instance_of::<PyList>() {
         let t = from_numpy(obj)?;
         let vals = t.to_vec::<f64>().py()?;
         check_not_deeper(obj, depth, shape, out)?;
-        check_dim(depth, shape, &t.shape())?;
+        check_dim(obj, depth, shape, &t.shape())?;
         for v in vals {
             push_leaf(out, if t.dtype().is_float() { Leaf::Float(v) } else if t.dtype() == DType::Bool { Leaf::Bool(v != 0.0) } else { Leaf::Int(v as i64) })?;
         }
-        return Ok(());
+        return Ok(None);
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let n = obj.len()?;
         check_not_deeper(obj, depth, shape, out)?;
         if depth == shape.len() {
             shape.push(n);
+            check_max_dims(obj, shape)?;
         } else if shape[depth] != n {
             return Err(PyValueError::new_err(format!(
                 "expected sequence of length {} at dim {} (got {})",
                 shape[depth], depth, n
             )));
         }
-        for item in obj.try_iter()? {
-            walk(&item?, depth + 1, shape, out, tensors_ok)?;
-        }
-        return Ok(());
+        return Ok(Some(obj.try_iter()?));
     }
     Err(PyTypeError::new_err(format!(
         "Could not infer dtype of {}",
         obj.get_type().name()?
     )))
+}
+
+/// PyTorch's check, made as each new dim is found (so before anything deeper is read).
+fn check_max_dims(obj: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<()> {
+    if shape.len() > MAX_DATA_DIMS {
+        // (the type's full name, as tp_name has it: 'list', 'numpy.ndarray')
+        return Err(PyValueError::new_err(format!("too many dimensions '{}'", obj.get_type().fully_qualified_name()?)));
+    }
+    Ok(())
 }
 
 /// The shape is fixed by the first element chain: once a number was read, a sequence
@@ -226,10 +274,10 @@ fn leaf_depth(depth: usize, shape: &[usize]) -> PyResult<()> {
     Ok(())
 }
 
-fn check_dim(depth: usize, shape: &mut Vec<usize>, sub: &[usize]) -> PyResult<()> {
+fn check_dim(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, sub: &[usize]) -> PyResult<()> {
     if depth == shape.len() {
         shape.extend_from_slice(sub);
-        return Ok(());
+        return check_max_dims(obj, shape);
     }
     if shape.len() < depth + sub.len() || shape[depth..depth + sub.len()] != *sub {
         return Err(PyValueError::new_err("expected sequences of equal length (ragged nested data)"));
@@ -264,10 +312,10 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     }
     let mut shape = vec![];
     let mut leaves = vec![];
-    walk(obj, 0, &mut shape, &mut leaves, true)?;
+    walk(obj, &mut shape, &mut leaves)?;
     let inferred = if leaves.iter().any(|l| matches!(l, Leaf::Float(_))) {
         ferrotorch::dtype::default_dtype()
-    } else if leaves.iter().any(|l| matches!(l, Leaf::Int(_))) {
+    } else if leaves.iter().any(|l| matches!(l, Leaf::Int(_) | Leaf::Big(_))) {
         DType::I64
     } else if leaves.is_empty() {
         ferrotorch::dtype::default_dtype()
@@ -281,7 +329,7 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
             // error here (a tensor cast would give x86's INT_MIN); a fraction truncates.
             let (lo, hi) = target.int_range().unwrap_or((i64::MIN, i64::MAX));
             let bad = leaves.iter().find_map(|l| match *l {
-                Leaf::Float(f) if !(f >= lo as f64 && f <= hi as f64) => Some(f),
+                Leaf::Float(f) | Leaf::Big(Some(f)) if !(f >= lo as f64 && f <= hi as f64) => Some(f),
                 Leaf::Int(i) if i > hi || i < if lo == 0 { -hi } else { lo } => Some(i as f64),
                 _ => None,
             });
@@ -291,10 +339,26 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
                 )));
             }
         }
-        let v = ferrotorch::storage::try_collect(leaves.len(), leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as u8 as f64, Leaf::Int(i) => i as f64, Leaf::Float(f) => f })).py()?;
+        if leaves.iter().any(|l| matches!(l, Leaf::Big(None))) {
+            return Err(PyOverflowError::new_err("int too large to convert to float"));
+        }
+        let v = ferrotorch::storage::try_collect(
+            leaves.len(),
+            leaves.iter().map(|l| match *l {
+                Leaf::Bool(b) => b as u8 as f64,
+                Leaf::Int(i) => i as f64,
+                Leaf::Float(f) | Leaf::Big(Some(f)) => f,
+                Leaf::Big(None) => f64::INFINITY, // refused above
+            }),
+        )
+        .py()?;
         Tensor::from_vec(v, &shape).py()?
     } else {
-        let v = ferrotorch::storage::try_collect(leaves.len(), leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64 })).py()?;
+        if target != DType::Bool && leaves.iter().any(|l| matches!(l, Leaf::Big(_))) {
+            return Err(PyValueError::new_err("Overflow when unpacking long long"));
+        }
+        // (a big int is nonzero: true as a bool)
+        let v = ferrotorch::storage::try_collect(leaves.len(), leaves.iter().map(|l| match *l { Leaf::Bool(b) => b as i64, Leaf::Int(i) => i, Leaf::Float(f) => f as i64, Leaf::Big(_) => 1 })).py()?;
         if let Some((lo, hi)) = target.int_range() {
             // As c10's `overflows`: an unsigned type also takes negatives down to -max,
             // which wrap by two's complement (tensor([-1], dtype=uint8) is [255]).
@@ -310,45 +374,68 @@ pub fn tensor_from_data(obj: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResul
     if t.dtype() == target { Ok(t) } else { t.to_dtype(target).py() }
 }
 
-/// `Tensor.tolist()`. The lists and numbers are made through the C API with each failure
+/// `Tensor.tolist()`. The numbers and lists are made through the C API with each failure
 /// checked (a MemoryError, as PyTorch's): pyo3's `PyList::new` / `PyFloat::new` panic when
-/// CPython cannot allocate, and the list of a big tensor is where it cannot.
+/// CPython cannot allocate, and the list of a big tensor is where it cannot. The lists are
+/// built bottom-up, one dim at a time, innermost first: a loop over the dims rather than a
+/// recursion as deep as the tensor has dims (100,000 dims overflowed the native stack).
 pub fn tolist<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     use pyo3::ffi;
     let shape = t.shape();
     let dt = t.dtype();
-    fn build<'py>(py: Python<'py>, shape: &[usize], f: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-        if shape.is_empty() {
-            return f();
-        }
-        let n = shape[0];
-        // SAFETY: PyList_New returns a new reference, or null with an exception set.
-        let list = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyList_New(n as ffi::Py_ssize_t))? };
-        for i in 0..n {
-            let item = build(py, &shape[1..], f)?;
-            // SAFETY: `list` is a new list of length n and slot i < n is set once; SET_ITEM
-            // takes over the reference. Slots left unset on an early error are null, which
-            // the list's deallocation skips.
-            unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, item.into_ptr()) };
-        }
-        Ok(list)
-    }
-    // The values are read without the GIL; the list can only be built with it.
     let n = t.numel();
+    let no_memory = |what: &str, k: usize| PyMemoryError::new_err(format!("tolist(): {k} {what} do not fit in memory"));
+    let mut items: Vec<Bound<'py, PyAny>> = Vec::new();
+    // The values are read without the GIL (a failure there is the engine's out-of-memory
+    // RuntimeError); the Python objects can only be made with it.
     if dt.is_float() {
-        let v = crate::tensor::heavy(py, n, || t.to_vec::<f64>()).py()?;
-        let mut it = v.into_iter();
-        // SAFETY: PyFloat_FromDouble returns a new reference, or null with an exception set.
-        build(py, &shape, &mut || unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyFloat_FromDouble(it.next().unwrap_or(0.0))) })
+        let vals = crate::tensor::heavy(py, n, || t.to_vec::<f64>()).py()?;
+        items.try_reserve_exact(n).map_err(|_| no_memory("elements", n))?;
+        for v in vals {
+            // SAFETY: PyFloat_FromDouble returns a new reference, or null with an exception set.
+            items.push(unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyFloat_FromDouble(v))? });
+        }
     } else if dt == DType::Bool {
-        let v = crate::tensor::heavy(py, n, || t.to_vec::<bool>()).py()?;
-        let mut it = v.into_iter();
-        build(py, &shape, &mut || Ok(PyBool::new(py, it.next().unwrap_or(false)).to_owned().into_any()))
+        let vals = crate::tensor::heavy(py, n, || t.to_vec::<bool>()).py()?;
+        items.try_reserve_exact(n).map_err(|_| no_memory("elements", n))?;
+        for v in vals {
+            items.push(PyBool::new(py, v).to_owned().into_any());
+        }
     } else {
-        let v = crate::tensor::heavy(py, n, || t.to_vec::<i64>()).py()?;
-        let mut it = v.into_iter();
-        // SAFETY: PyLong_FromLongLong returns a new reference, or null with an exception set.
-        build(py, &shape, &mut || unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyLong_FromLongLong(it.next().unwrap_or(0))) })
+        let vals = crate::tensor::heavy(py, n, || t.to_vec::<i64>()).py()?;
+        items.try_reserve_exact(n).map_err(|_| no_memory("elements", n))?;
+        for v in vals {
+            // SAFETY: PyLong_FromLongLong returns a new reference, or null with an exception set.
+            items.push(unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyLong_FromLongLong(v))? });
+        }
     }
+    if shape.is_empty() {
+        return Ok(items.pop().expect("a 0-d tensor has one element"));
+    }
+    // Dim d has as many lists as the dims before it have elements (an empty tensor can still
+    // ask for very many).
+    let mut lists: Vec<usize> = Vec::new();
+    lists.try_reserve_exact(shape.len()).map_err(|_| no_memory("dims", shape.len()))?;
+    lists.push(1);
+    for d in 1..shape.len() {
+        lists.push(lists[d - 1].saturating_mul(shape[d - 1]));
+    }
+    for d in (0..shape.len()).rev() {
+        let mut next: Vec<Bound<'py, PyAny>> = Vec::new();
+        next.try_reserve_exact(lists[d]).map_err(|_| no_memory(&format!("lists of dim {d}"), lists[d]))?;
+        let mut rest = items.into_iter();
+        for _ in 0..lists[d] {
+            // SAFETY: PyList_New returns a new reference, or null with an exception set.
+            let list = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyList_New(shape[d] as ffi::Py_ssize_t))? };
+            for i in 0..shape[d] {
+                let item = rest.next().expect("the lists of dim d+1 number lists[d] * shape[d]");
+                // SAFETY: `list` is a new list of length shape[d] and slot i is set once;
+                // SET_ITEM takes over the reference.
+                unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, item.into_ptr()) };
+            }
+            next.push(list);
+        }
+        items = next;
+    }
+    Ok(items.pop().expect("one list of the outermost dim"))
 }
-

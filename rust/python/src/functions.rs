@@ -152,6 +152,15 @@ pub fn from_numpy(arr: &Bound<'_, PyAny>) -> PyResult<TensorObj> {
     Ok(PyTensor::new(data::from_numpy(arr)?))
 }
 
+/// `e` with the function's name in front, as PyTorch's argument parser words its
+/// TypeErrors ("empty(): argument 'size' ...").
+fn named(py: Python<'_>, name: &str, e: PyErr) -> PyErr {
+    if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) && e.value(py).to_string().starts_with("argument ") {
+        return pyo3::exceptions::PyTypeError::new_err(format!("{name}(): {}", e.value(py)));
+    }
+    e
+}
+
 macro_rules! sized_factory {
     ($name:ident, $body:expr) => {
         #[pyfunction]
@@ -159,7 +168,7 @@ macro_rules! sized_factory {
         #[allow(clippy::too_many_arguments)]
         pub fn $name(py: Python<'_>, size: &Bound<'_, PyTuple>, out: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, layout: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
             let _ = (out, layout, pin_memory, memory_format);
-            let s = to_sizes(size)?;
+            let s = to_sizes(size).map_err(|e| named(size.py(), stringify!($name), e))?;
             let dt = factory_dtype(dtype)?;
             let dev = to_device(device)?.unwrap_or(Device::Cpu);
             #[allow(clippy::redundant_closure_call)]

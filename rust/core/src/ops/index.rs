@@ -57,7 +57,10 @@ impl IndexItem {
             IndexItem::Int(i) => TensorIndex::Int(i),
             IndexItem::Slice(start, stop, step) => {
                 let step = step.unwrap_or(1);
-                if step <= 0 {
+                if step == 0 {
+                    bail!(Value, "slice step cannot be zero");
+                }
+                if step < 0 {
                     bail!(Value, "step must be greater than zero");
                 }
                 TensorIndex::Slice(start, stop, step)
@@ -412,16 +415,20 @@ impl Tensor {
                 _ => 0,
             })
             .sum();
-        if indices.iter().filter(|i| matches!(i, TensorIndex::Ellipsis)).count() > 1 {
-            bail!(Index, "an index can only have a single ellipsis ('...')");
-        }
         if consumed > nd {
             bail!(Index, "too many indices for tensor of dimension {}", nd);
         }
+        // The first ellipsis stands for the dims no other index takes. PyTorch accepts more
+        // than one (`x[..., ...]`): each later one skips that many dims again, which only
+        // an index after it notices (too many indices).
         let mut expanded: Vec<TensorIndex> = vec![];
         let mut saw_ellipsis = false;
         for i in indices {
             if let TensorIndex::Ellipsis = i {
+                if saw_ellipsis {
+                    expanded.push(TensorIndex::Ellipsis);
+                    continue;
+                }
                 saw_ellipsis = true;
                 for _ in 0..nd - consumed {
                     expanded.push(TensorIndex::Slice(None, None, 1));
@@ -430,11 +437,23 @@ impl Tensor {
                 expanded.push(i.clone());
             }
         }
-        let _ = saw_ellipsis;
         let mut v = self.clone();
         let mut dim = 0usize;
         let mut adv: Vec<(usize, Tensor)> = vec![];
         for i in expanded {
+            let takes = match &i {
+                TensorIndex::Int(_) | TensorIndex::Slice(..) => 1,
+                TensorIndex::Tensor(t) if t.dtype() == DType::Bool => t.ndim(),
+                TensorIndex::Tensor(_) => 1,
+                _ => 0,
+            };
+            if takes > 0 && dim + takes > v.ndim() {
+                if let TensorIndex::Int(k) = i {
+                    // PyTorch's words: the dim past the end has size 0 for it
+                    bail!(Index, "index {} is out of bounds for dimension {} with size 0", k, dim);
+                }
+                bail!(Index, "too many indices for tensor of dimension {}", nd);
+            }
             match i {
                 TensorIndex::Int(k) => {
                     let size = v.shape()[dim] as i64;
@@ -451,7 +470,7 @@ impl Tensor {
                     v = v.unsqueeze(dim as i64)?;
                     dim += 1;
                 }
-                TensorIndex::Ellipsis => {}
+                TensorIndex::Ellipsis => dim += nd - consumed,
                 TensorIndex::Tensor(t) => {
                     if t.dtype() == DType::Bool {
                         let vs = v.shape();

@@ -11,7 +11,7 @@ use crate::bail;
 impl Tensor {
     pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
         if tensors.is_empty() {
-            bail!(Runtime, "torch.cat(): expected a non-empty list of Tensors");
+            bail!(Value, "torch.cat(): expected a non-empty list of Tensors");
         }
         // Legacy rule: 1-d empty tensors are skipped.
         let parts: Vec<&Tensor> = tensors.iter().filter(|t| !(t.ndim() == 1 && t.numel() == 0)).collect();
@@ -103,6 +103,9 @@ impl Tensor {
     }
 
     pub fn hstack(tensors: &[Tensor]) -> Result<Tensor> {
+        if tensors.is_empty() {
+            bail!(Runtime, "hstack expects a non-empty TensorList");
+        }
         let ts: Vec<Tensor> = tensors.iter().map(|t| t.atleast_1d()).collect::<Result<_>>()?;
         if ts.first().map(|t| t.ndim() == 1).unwrap_or(false) {
             Tensor::cat(&ts, 0)
@@ -111,6 +114,9 @@ impl Tensor {
         }
     }
     pub fn vstack(tensors: &[Tensor]) -> Result<Tensor> {
+        if tensors.is_empty() {
+            bail!(Runtime, "vstack expects a non-empty TensorList");
+        }
         let ts: Vec<Tensor> = tensors.iter().map(|t| t.atleast_2d()).collect::<Result<_>>()?;
         Tensor::cat(&ts, 0)
     }

@@ -124,7 +124,7 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
         } else if let Ok(s) = it.cast::<PySlice>() {
             let get = |name: &str| -> PyResult<Option<i64>> {
                 let v = s.getattr(name)?;
-                if v.is_none() { Ok(None) } else { Ok(Some(to_index(&v)?)) }
+                if v.is_none() { Ok(None) } else { Ok(Some(slice_bound(py, &v)?)) }
             };
             let step = get("step")?;
             IndexItem::Slice(get("start")?, get("stop")?, step)
@@ -134,7 +134,7 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
             IndexItem::Ellipsis
         } else if let Ok(t) = it.cast::<PyTensor>() {
             IndexItem::Tensor(t.get().t.clone())
-        } else if it.is_instance_of::<PyList>() || it.hasattr("__array_interface__")? {
+        } else if it.is_instance_of::<PyList>() || it.is_instance_of::<PyTuple>() || it.hasattr("__array_interface__")? {
             IndexItem::Data(data::tensor_from_data(&it, None)?)
         } else if let Ok(i) = to_index(&it) {
             IndexItem::Int(i)
@@ -150,6 +150,25 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
         out.push(r.index);
     }
     Ok(out)
+}
+
+/// A slice bound as PyTorch reads it (`__PySlice_Unpack`): any integer, clamped to the
+/// int64 range (`x[0:2**70]` is all of the dim), and below PyTorch's smallest symbolic
+/// int (-2**62) clamped there with its warning.
+fn slice_bound(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<i64> {
+    const MIN: i64 = -(1 << 62);
+    let i = match to_index(v) {
+        Ok(i) => i,
+        Err(_) => {
+            let i = v.call_method0("__index__").map_err(|_| PyTypeError::new_err("slice indices must be integers or None or have an __index__ method"))?;
+            if i.lt(0)? { i64::MIN } else { i64::MAX }
+        }
+    };
+    if i < MIN {
+        PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), c"Truncating the start/stop/step of slice. This is likely because of saved old models when the start/stop/step were larger.", 1)?;
+        return Ok(MIN);
+    }
+    Ok(i)
 }
 
 /// scatter's source: `src` (a tensor or a number) or the keyword `value`.
