@@ -188,8 +188,11 @@ def test_ctrl_c_during_sort():
     # run while the sort does not hold the GIL; the KeyboardInterrupt is then raised as soon as
     # the sort returns (the kernel itself is not interruptible, as PyTorch's are not).
     out = run("""
-        import _thread, threading, time
+        import _thread, signal, threading, time
         import ferrotorch as torch
+        # A shell's background job starts with SIGINT ignored, and then Python installs no
+        # handler and interrupt_main() does nothing: install Python's own, as an interactive run has.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         torch.set_num_threads(1)
         n = 1 << 20
         while True:
