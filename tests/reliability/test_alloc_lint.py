@@ -25,6 +25,8 @@ ALLOWLIST = pathlib.Path(__file__).with_name("alloc_allowlist.txt")
 PATTERNS = {
     "with_capacity": re.compile(r"\bVec::with_capacity\s*\("),
     "vec![x; n]": re.compile(r"\bvec!\s*\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*;[^\]]*\]"),
+    # PyO3's `PyBytes::new` panics when Python cannot allocate the object: `convert::py_bytes`.
+    "PyBytes::new": re.compile(r"\bPyBytes::new\s*\("),
     "to_vec()": re.compile(r"\.to_vec\s*\(\s*\)"),
     "collect::<Vec>": re.compile(r"\.collect\s*::\s*<\s*(?:\w+\s*<\s*)?Vec\b"),
     # `let v: Vec<T> = ... .collect()` (also `Result<Vec<..>>`), within one statement.

@@ -288,3 +288,48 @@ def test_backward_with_a_large_scratch():
         print(z.grad.tolist(), x.detach().tolist() == [1.0] * 10, x.grad)
     """)
     assert out[-2:] == ["OOM", "[2.0, 0.0, 1.0] True None"], out
+
+
+@pytest.mark.parametrize("case", ["unbind", "iter", "split", "chunk", "split_sizes"])
+def test_views_of_many_rows_that_cannot_fit(case):
+    # 10**8 rows of one byte: the tuple of views (8 bytes a row) fits under the cap, the
+    # views themselves (one small allocation each, about 150 bytes) do not. Each used to be
+    # made until one allocation failed, aborting the process ("memory allocation of N bytes
+    # failed"); the total is now asked for first.
+    out = child(f"""
+        x = ft.zeros({N}, dtype=ft.uint8)
+        case = {case!r}
+        sizes = [1] * {N} if case == "split_sizes" else None
+        cap(2 << 30)
+        def go():
+            if case == "unbind":
+                return x.unbind()
+            if case == "iter":
+                return list(x)
+            if case == "split":
+                return x.split(1)
+            if case == "chunk":
+                return x.chunk({N})
+            return x.split(sizes)
+        print(oom(go, (RuntimeError, MemoryError)))
+        print([int(r) for r in x[:3]], int(x.sum()), x.shape[0] == {N})
+    """)
+    assert out[-2:] == ["OOM", "[0, 0, 0] 0 True"], out
+
+
+@pytest.mark.parametrize("room", ["file", "bytes"])
+def test_in_memory_safetensors_that_cannot_fit(room):
+    # safetensors.save builds the whole file in memory (one buffer from the safetensors
+    # crate, then a Python bytes object). "file": the cap leaves room for neither, which the
+    # crate's infallible Vec turned into an abort; "bytes": the crate's buffer fits but the
+    # bytes object does not, where PyO3's PyBytes::new panicked.
+    n = 4 * 10 ** 8
+    extra = n // 2 if room == "file" else n + n // 2
+    out = child(f"""
+        import ferrotorch.safetensors as fs
+        x = ft.ones({n}, dtype=ft.uint8)
+        cap({extra})
+        print(oom(lambda: fs.save({{"x": x}}), (RuntimeError, MemoryError)))
+        print(fs.load(fs.save({{"y": ft.arange(3)}}))["y"].tolist(), int(x[:5].sum()))
+    """)
+    assert out[-2:] == ["OOM", "[0, 1, 2] 5"], out

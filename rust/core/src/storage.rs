@@ -185,6 +185,17 @@ pub fn try_to_vec<T: Clone>(s: &[T]) -> Result<Vec<T>> {
     Ok(v)
 }
 
+/// Fails, as `try_vec` would, when `nbytes` of host memory cannot be had now; allocates
+/// nothing. For work made of many small allocations that cannot each be made fallible
+/// (one `Arc` per view when `unbind` returns 10**8 rows): the total is asked for once up
+/// front, so a request that cannot fit is an exception rather than an abort half-way.
+/// Rejected: counting against a budget of our own, which would not know the address-space
+/// limit or what else the process holds.
+pub fn probe_host(nbytes: usize) -> Result<()> {
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(nbytes).map_err(|_| out_of_memory(nbytes))
+}
+
 /// `a * b` for a size (bytes, elements), an overflow reported as the out-of-memory error:
 /// the request cannot be met either way.
 pub fn checked_mul(a: usize, b: usize) -> Result<usize> {

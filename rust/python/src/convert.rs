@@ -5,9 +5,19 @@ use ferrotorch::{DType, Device, Error, Scalar, Tensor};
 use pyo3::exceptions::{PyIndexError, PyNotImplementedError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyList, PySequence, PyTuple};
 
 use crate::tensor::PyTensor;
+
+/// A `bytes` object holding `data`. Rejected: `PyBytes::new`, which panics when Python
+/// cannot allocate the object (a multi-GB record or safetensors buffer); this gives
+/// Python's MemoryError.
+pub fn py_bytes<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, data.len(), |buf| {
+        buf.copy_from_slice(data);
+        Ok(())
+    })
+}
 
 pub fn map_err(e: Error) -> PyErr {
     match e {

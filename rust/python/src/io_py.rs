@@ -140,7 +140,7 @@ pub fn _storage_bytes<'py>(py: Python<'py>, t: &Bound<'py, PyTensor>) -> PyResul
     let n = t.numel() * d.dtype.size();
     // SAFETY: see PyFileWriter::write_record: the bytes are read while no kernel writes them.
     let bytes = unsafe { d.storage.cpu_bytes() }.py()?;
-    Ok(PyBytes::new(py, &bytes[off..off + n]))
+    crate::convert::py_bytes(py, &bytes[off..off + n])
 }
 
 /// Storage class names of checkpoints (`FloatStorage`, ...) and the dtypes they stand for.
@@ -176,7 +176,7 @@ impl PyFileReader {
     }
     fn get_record<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
         let b = Bytes::get(self.buffer.bind(py))?;
-        Ok(PyBytes::new(py, self.archive.bytes(b.slice(), name).py()?))
+        crate::convert::py_bytes(py, self.archive.bytes(b.slice(), name).py()?)
     }
     /// (offset of the data in the buffer, size in bytes) of record `name`.
     fn get_record_offset(&self, name: &str) -> PyResult<(u64, u64)> {

@@ -99,7 +99,7 @@ fn tensors_of(tensors: Vec<(String, Bound<'_, PyTensor>)>) -> Vec<(String, Tenso
 pub fn _safetensors_serialize<'py>(py: Python<'py>, tensors: Vec<(String, Bound<'py, PyTensor>)>, metadata: Option<HashMap<String, String>>) -> PyResult<Bound<'py, PyBytes>> {
     let ts = tensors_of(tensors);
     let bytes = py.detach(|| st::serialize(ts.iter().map(|(n, t)| (n, t)), metadata)).py()?;
-    Ok(PyBytes::new(py, &bytes))
+    crate::convert::py_bytes(py, &bytes)
 }
 
 /// Write `tensors` and `metadata` to `filename` as a safetensors file (written under a

@@ -279,6 +279,13 @@ pub fn serialize<'a, K: AsRef<str> + 'a>(
     metadata: Option<HashMap<String, String>>,
 ) -> Result<Vec<u8>> {
     let views = prepare(tensors)?;
+    // The crate builds the file in one `Vec` of its final size, allocated infallibly: ask
+    // for that size (data, plus a bound on the JSON header: escaping makes a string at most 6 times longer) first, so a file that
+    // cannot fit in memory is PyTorch's out-of-memory error, not an abort.
+    let data: usize = views.iter().map(|(_, v)| v.len).fold(0usize, usize::saturating_add);
+    let header: usize = views.iter().map(|(n, v)| 6 * n.len() + 64 + 24 * v.shape.len()).sum::<usize>()
+        + metadata.as_ref().map_or(0, |m| m.iter().map(|(k, v)| 6 * (k.len() + v.len()) + 8).sum());
+    crate::storage::probe_host(data.saturating_add(header))?;
     safetensors::serialize(views.iter().map(|(n, v)| (n.as_str(), v)), metadata).map_err(write_error)
 }
 

@@ -263,6 +263,7 @@ impl Tensor {
         let d = crate::shape::wrap_dim_of_sizes(dim, self.ndim())?;
         let n = self.shape()[d];
         let mut out = crate::storage::try_with_capacity(n)?;
+        self.probe_views(n)?;
         for i in 0..n {
             out.push(self.select(d as i64, i as i64)?);
         }
@@ -281,7 +282,9 @@ impl Tensor {
             return Ok(vec![self.narrow(d as i64, 0, 0)?]);
         }
         // Reserved (fallibly) first: an expanded dim of 2**40 asks for that many views.
-        let mut out = crate::storage::try_with_capacity(((n - 1) / size + 1) as usize)?;
+        let pieces = ((n - 1) / size + 1) as usize;
+        let mut out = crate::storage::try_with_capacity(pieces)?;
+        self.probe_views(pieces)?;
         let mut s = 0;
         while s < n {
             out.push(self.narrow(d as i64, s, size.min(n - s))?);
@@ -304,13 +307,25 @@ impl Tensor {
                 sizes
             );
         }
-        let mut out = vec![];
+        let mut out = crate::storage::try_with_capacity(sizes.len())?;
+        self.probe_views(sizes.len())?;
         let mut s = 0;
         for &len in sizes {
             out.push(self.narrow(d as i64, s, len)?);
             s += len;
         }
         Ok(out)
+    }
+
+    /// Check that `n` views of this tensor fit in memory before making them one by one:
+    /// each is a small allocation (its `TensorImpl`, sizes and strides past the inline
+    /// ones, and an autograd node when it records one) that aborts the process if it fails.
+    fn probe_views(&self, n: usize) -> Result<()> {
+        let nd = self.ndim();
+        let dims = if nd > 6 { 2 * nd * std::mem::size_of::<usize>() } else { 0 };
+        let node = if self.requires_grad() { 256 } else { 0 };
+        let per_view = std::mem::size_of::<crate::tensor::TensorImpl>() + 32 + dims + node;
+        crate::storage::probe_host(crate::storage::checked_mul(n, per_view)?)
     }
 
     /// split/chunk on a 0-d tensor: `wrap_dim` lets dim 0 through (a scalar counts as one
@@ -334,6 +349,7 @@ impl Tensor {
             // reserved first: chunk(2**40) is then an out-of-memory error, not a process
             // the OS kills.
             let mut out = crate::storage::try_with_capacity(chunks as usize)?;
+            self.probe_views(chunks as usize)?;
             for _ in 0..chunks {
                 out.push(self.narrow(d as i64, 0, 0)?);
             }
