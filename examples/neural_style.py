@@ -235,10 +235,9 @@ def run_style_transfer(cnn, normalization_mean, normalization_std, content_img, 
     max_iter = optimizer.param_groups[0]["max_iter"]
     # The loop below runs whole L-BFGS steps while run[0] <= num_steps.
     planned = (num_steps // max_iter + 1) * max_iter
+    print("Optimizing..")
     bar = tqdm(total=planned, unit="eval", desc="L-BFGS", leave=False) if (tqdm and progress) else None
     say = bar.write if bar is not None else print
-
-    print("Optimizing..")
     run = [0]
     while run[0] <= num_steps:
 
