@@ -22,8 +22,8 @@ Needs Pillow (``pip install ferrotorch[examples]``).
 
 ``--steps`` defaults to the tutorial's 300 (run as the tutorial's loop does: L-BFGS steps of
 20 evaluations while fewer than 301 have run, so 320 evaluations). At 128 px one evaluation
-(forward and backward through conv3_1) costs about 0.27 CPU-seconds in a release build, so the
-default run needs about 90 CPU-seconds: 45-90 s of wall time on 2 idle cores.
+(forward and backward through conv3_1) costs about 0.23 CPU-seconds in a release build, so the
+default run needs about 80 CPU-seconds: 40-80 s of wall time on 2 idle cores.
 With random weights the losses do not fall monotonically (L-BFGS without line search, the image
 clamped inside the closure); PyTorch's run on the same weights jumps the same way.
 
