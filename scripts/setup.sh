@@ -18,7 +18,8 @@ if [ ! -x "$PY" ]; then
 fi
 
 # 2. tools (skipped when every pinned requirement is already installed) ---------------------
-REQS=(maturin==1.16.0 numpy pytest==9.2.0 hypothesis==6.170.15 tqdm==4.70.1 ruff==0.14.0)
+# Pillow: examples/neural_style.py and its test (tests/examples/test_neural_style.py).
+REQS=(maturin==1.16.0 numpy pytest==9.2.0 hypothesis==6.170.15 tqdm==4.70.1 ruff==0.14.0 pillow==13.0.0)
 if "$PY" - "${REQS[@]}" <<'PYEOF'
 import sys
 from importlib.metadata import version, PackageNotFoundError

@@ -174,6 +174,75 @@ def mlp_train_step(lib, xs, ys, optimizer="Adam", **opt_kwargs):
     return synced(lib, step)
 
 
+def style_lbfgs_step(lib, weights, content, style):
+    """One L-BFGS iteration of examples/neural_style.py (PyTorch's neural style tutorial): the
+    tutorial's model (Normalization, VGG-19 up to its conv_5 = conv3_1, ContentLoss at conv_4,
+    StyleLoss with Gram matrices at conv_1..5) on the same weights and images in both libraries;
+    the step is `LBFGS([img], max_iter=1).step(closure)`: one closure evaluation (clamp_ under
+    no_grad, forward, backward) and one L-BFGS direction and update."""
+    nn, F = lib.nn, lib.nn.functional
+    dev = ARGS.device
+
+    def gram(x):
+        a, b, c, d = x.size()
+        f = x.view(a * b, c * d)
+        return lib.mm(f, f.t()).div(a * b * c * d)
+
+    class Tap(nn.Module):  # ContentLoss (gram=False) / StyleLoss (gram=True)
+        def __init__(self, target, use_gram):
+            super().__init__()
+            self.use_gram = use_gram
+            self.target = (gram(target) if use_gram else target).detach()
+
+        def forward(self, x):
+            self.loss = F.mse_loss(gram(x) if self.use_gram else x, self.target)
+            return x
+
+    class Normalization(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mean = lib.tensor([0.485, 0.456, 0.406], device=dev).view(-1, 1, 1)
+            self.std = lib.tensor([0.229, 0.224, 0.225], device=dev).view(-1, 1, 1)
+
+        def forward(self, img):
+            return (img - self.mean) / self.std
+
+    content_img, style_img = lib.from_numpy(content).to(dev), lib.from_numpy(style).to(dev)
+    model, losses, n_conv = nn.Sequential(Normalization()), [], 0
+    for wb in weights:  # None = 2x2 max pool, else the (weight, bias) of a 3x3 conv + ReLU
+        if wb is None:
+            model.add_module(f"pool_{n_conv}", nn.MaxPool2d(kernel_size=2, stride=2))
+            continue
+        n_conv += 1
+        conv = nn.Conv2d(wb[0].shape[1], wb[0].shape[0], kernel_size=3, padding=1)
+        with lib.no_grad():
+            conv.weight.copy_(lib.from_numpy(wb[0]))
+            conv.bias.copy_(lib.from_numpy(wb[1]))
+        model.add_module(f"conv_{n_conv}", conv.to(dev))
+        for use_gram, tag, on in ((False, "content", n_conv == 4), (True, "style", True)):
+            if on:
+                tap = Tap(model(style_img if use_gram else content_img), use_gram)
+                model.add_module(f"{tag}_loss_{n_conv}", tap)
+                losses.append((tap, 1e6 if use_gram else 1.0))
+        if n_conv < 5:
+            model.add_module(f"relu_{n_conv}", nn.ReLU())
+    model.eval()
+    model.requires_grad_(False)
+    img = content_img.clone().requires_grad_(True)
+    opt = lib.optim.LBFGS([img], max_iter=1)
+
+    def closure():
+        with lib.no_grad():
+            img.clamp_(0, 1)
+        opt.zero_grad()
+        model(img)
+        loss = sum(tap.loss * weight for tap, weight in losses)
+        loss.backward()
+        return loss
+
+    return synced(lib, lambda: opt.step(closure))
+
+
 def loader_epoch(lib, xs, ys):
     """Iterate one shuffled epoch of a TensorDataset (batch 128, main process)."""
     data = lib.utils.data
@@ -277,6 +346,21 @@ def build_workloads(q):
         for name in tensor:
             w.on(name, (lambda lib, o, k: lambda: mlp_train_step(lib, xs, ys, o, **k))(libs[name], opt_name, opt_kw))
         W.append(w)
+    # Neural style transfer (issue 19's case study): one L-BFGS iteration on the image, the
+    # tutorial's model on seeded random VGG-19 weights (He init, torchvision's) shared by both.
+    side = q["style_px"]
+    cfg, c_in, vgg = [64, 64, "M", 128, 128, "M", 256], 3, []
+    for v in cfg:
+        if v == "M":
+            vgg.append(None)
+        else:
+            vgg.append((f32(v, c_in, 3, 3) * np.float32(np.sqrt(2.0 / (v * 9))), np.zeros(v, np.float32)))
+            c_in = v
+    content, style = (rng.random((1, 3, side, side), dtype=np.float32) for _ in range(2))
+    w = Workload(f"style transfer L-BFGS iteration ({side}px)", goal=(1.0, "<= 1.0x torch time"))
+    for name in tensor:
+        w.on(name, (lambda lib: lambda: style_lbfgs_step(lib, vgg, content, style))(libs[name]))
+    W.append(w)
     rows_n = q["loader_rows"]
     lx, ly = f32(rows_n, 784), rng.integers(0, 10, rows_n)
     w = Workload(f"DataLoader epoch ({rows_n // 1000}k rows, b128, shuffle)", goal=(1.0, "<= 1.0x torch time"))
@@ -367,10 +451,10 @@ def main():
     args = ARGS
     if args.quick:
         q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000,
-             "mlp_batch": 32, "loader_rows": 2000, "ckpt_params": 4_000_000, "topk": 1 << 20}
+             "mlp_batch": 32, "style_px": 32, "loader_rows": 2000, "ckpt_params": 4_000_000, "topk": 1 << 20}
     else:
         q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000,
-             "mlp_batch": 256, "loader_rows": 20_000, "ckpt_params": 100_000_000, "topk": 20_000_000}
+             "mlp_batch": 256, "style_px": 128, "loader_rows": 20_000, "ckpt_params": 100_000_000, "topk": 20_000_000}
     repeat = args.repeat or q["repeat"]
     if args.device == "cuda":
         if not ft.cuda.is_available():

@@ -9,10 +9,14 @@
   (1) a float64 NumPy implementation of PyTorch's formulas (tolerance) and (2) a NumPy
   replica of the CPU loops of rust/core/src/optim.rs in the parameter's dtype, op for op
   (bit-exact: the GPU step must give the CPU step's bits).
+* ft_<rmsprop|adagrad|adadelta|adamax|nadam|radam|asgd|rprop|sparse_adam>_<f32|f64>: the same two
+  checks over every option set of tests/_optim_refs.py (its float64 references), 4 steps, and
+  NaN / inf gradients (bit-exact against the replica).
 """
 import itertools
 import math
 import os
+import re
 import sys
 
 import numpy as np
@@ -404,3 +408,272 @@ def test_optim_nonfinite_grads(emu):
         rp, rbuf = sgd_replica(p0, g, None, True, h, T)
         np.testing.assert_array_equal(p, rp)
         np.testing.assert_array_equal(buf, rbuf)
+
+
+# ================================================================ the other optimizers
+# ft_<algo>_<f32|f64>(p, g, s0, s1, s2, n, c0..c9, flags) for RMSprop, Adagrad, Adadelta, Adamax,
+# NAdam, RAdam, ASGD, Rprop and SparseAdam: every option set of tests/_optim_refs.py, STEPS2 steps,
+# against (1) the float64 NumPy references of PyTorch's documented updates there (tolerance) and
+# (2) a NumPy replica, in the parameter's dtype and op for op, of the CPU loops (`<algo>_chunk`)
+# of rust/core/src/optim.rs (bit-exact). The host constants come from a port of that file's
+# `prepare`, which also keeps the 0-d scalar state (NAdam's mu_product, ASGD's eta and mu, float32
+# tensors as PyTorch's default scalar dtype makes them).
+from _optim_refs import CASES as OPT2_CASES, REFS as OPT2_REFS  # noqa: E402
+
+F_MAX, F_WD, F_A, F_B = 1, 2, 4, 8
+STEPS2 = 4  # ASGD with t0=0 / 2 switches its averaging on (mu != 1) within these
+KERNEL = {"RMSprop": "rmsprop", "Adagrad": "adagrad", "Adadelta": "adadelta", "Adamax": "adamax",
+          "NAdam": "nadam", "RAdam": "radam", "ASGD": "asgd", "Rprop": "rprop", "SparseAdam": "sparse_adam"}
+DEFAULTS = {
+    "RMSprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False),
+    "Adagrad": dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10),
+    "Adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0),
+    "Adamax": dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
+    "NAdam": dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                  decoupled_weight_decay=False),
+    "RAdam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False),
+    "ASGD": dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0),
+    "Rprop": dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50)),
+    "SparseAdam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8),
+}
+TOL2 = {"f32": dict(rtol=2e-5, atol=2e-6), "f64": dict(rtol=1e-11, atol=1e-12)}
+
+
+def _f32(v):
+    return float(np.float32(v))
+
+
+def prepare(name, h, step, sc):
+    """rust/core/src/optim.rs `prepare`: (c0..c9, flags) for this step (`step` counted after its
+    increment); updates the scalar state dict `sc` as the host does."""
+    c = [0.0] * 10
+    f = F_MAX if h.get("maximize") else 0
+    wdf = F_WD if h.get("weight_decay", 0) != 0 else 0
+    if name == "RMSprop":
+        c[:6] = [-h["lr"], h["weight_decay"], h["alpha"], 1.0 - h["alpha"], h["eps"], h["momentum"]]
+        f |= wdf | (F_A if h["centered"] else 0) | (F_B if h["momentum"] > 0 else 0)
+    elif name == "Adagrad":
+        c[:3] = [-(h["lr"] / (1.0 + (step - 1.0) * h["lr_decay"])), h["weight_decay"], h["eps"]]
+        f |= wdf
+    elif name == "Adadelta":
+        c[:5] = [-h["lr"], h["weight_decay"], h["rho"], 1.0 - h["rho"], h["eps"]]
+        f |= wdf
+    elif name == "Adamax":
+        b1, b2 = h["betas"]
+        c[:5] = [-(h["lr"] / (1.0 - b1 ** step)), h["weight_decay"], 1.0 - b1, b2, h["eps"]]
+        f |= wdf
+    elif name == "NAdam":
+        (b1, b2), lr, psi, wd = h["betas"], h["lr"], h["momentum_decay"], h["weight_decay"]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (step * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1.0) * psi))
+        sc["mu_product"] = mp = _f32(_f32(sc["mu_product"]) * _f32(mu))  # a float32 0-d tensor
+        c[:9] = [-lr * (1.0 - mu) / (1.0 - mp), (-lr * mu_next) / (1.0 - mp * mu_next), wd, 1.0 - lr * wd,
+                 1.0 - b1, b2, 1.0 - b2, 1.0 - b2 ** step, h["eps"]]
+        f |= wdf | (F_A if h["decoupled_weight_decay"] else 0)
+    elif name == "RAdam":
+        (b1, b2), lr, wd = h["betas"], h["lr"], h["weight_decay"]
+        bc1, bc2 = 1.0 - b1 ** step, 1.0 - b2 ** step
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        rho_t = rho_inf - 2.0 * step * b2 ** step / bc2
+        arg = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+        rect = arg ** 0.5 if arg >= 0 else float("nan")  # Rust's powf(0.5) of a negative: NaN (unused then)
+        c[:] = [wd, 1.0 - lr * wd, 1.0 - b1, b2, 1.0 - b2, bc1, lr, bc2 ** 0.5, h["eps"], rect]
+        f |= wdf | (F_A if h["decoupled_weight_decay"] else 0) | (F_B if rho_t > 5.0 else 0)
+    elif name == "ASGD":
+        eta, mu = sc["eta"], sc["mu"]
+        c[:4] = [1.0 - h["lambd"] * eta, -eta, h["weight_decay"], mu]
+        f |= wdf | (F_A if mu != 1.0 else 0)
+        sc["eta"] = _f32(h["lr"] / (1.0 + h["lambd"] * h["lr"] * step) ** h["alpha"])
+        sc["mu"] = _f32(1.0 / max(1.0, step - h["t0"]))
+    elif name == "Rprop":
+        c[:4] = [*h["etas"], *h["step_sizes"]]
+    elif name == "SparseAdam":
+        b1, b2 = h["betas"]
+        c[:4] = [-(h["lr"] * math.sqrt(1.0 - b2 ** step) / (1.0 - b1 ** step)), 1.0 - b1, 1.0 - b2, h["eps"]]
+    return c, f
+
+
+def init_state(name, h, p):
+    """The optimizer's fresh state: slots s0..s2 (None when the kernel gets a null pointer) and the
+    scalar state."""
+    z = np.zeros_like(p)
+    if name == "RMSprop":
+        slots = [z.copy(), z.copy() if h["momentum"] > 0 else None, z.copy() if h["centered"] else None]
+    elif name == "Adagrad":
+        slots = [np.full_like(p, h["initial_accumulator_value"]), None, None]
+    elif name == "ASGD":
+        slots = [z.copy(), None, None]
+    elif name == "Rprop":
+        slots = [z.copy(), np.full_like(p, h["lr"]), None]
+    else:
+        slots = [z.copy(), z.copy(), None]
+    return slots, {"mu_product": 1.0, "eta": _f32(h.get("lr", 0.0)), "mu": 1.0}
+
+
+def _lerp(a, b, w, lo, T):
+    return a + w * (b - a) if lo else b - (b - a) * (T(1) - w)
+
+
+def _grad_in(g, x, wd, f):
+    g = -g if f & F_MAX else g
+    return g + wd * x if f & F_WD else g
+
+
+def replica(name, p, g, s, c, f, T):
+    """One `<algo>_chunk` of rust/core/src/optim.rs in dtype T (NumPy rounds every op; no FMA).
+    Returns the new (p, [s0, s1, s2])."""
+    c = [T(v) for v in c]
+    s = [None if a is None else a.copy() for a in s]
+    if name == "RMSprop":
+        lr, wd, alpha, w, eps, mom = c[:6]
+        gr = _grad_in(g, p, wd, f)
+        s[0] = sq = s[0] * alpha + w * gr * gr
+        if f & F_A:
+            s[2] = a = _lerp(s[2], gr, w, w < T(0.5), T)
+            avg = np.sqrt(sq + -a * a) + eps
+        else:
+            avg = np.sqrt(sq) + eps
+        if f & F_B:
+            s[1] = b = s[1] * mom + gr / avg
+            return p + lr * b, s
+        return p + lr * (gr / avg), s
+    if name == "Adagrad":
+        clr, wd, eps = c[:3]
+        gr = _grad_in(g, p, wd, f)
+        s[0] = sm = s[0] + gr * gr
+        return p + clr * (gr / (np.sqrt(sm) + eps)), s
+    if name == "Adadelta":
+        lr, wd, rho, w, eps = c[:5]
+        gr = _grad_in(g, p, wd, f)
+        s[0] = sq = s[0] * rho + w * gr * gr
+        delta = np.sqrt(s[1] + eps) / np.sqrt(sq + eps) * gr
+        s[1] = s[1] * rho + w * delta * delta
+        return p + lr * delta, s
+    if name == "Adamax":
+        clr, wd, w, b2, eps = c[:5]
+        gr = _grad_in(g, p, wd, f)
+        s[0] = m1 = _lerp(s[0], gr, w, w < T(0.5), T)
+        a, b = s[1] * b2, np.abs(gr) + eps
+        s[1] = e = np.where(np.isnan(a), a, np.where(np.isnan(b) | (b > a), b, a))
+        return p + clr * (m1 / e), s
+    if name in ("NAdam", "RAdam"):
+        if name == "NAdam":
+            cg, cm, wd, decay, w, b2, omb2, bc2, eps, _ = c
+        else:
+            wd, decay, w, b2, omb2, bc1, lr, bc2s, eps, rect = c
+        x = p * decay if (f & F_A and f & F_WD) else p
+        gr = _grad_in(g, x, wd, f & ~F_WD if f & F_A else f)
+        s[0] = m1 = _lerp(s[0], gr, w, w < T(0.5), T)
+        s[1] = v1 = s[1] * b2 + omb2 * gr * gr
+        if name == "NAdam":
+            denom = np.sqrt(v1 / bc2) + eps
+            return (x + cg * (gr / denom)) + cm * (m1 / denom), s
+        upd = m1 / bc1 * lr
+        if f & F_B:
+            upd = upd * (bc2s / (np.sqrt(v1) + eps)) * rect
+        return x - upd, s
+    if name == "ASGD":
+        decay, neg_eta, wd, mu = c[:4]
+        gr = _grad_in(g, p, wd, f)
+        x = p * decay + neg_eta * gr
+        s[0] = s[0] + (x - s[0]) * mu if f & F_A else x.copy()
+        return x, s
+    if name == "Rprop":
+        em, ep, smin, smax = c[:4]
+        gr = -g if f & F_MAX else g.copy()
+        prod = gr * s[0]
+        fac = np.where(prod > 0, ep, np.where(prod < 0, em, T(1))).astype(T)
+        st = s[1] * fac
+        st = np.where(st < smin, smin, st)
+        st = np.where(st > smax, smax, st)
+        s[1] = st
+        gr = np.where(fac == em, T(0), gr)
+        sign = np.where(gr > 0, T(1), np.where(gr < 0, T(-1), T(0))).astype(T)
+        s[0] = gr
+        return p + -sign * st, s
+    if name == "SparseAdam":
+        neg_step, w1, w2, eps = c[:4]
+        nz = g != 0
+        gr = -g if f & F_MAX else g
+        m0, v0 = s[0], s[1]
+        mu = (gr - m0) * w1
+        vu = (gr * gr - v0) * w2
+        s[0] = np.where(nz, m0 + mu, m0)
+        s[1] = np.where(nz, v0 + vu, v0)
+        with np.errstate(invalid="ignore"):  # entries with a zero gradient are not used
+            newp = p + neg_step * ((mu + m0) / (np.sqrt(vu + v0) + eps))
+        return np.where(nz, newp, p), s
+    raise ValueError(name)
+
+
+def opt2_grad(T, name, step):
+    g = RNG.standard_normal(N_OPT).astype(T)
+    if name == "SparseAdam":  # zeros stand for the entries a sparse gradient does not hold
+        g[RNG.random(N_OPT) < 0.3] = 0
+    if name == "Rprop" and step == 1:  # products with the previous gradient of each sign, and zero
+        g[::7] = 0
+    return g
+
+
+@pytest.mark.parametrize("dt", ["f32", "f64"])
+@pytest.mark.parametrize("name, kw", OPT2_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(OPT2_CASES)])
+def test_other_optimizer_kernels(emu, dt, name, kw):
+    T = E.NP[dt]
+    h = {**DEFAULTS[name], **kw}
+    p = RNG.uniform(-1, 1, N_OPT).astype(T)
+    s, sc = init_state(name, h, p)
+    rp, rs = p.copy(), [None if a is None else a.copy() for a in s]
+    fp, fs = p.astype(np.float64), {}
+    if name == "Adagrad":  # the reference starts its sum at the same value
+        fs["sum"] = np.full(N_OPT, float(T(h["initial_accumulator_value"])))
+    for step in range(1, STEPS2 + 1):
+        g = opt2_grad(T, name, step)
+        c, f = prepare(name, h, float(step), sc)
+        emu.launch(f"ft_{KERNEL[name]}_{dt}", "pppppq" + "d" * 10 + "i",
+                   [p, g, *(ptr_or_null(a) for a in s), N_OPT, *c, f], grid=3, block=64)
+        rp, rs = replica(name, rp, g, rs, c, f, T)
+        fp = OPT2_REFS[name](fp, g.astype(np.float64), fs, kw)
+        msg = f"{name} {kw} {dt} step {step}"
+        np.testing.assert_array_equal(p, rp, err_msg=f"param (replica) {msg}")
+        for k, (a, b) in enumerate(zip(s, rs)):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_array_equal(a, b, err_msg=f"state slot {k} (replica) {msg}")
+        np.testing.assert_allclose(p, fp, **TOL2[dt], err_msg=f"param (float64 reference) {msg}")
+
+
+def test_other_optimizer_kernels_cover_every_kernel(emu):
+    # every optimizer kernel of cuda/optim.cu is in OPT2_CASES, and every option set of _optim_refs runs
+    with open(os.path.join(E.CUDA, "optim.cu")) as fh:
+        src = fh.read()
+    kernels = set(re.findall(r"FT_OPT_KERNEL\((\w+), dt\)", src)) - {"algo"}  # less the macro's definition
+    assert kernels == set(KERNEL.values())
+    assert {n for n, _ in OPT2_CASES} == set(KERNEL)
+    for algo in kernels:
+        for dt in ("f32", "f64"):
+            assert emu.has(f"ft_{algo}_{dt}")
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_other_optimizer_kernels_nonfinite_grads(emu):
+    # NaN / inf gradients go through every kernel exactly as through the CPU loops (bit for bit,
+    # NaNs included: Adamax's max keeps a NaN, Rprop's sign(NaN) is 0)
+    for (name, kw), dt in itertools.product(OPT2_CASES, ["f32", "f64"]):
+        T = E.NP[dt]
+        h = {**DEFAULTS[name], **kw}
+        g = np.array([np.nan, np.inf, -np.inf, 1.0, -0.0, 2.0, 0.5, -3.0], T)
+        p = np.array([1.0, -1.0, 0.5, np.nan, 2.0, 3.0, -0.25, 0.0], T)
+        s, sc = init_state(name, h, p)
+        rp, rs = p.copy(), [None if a is None else a.copy() for a in s]
+        for step in (1, 2):
+            c, f = prepare(name, h, float(step), sc)
+            emu.launch(f"ft_{KERNEL[name]}_{dt}", "pppppq" + "d" * 10 + "i",
+                       [p, g, *(ptr_or_null(a) for a in s), 8, *c, f], grid=1, block=32)
+            rp, rs = replica(name, rp, g, rs, c, f, T)
+            msg = f"{name} {kw} {dt} step {step}"
+            np.testing.assert_array_equal(bits(p), bits(rp), err_msg=msg)
+            for a, b in zip(s, rs):
+                if a is not None:
+                    np.testing.assert_array_equal(bits(a), bits(b), err_msg=msg)
+        assert np.isnan(p[0]) or name in ("Rprop", "SparseAdam")  # NaN gradient -> NaN parameter

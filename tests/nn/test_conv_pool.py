@@ -431,6 +431,11 @@ MAXPOOL_CASES = [
     ((2, 3, 10), (3,), (3,), (1,), (1,), True),
     ((2, 3, 11), (2,), (1,), (1,), (3,), False),
     ((1, 2, 5, 4, 5), (2, 2, 3), (2, 1, 2), (1, 0, 1), (1, 1, 1), False),
+    # windows that tile the input (stride == kernel, no padding / dilation): the reshape path, cropped or not
+    ((2, 3, 8, 6), (2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((2, 3, 7, 9), (2, 3), (2, 3), (0, 0), (1, 1), False),
+    ((2, 3, 10), (5,), (5,), (0,), (1,), True),
+    ((1, 2, 4, 6, 5), (2, 3, 2), (2, 3, 2), (0, 0, 0), (1, 1, 1), False),
 ]
 
 
@@ -445,6 +450,28 @@ def test_max_pool_values_and_indices(shape, k, s, p, d, ceil_mode, dtype, npdt, 
     assert ind.dtype == torch.int64
     np.testing.assert_array_equal(ind.numpy(), wind)
     close(fn(T(x, dtype), k, s, p, d, ceil_mode=ceil_mode), want, tol)
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3, 8, 6), (2, 2)), ((1, 2, 7, 9), (2, 3)), ((2, 2, 9), (3,)),
+                                     ((1, 2, 4, 6, 5), (2, 3, 2))])
+def test_max_pool_tiled_windows_gradient_and_ties(shape, k):
+    # Integer values in 0..2: most windows hold ties. The gradient of sum(max_pool(x) * w) puts each
+    # window's weight on its first maximum in row-major window order (PyTorch's CPU rule), which is
+    # also the index returned: reference = w scattered at ref_max_pool's indices.
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 3, shape).astype(np.float64)
+    fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[len(k)]
+    want, wind = ref_max_pool(x, k, k, (0,) * len(k), (1,) * len(k), False)
+    xt = T(x, grad=True)
+    out, ind = fn(xt, k, return_indices=True)
+    close(out, want, 0)
+    np.testing.assert_array_equal(ind.numpy(), wind)
+    w = rng.standard_normal(want.shape)
+    (out * T(w)).sum().backward()
+    g = np.zeros(x.shape[:2] + (int(np.prod(x.shape[2:])),))
+    for nc in np.ndindex(*x.shape[:2]):
+        np.add.at(g[nc], wind[nc].ravel(), w[nc].ravel())
+    np.testing.assert_array_equal(xt.grad.numpy(), g.reshape(x.shape))
 
 
 def test_max_pool_defaults_gradcheck_and_module():

@@ -505,11 +505,34 @@ def _max_over(win, idxmap, return_indices, squeeze):
     return _unbatch(vals, squeeze), _unbatch(ind, squeeze)
 
 
+def _pool_blocks(x, k, s, p, d, ceil_mode):
+    """The (N, C, *out, K) windows of a pooling whose windows tile the input (stride == kernel, no
+    padding or dilation, no ceil_mode window past the end), else None: crop, split each spatial dim
+    into (out, k), permute the k's last and copy once; the backward is a view of the gradient. The
+    unfold windows' backward is much slower (2x2 max_pool2d on 64x128x128, forward + backward, one
+    thread: 139 -> 38 ms)."""
+    if tuple(s) != tuple(k) or any(v != 0 for v in p) or any(v != 1 for v in d):
+        return None
+    sp = list(x.shape[2:])
+    out = [_pool_out(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(sp, k, s, p, d)]
+    if any(o < 1 or o * kk > n for o, kk, n in zip(out, k, sp)):
+        return None
+    nd = len(k)
+    x = x[(slice(None), slice(None)) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
+    x = x.reshape(*x.shape[:2], *[v for o, kk in zip(out, k) for v in (o, kk)])
+    x = x.permute(0, 1, *range(2, 2 + 2 * nd, 2), *range(3, 3 + 2 * nd, 2))
+    return x.reshape(*x.shape[:2 + nd], _prod(k)), out
+
+
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
     k, s, p, d = _pool_args(nd, name, kernel_size, stride, padding, dilation)
     x, squeeze = _pool_input(input, nd, name)
-    win, out = _pool_windows(x, k, s, p, d, ceil_mode, -math.inf)
-    win = win.reshape(*win.shape[:2 + nd], _prod(k))
+    blocks = _pool_blocks(x, k, s, p, d, ceil_mode)
+    if blocks is not None:  # same windows, same element order (the max's ties go the same way)
+        win, out = blocks
+    else:
+        win, out = _pool_windows(x, k, s, p, d, ceil_mode, -math.inf)
+        win = win.reshape(*win.shape[:2 + nd], _prod(k))
     idxmap = _window_index(out, k, s, p, d, list(x.shape[2:]), x.device) if return_indices else None
     return _max_over(win, idxmap, return_indices, squeeze)
 
