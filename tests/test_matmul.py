@@ -325,3 +325,85 @@ def test_matmul_float32_large_k_accuracy():
     b, tb = make((256, 16), "float32", seed=12)
     r = ta @ tb
     np.testing.assert_allclose(to_np(r).astype(np.float64), a @ b, rtol=1e-4, atol=1e-3)
+
+
+# ---------------------------------------------------------------- folding (ATen's should_fold)
+
+FOLD_SHAPES = [
+    ((4, 3, 5), (5, 2)),        # batch @ matrix: linear on a 3-d input
+    ((2, 3, 4, 5), (5, 6)),
+    ((4, 3, 5), (5,)),          # batch @ vector
+    ((3, 5), (4, 5, 2)),        # matrix @ batch: (b^T @ a^T)^T folded
+    ((5,), (2, 3, 5, 4)),       # vector @ batch
+    ((0, 3, 5), (5, 2)),        # empty batch
+]
+
+
+# (an expanded layout needs a non-empty operand to expand)
+FOLD_CASES = [(sa, sb, layout) for sa, sb in FOLD_SHAPES for layout in LAYOUTS
+              if not (layout == "expanded" and 0 in sa + sb)]
+
+
+@pytest.mark.parametrize("grad", ["big", "small", "both", "none"])
+@pytest.mark.parametrize("sa,sb,layout", FOLD_CASES, ids=[f"{a}@{b}-{lay}" for a, b, lay in FOLD_CASES])
+def test_matmul_fold_values_and_grads(sa, sb, grad, layout):
+    # Forward against np.matmul and both gradients against their float64 closed forms
+    # (dA = G @ B^T, dB = A^T @ G summed over the batch dims each was broadcast across),
+    # whichever side needs one and whatever the big operand's layout: the folded path copies
+    # a big operand whose batch dims do not merge, or takes the bmm path instead.
+    big_first = len(sa) >= len(sb)
+    if big_first:
+        a, ta = strided(sa, "float64", layout, seed=1)
+        b, tb = make(sb, "float64", seed=2)
+    else:
+        a, ta = make(sa, "float64", seed=1)
+        b, tb = strided(sb, "float64", layout, seed=2)
+    ta, tb = ta.detach(), tb.detach()
+    big_t, small_t = (ta, tb) if big_first else (tb, ta)
+    big_t.requires_grad_(grad in ("big", "both"))
+    small_t.requires_grad_(grad in ("small", "both"))
+    out = ta @ tb
+    ref = np.matmul(a, b)
+    assert tuple(out.shape) == ref.shape
+    assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    if grad == "none":
+        assert out.grad_fn is None
+        return
+    g = np.random.default_rng(3).standard_normal(ref.shape)
+    out.backward(torch.from_numpy(g))
+    # Reference gradients through 2-d/1-d promotion as np.matmul does it.
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = g
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    if b.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    da = g2 @ np.swapaxes(b2, -1, -2)
+    db = np.swapaxes(a2, -1, -2) @ g2
+
+    def reduce_to(x, shape):
+        while x.ndim > len(shape):
+            x = x.sum(0)
+        return x.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[i] != 1), keepdims=True)
+    da = reduce_to(da, a2.shape).reshape(a.shape)
+    db = reduce_to(db, b2.shape).reshape(b.shape)
+    for t, d in ((ta, da), (tb, db)):
+        if t.requires_grad:
+            assert t.grad is not None and tuple(t.grad.shape) == d.shape
+            assert_close(t.grad, d, rtol=1e-12, atol=1e-12)
+
+
+def test_matmul_fold_errors_as_pytorch():
+    # The folded path keeps ATen's messages (recorded from PyTorch 2.15).
+    with pytest.raises(RuntimeError, match=r"shapes cannot be multiplied \(6x4 and 5x6\)"):
+        torch.ones(2, 3, 4) @ torch.ones(5, 6, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"size mismatch, got input \(6\), mat \(6x4\), vec \(5\)"):
+        torch.ones(2, 3, 4) @ torch.ones(5)
+    with pytest.raises(RuntimeError, match=r"batch2 tensor to be: \[2, 4\] but got: \[2, 5\]"):
+        torch.ones(3, 4) @ torch.ones(2, 5, 6, requires_grad=True)
+    # (the unfolded path too: batch dims broadcast first, then k is checked over them)
+    with pytest.raises(RuntimeError, match=r"batch2 tensor to be: \[2, 4\] but got: \[2, 5\]"):
+        torch.ones(3, 4) @ torch.ones(2, 5, 6)
+    with pytest.raises(RuntimeError, match=r"batch2 tensor to be: \[15, 4\] but got: \[15, 6\]"):
+        torch.ones(3, 1, 2, 4) @ torch.ones(5, 6, 2)

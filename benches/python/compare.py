@@ -243,6 +243,13 @@ def style_lbfgs_step(lib, weights, content, style):
     return synced(lib, lambda: opt.step(closure))
 
 
+def linear_fwd_bwd(lib, x, w):
+    """F.linear forward + backward on a 3-d input: both input and weight need gradients."""
+    x.grad = w.grad = None
+    lib.nn.functional.linear(x, w).sum().backward()
+    dev_sync(lib)()
+
+
 def loader_epoch(lib, xs, ys):
     """Iterate one shuffled epoch of a TensorDataset (batch 128, main process)."""
     data = lib.utils.data
@@ -360,6 +367,15 @@ def build_workloads(q):
     w = Workload(f"style transfer L-BFGS iteration ({side}px)", goal=(1.0, "<= 1.0x torch time"))
     for name in tensor:
         w.on(name, (lambda lib: lambda: style_lbfgs_step(lib, vgg, content, style))(libs[name]))
+
+
+    # Linear on a 3-d input (issue 20): the weight gradient must be one GEMM over the folded
+    # batch, not per-batch products summed.
+    lx3, lw3 = f32(16, 64, 256), f32(1024, 256) * 0.05
+    w = Workload("linear fwd+bwd 16x64x256 @ 1024x256^T", goal=(0.6, "<= 0.6x torch time"))
+    for name, mk in tensor.items():
+        w.on(name, (lambda mk, lib: lambda: (lambda x, wt: lambda: linear_fwd_bwd(lib, x, wt))(
+            mk(lx3).requires_grad_(), mk(lw3).requires_grad_()))(mk, libs[name]))
     W.append(w)
     rows_n = q["loader_rows"]
     lx, ly = f32(rows_n, 784), rng.integers(0, 10, rows_n)

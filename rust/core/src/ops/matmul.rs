@@ -102,6 +102,69 @@ fn bmm_impl(a: &Tensor, b: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
     Ok(out)
 }
 
+/// ATen's `should_fold`: whether `a @ b` with one side of 3+ dims and the other of 1 or 2
+/// runs as one mm/mv over the batch dims folded into the rows, instead of a bmm over an
+/// expanded (stride-0) matrix. The fold is what makes the weight gradient of a batched
+/// `x @ w.t()` one GEMM over all rows: the bmm path forms one [k, n] product per batch
+/// entry and sums them (2.3x PyTorch's time for linear forward + backward on 16x64x256).
+/// Folding copies the big operand when its batch dims do not merge into one stride; that
+/// copy is made only when the small operand needs a gradient (then the per-batch products
+/// it avoids cost more), as in ATen.
+fn should_fold(a: &Tensor, b: &Tensor) -> bool {
+    let a_larger = a.ndim() >= b.ndim();
+    let (big, small_nd) = if a_larger { (a, b.ndim()) } else { (b, a.ndim()) };
+    if !(big.ndim() >= 3 && small_nd <= 2) {
+        return false;
+    }
+    let small = if a_larger { b } else { a };
+    if small.requires_grad() && crate::autograd::is_grad_enabled() {
+        return true;
+    }
+    // With b the big one, the result comes out transposed; making it contiguous would be
+    // the copy folding was meant to avoid.
+    if a.ndim() == 2 || !a_larger {
+        return false;
+    }
+    if big.numel() == 0 {
+        return true;
+    }
+    // `big.view(-1, k)` needs the leading dims to merge: stride[i] == stride[i+1] * size[i+1].
+    let d = big.data();
+    let (sh, st) = (&d.layout.shape, &d.layout.strides);
+    (0..sh.len() - 2).all(|i| st[i] == st[i + 1] * sh[i + 1])
+}
+
+/// `a @ b` folded into one mm or mv (see `should_fold`).
+fn fold_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let fold = |big: &Tensor, small: &Tensor| -> Result<Tensor> {
+        // big: [..., m, k]; small: [k, n] or [k].
+        let sh = big.shape();
+        let k = sh[sh.len() - 1];
+        let rows = big.reshape(&[-1, k as i64])?;
+        let (out, last): (Tensor, Option<usize>) =
+            if small.ndim() == 2 { (rows.mm(small)?, Some(small.shape()[1])) } else { (rows.mv(small)?, None) };
+        let mut shape: Vec<i64> = sh[..sh.len() - 1].iter().map(|&v| v as i64).collect();
+        shape.extend(last.map(|n| n as i64));
+        out.reshape(&shape)
+    };
+    if a.ndim() >= b.ndim() {
+        // (a k mismatch is mm's or mv's error, as in ATen)
+        return fold(a, b);
+    }
+    // a: [m, k] or [k]; b: [..., k, n]. (b^T @ a^T)^T, with b^T folded.
+    let bt = b.mt()?;
+    let at = if a.ndim() == 2 { a.mt()? } else { a.clone() };
+    let kb = b.shape()[b.ndim() - 2];
+    let ka = a.shape()[a.ndim() - 1];
+    if ka != kb {
+        let sb = b.shape();
+        let batch = sb[..sb.len() - 2].iter().product::<usize>();
+        bail!(Runtime, "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].", batch, ka, batch, kb);
+    }
+    let r = fold(&bt, &at)?;
+    if a.ndim() == 2 { r.mt() } else { Ok(r) }
+}
+
 impl Tensor {
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
         check_dtypes(self, other)?;
@@ -160,23 +223,20 @@ impl Tensor {
                 self.unsqueeze(0)?.mm(other)?.squeeze(Some(&[0]))
             }
             (2, 2) => self.mm(other),
+            _ if should_fold(self, other) => fold_matmul(self, other),
             _ => {
                 let a = if sa.len() == 1 { self.unsqueeze(0)? } else { self.clone() };
                 let b = if sb.len() == 1 { other.unsqueeze(-1)? } else { other.clone() };
                 let (la, lb) = (a.shape(), b.shape());
                 let (m, k1) = (la[la.len() - 2], la[la.len() - 1]);
                 let (k2, n) = (lb[lb.len() - 2], lb[lb.len() - 1]);
-                if k1 != k2 {
-                    bail!(
-                        Runtime,
-                        "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].",
-                        la[..la.len() - 2].iter().product::<usize>(),
-                        k1,
-                        lb[..lb.len() - 2].iter().product::<usize>(),
-                        k2
-                    );
-                }
+                // As ATen: the batch dims broadcast first, then bmm checks k over the
+                // broadcast batch.
                 let batch = broadcast_shapes(&la[..la.len() - 2], &lb[..lb.len() - 2])?;
+                if k1 != k2 {
+                    let nb = batch.iter().product::<usize>();
+                    bail!(Runtime, "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].", nb, k1, nb, k2);
+                }
                 let mut ta = batch.clone();
                 ta.extend([m, k1]);
                 let mut tb = batch.clone();
