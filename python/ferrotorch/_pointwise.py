@@ -675,6 +675,8 @@ def _number_first(name, two_numbers=True):
                 # a list or tuple is not lifted (PyTorch: TypeError), so a wrong argument is not hidden
                 raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
             other = args[0] if args else kwargs.get("other", kwargs.get("exponent"))
+            if isinstance(other, Tensor) and name == "pow" and not kwargs:
+                return other.__rpow__(input)  # number ** tensor: ATen's pow.Scalar (PowBackward2)
             if isinstance(other, Tensor):
                 input = _C.tensor(input, dtype=_C.result_type(input, other), device=other.device)
             elif two_numbers:

@@ -369,6 +369,40 @@ where
     }
 }
 
+/// An op computed by `forward` as a composite of other ops but recorded as one node named
+/// `name` (PyTorch's name for it) whose backward is `backward(ctx, saved inputs, grad)`:
+/// the composite runs without recording, so the graph holds one node instead of the
+/// composite's several, and `grad_fn` reads as in PyTorch (`DotBackward0`, not the
+/// `ViewBackward0` of the mm it is made of). With `save`, backward gets the inputs (saved,
+/// version-checked); without, an empty slice (stack's backward needs none, and saving
+/// would make an in-place change of an input after the op an error PyTorch does not raise).
+pub fn composite<F, B>(name: &'static str, inputs: &[&Tensor], save: bool, forward: F, mut backward: B) -> Result<Tensor>
+where
+    F: FnOnce() -> Result<Tensor>,
+    B: FnMut(&[Tensor], &Tensor) -> Result<Vec<Option<Tensor>>> + Send + 'static,
+{
+    if !needs_grad(inputs) {
+        return forward();
+    }
+    let out = {
+        let _g = NoGradGuard::new();
+        forward()?
+    };
+    let saved: Vec<SavedTensor> = if save { inputs.iter().map(|t| SavedTensor::input(t)).collect() } else { Vec::new() };
+    record(name, inputs, &[&out], move |ctx, g| {
+        let Some(g) = &g[0] else { return Ok(vec![None; ctx.needs_input_grad.len()]) };
+        let xs = saved.iter().map(|s| s.unpack(ctx)).collect::<Result<Vec<_>>>()?;
+        let mut grads = backward(&xs, g)?;
+        for (gr, need) in grads.iter_mut().zip(ctx.needs_input_grad.iter()) {
+            if !need {
+                *gr = None;
+            }
+        }
+        Ok(grads)
+    });
+    Ok(out)
+}
+
 /// Same as `record` with an owned name (custom Python Functions).
 pub fn record_named<F>(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: F) -> Arc<Node>
 where

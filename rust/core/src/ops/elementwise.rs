@@ -725,6 +725,21 @@ fn binary_plain(x: &Tensor, y: &Tensor, spec: &BinarySpec) -> Result<Option<Tens
     Ok(Some(out))
 }
 
+/// The node name of a binary op with a Python number on one side, where ATen has a separate
+/// overload for it (`pow.Tensor_Scalar` is PowBackward0, `pow.Scalar` PowBackward2, `rsub`
+/// RsubBackward1...). add/mul/div keep their names: Python wraps the number into a tensor
+/// there, as ATen's binding does.
+fn scalar_form_name(name: &'static str, is_t_a: bool, is_t_b: bool) -> &'static str {
+    match (name, is_t_a, is_t_b) {
+        ("PowBackward1", true, false) => "PowBackward0",
+        ("PowBackward1", false, true) => "PowBackward2",
+        ("FmodBackward1", true, false) => "FmodBackward0",
+        ("RemainderBackward1", true, false) => "RemainderBackward0",
+        ("SubBackward0", false, true) => "RsubBackward1",
+        _ => name,
+    }
+}
+
 fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &TensorData, bd: &TensorData, out: &Tensor) -> Result<()> {
     // Scalars become 0-d constants that never require grad.
     let as_tensor = |x: &Arg, d: &TensorData| match x {
@@ -746,7 +761,7 @@ fn record_binary(spec: &BinarySpec, bw: BinaryBackward, a: Arg, b: Arg, ad: &Ten
         inputs.push(&tb);
     }
     let slots = [is_t_a, is_t_b];
-    record(spec.grad_name, &inputs, &[out], move |ctx, g| {
+    record(scalar_form_name(spec.grad_name, is_t_a, is_t_b), &inputs, &[out], move |ctx, g| {
         let Some(g) = &g[0] else { return Ok(vec![None; ctx.needs_input_grad.len()]) };
         let av = unpack_or_placeholder(&sa, ctx)?;
         let bv = unpack_or_placeholder(&sb, ctx)?;

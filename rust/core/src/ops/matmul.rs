@@ -262,7 +262,13 @@ impl Tensor {
         if sa[1] != sv[0] {
             bail!(Runtime, "size mismatch, got input ({}), mat ({}x{}), vec ({})", sa[0], sa[0], sa[1], sv[0]);
         }
-        self.mm(&v.unsqueeze(1)?)?.squeeze(Some(&[1]))
+        crate::autograd::composite(
+            "MvBackward0",
+            &[self, v],
+            true,
+            || self.mm(&v.unsqueeze(1)?)?.squeeze(Some(&[1])),
+            |x, g| Ok(vec![Some(g.outer(&x[1])?), Some(x[0].t()?.mv(g)?)]),
+        )
     }
 
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
@@ -288,7 +294,13 @@ impl Tensor {
                 sb[0]
             );
         }
-        self.unsqueeze(0)?.mm(&other.unsqueeze(1)?)?.reshape(&[])
+        crate::autograd::composite(
+            "DotBackward0",
+            &[self, other],
+            true,
+            || self.unsqueeze(0)?.mm(&other.unsqueeze(1)?)?.reshape(&[]),
+            |x, g| Ok(vec![Some(x[1].mul(g)?), Some(x[0].mul(g)?)]),
+        )
     }
 
     pub fn outer(&self, other: &Tensor) -> Result<Tensor> {

@@ -98,8 +98,16 @@ impl Tensor {
             }
         }
         let d = wrap_dim(dim, s0.len() + 1)?;
-        let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(d as i64)).collect::<Result<_>>()?;
-        Tensor::cat(&us, d as i64)
+        let forward = || {
+            let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(d as i64)).collect::<Result<_>>()?;
+            Tensor::cat(&us, d as i64)
+        };
+        let refs: Vec<&Tensor> = tensors.iter().collect();
+        // (each gradient in its input's dtype: cat promotes mixed inputs)
+        let dtypes: Vec<crate::dtype::DType> = tensors.iter().map(|t| t.dtype()).collect();
+        crate::autograd::composite("StackBackward0", &refs, false, forward, move |_, g| {
+            g.unbind(d as i64)?.into_iter().zip(&dtypes).map(|(gi, &dt)| Ok(Some(if gi.dtype() == dt { gi } else { gi.to_dtype(dt)? }))).collect()
+        })
     }
 
     pub fn hstack(tensors: &[Tensor]) -> Result<Tensor> {

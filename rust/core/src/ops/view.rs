@@ -101,7 +101,13 @@ impl Tensor {
             nl.strides.remove(i);
         }
         let old = l.shape.clone();
-        Ok(self.view_op(nl, "SqueezeBackward0", move |g| g.reshape_usize(&old)))
+        // ATen's overloads: squeeze(), squeeze.dim, squeeze.dims
+        let name = match dims {
+            None => "SqueezeBackward0",
+            Some(ds) if ds.len() == 1 => "SqueezeBackward1",
+            Some(_) => "SqueezeBackward2",
+        };
+        Ok(self.view_op(nl, name, move |g| g.reshape_usize(&old)))
     }
 
     pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
@@ -127,10 +133,11 @@ impl Tensor {
         if n > 2 {
             bail!(Runtime, "t() expects a tensor with <= 2 dimensions, but self is {}D", n);
         }
+        let l = self.layout();
         if n < 2 {
-            return self.transpose(0, 0);
+            return Ok(self.view_op(l, "TBackward0", |g| Ok(g.clone())));
         }
-        self.transpose(0, 1)
+        Ok(self.view_op(l.transpose(0, 1), "TBackward0", |g| g.t()))
     }
 
     /// `mT`: transpose of the last two dims.
@@ -224,7 +231,7 @@ impl Tensor {
             bail!(Runtime, "start ({}) + length ({}) exceeds dimension size ({}).", st, length, size);
         }
         let (s, n) = (st as usize, length as usize);
-        Ok(self.subview_op(l.narrow(d, s, n), "NarrowBackward0", move |t| t.narrow(d as i64, s as i64, n as i64)))
+        Ok(self.subview_op(l.narrow(d, s, n), "SliceBackward0", move |t| t.narrow(d as i64, s as i64, n as i64)))
     }
 
     pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
