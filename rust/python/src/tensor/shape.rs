@@ -124,9 +124,19 @@ impl PyTensor {
     }
 
     // ---- shape ops (copies) ---------------------------------------------------------
-    #[pyo3(signature = (*dims))]
-    fn flip(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
-        let (t, d) = (&self.t, shape_arg(dims)?);
+    /// `flip(*dims)` / `flip(dims)` / `flip(dims=seq)`, as PyTorch's parser takes them.
+    #[pyo3(signature = (*args, dims=None))]
+    fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let d = match dims {
+            Some(_) if !args.is_empty() => return Err(PyTypeError::new_err("flip() got multiple values for argument 'dims'")),
+            Some(k) if k.is_instance_of::<PyInt>() || k.cast::<PyTensor>().is_ok() => {
+                return Err(PyTypeError::new_err(format!("flip(): argument 'dims' must be tuple of ints, not {}", k.get_type().name()?)));
+            }
+            Some(k) => to_int_list(k)?,
+            None if args.is_empty() => return Err(PyTypeError::new_err("flip() missing 1 required positional arguments: \"dims\"")),
+            None => shape_arg(args)?,
+        };
+        let t = &self.t;
         wrap(heavy(py, t.numel(), || t.flip(&d)))
     }
     #[pyo3(signature = (shifts, dims=None))]
