@@ -49,8 +49,10 @@ def test_svd_returns_v(shape, some):
     # a = U[..., :k] diag(S) V[..., :k]^T, and the columns are orthonormal
     Uk, Vk = N(U)[..., :k], N(V)[..., :k]
     np.testing.assert_allclose((Uk * N(S)[..., None, :]) @ np.swapaxes(Vk, -1, -2), a, atol=1e-10)
-    np.testing.assert_allclose(np.swapaxes(N(V), -1, -2) @ N(V), np.broadcast_to(np.eye(V.shape[-1]), V.shape),
-                               atol=1e-10)
+    for Q in (N(U), N(V)):
+        c = Q.shape[-1]
+        np.testing.assert_allclose(np.swapaxes(Q, -1, -2) @ Q, np.broadcast_to(np.eye(c), Q.shape[:-2] + (c, c)),
+                                   atol=1e-10)
     # Tensor.svd is the same function
     np.testing.assert_allclose(N(T(a).svd(some).S), N(S), rtol=0, atol=0)
 
