@@ -373,8 +373,11 @@ def test_index_bad_sequences_and_objects():
             t[0, bad]
         with pytest.raises(IndexError, match=rf"valid indices \(got {name}\)"):
             t[bad] = 1.0
-    with pytest.raises(TypeError), pytest.warns(UserWarning, match="non-tuple sequence"):
+    with pytest.raises(TypeError, match="new\\(\\): invalid data type 'str'"), \
+            pytest.warns(UserWarning, match="non-tuple sequence"):
         t[[0, "a"]]                                  # a str is a sequence (tuple rule), not index data
+    with pytest.raises(TypeError, match="new\\(\\): invalid data type 'bytes'"):
+        t[b"ab"]
     with pytest.raises((TypeError, RuntimeError)):
         t[[0, object()]]
 

@@ -196,8 +196,12 @@ def test_flip_dims_forms():
         t.flip(0, dims=1)
     with pytest.raises(TypeError, match="flip\\(\\) missing 1 required positional arguments: \"dims\""):
         t.flip()
-    with pytest.raises(TypeError):
-        t.flip(0.5)
+    for bad, name in ((0.5, "float"), (True, "bool"), ("a", "str")):
+        with pytest.raises(TypeError, match=rf"flip\(\): argument 'dims' \(position 1\) must be tuple of ints, "
+                                            rf"not {name}"):
+            t.flip(bad)
+    with pytest.raises(TypeError, match="must be tuple of ints, but found element of type list at pos 0"):
+        t.flip([[0]])
     with pytest.raises(TypeError):
         torch.flip(t)
     # fliplr / flipud: dims 1 / 0, with PyTorch's dimension checks

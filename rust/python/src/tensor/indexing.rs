@@ -5,7 +5,7 @@
 use ferrotorch::{Arg, IndexItem, Tensor, TensorIndex};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyString, PyTuple};
 
 use super::{bcast_numel, heavy, numel2, scalar_or, wrap, PyTensor, TensorObj};
 use crate::convert::*;
@@ -136,10 +136,13 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
             IndexItem::Ellipsis
         } else if let Ok(t) = it.cast::<PyTensor>() {
             IndexItem::Tensor(t.get().t.clone())
+        } else if it.is_instance_of::<PyString>() || it.is_instance_of::<PyBytes>() || it.is_instance_of::<PyByteArray>() {
+            // sequences, but never index data (PyTorch's tensor parser refuses them)
+            return Err(PyTypeError::new_err(format!("new(): invalid data type '{}'", it.get_type().name()?)));
         } else if is_sequence(&it) || it.hasattr("__array_interface__")? {
             // Any sequence (list, tuple, range, array...) is index data, as PyTorch's
             // sequenceToVariable; the data parser reads lists, tuples and arrays, so other
-            // sequences become a list first (a str fails there with a TypeError, as in PyTorch).
+            // sequences (range, deque...) become a list first.
             let plain = it.is_instance_of::<PyList>() || it.is_instance_of::<PyTuple>() || it.hasattr("__array_interface__")?;
             let data = if plain { it.clone() } else { py.get_type::<PyList>().call1((&it,))? };
             IndexItem::Data(data::tensor_from_data(&data, None)?)
