@@ -110,7 +110,8 @@ CHILD = textwrap.dedent(r'''
         return R.choice(["sum", "mean", "none", "abc", slice(None, None, -1), Ellipsis, np.arange(3)])
 
     # Functions that change global state or touch files are left out.
-    skip = {"manual_seed", "set_num_threads", "set_default_dtype", "set_default_tensor_type", "set_printoptions",
+    skip = {"manual_seed", "set_num_threads", "set_default_dtype", "set_default_device", "set_default_tensor_type",
+            "set_printoptions",
             "save", "load", "seed", "initial_seed", "set_grad_enabled", "compile", "use_deterministic_algorithms",
             "set_rng_state"}
     funcs = [("ft." + k, getattr(ft, k)) for k in sorted(dir(ft))

@@ -315,6 +315,89 @@ def test_index_errors():
     assert tuple(t[:, -10:2].shape) == (3, 2)
 
 
+def test_index_with_range_and_int_sequences():
+    # A range, a list/tuple of ints, a NumPy int array or a deque is one integer-array index
+    # (PyTorch's sequenceToVariable), as NumPy reads the same lists.
+    import collections
+    a, t = arange_pair((6, 5))
+    assert_close(t[range(3)], a[list(range(3))])
+    assert_close(t[range(0, 6, 2), :], a[0:6:2, :])
+    assert_close(t[:, range(2)], a[:, :2])
+    assert_close(t[range(-2, 0)], a[[-2, -1]])
+    assert_close(t[range(0)], a[[]].reshape(0, 5))
+    assert_close(t[range(5, 0, -2)], a[[5, 3, 1]])
+    assert_close(t[range(2), range(1, 3)], a[[0, 1], [1, 2]])
+    assert_close(t[np.array([0, 2], dtype=np.int32)], a[[0, 2]])
+    assert_close(t[collections.deque([4, 0])], a[[4, 0]])
+    # index data other than bool is int64: floats truncate toward zero (PyTorch's rule)
+    assert_close(t[[0.7, -1.5]], a[[0, -1]])
+    assert_close(t[np.array([1.9, 0.0])], a[[1, 0]])
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 0 with size 6"):
+        t[range(7)]
+    with pytest.raises(IndexError, match="index 32 is out of bounds for dimension 0 with size 6"):
+        t[range(32, 40)]
+
+
+def test_index_short_sequence_of_sequences_is_a_tuple():
+    # PyTorch's legacy rule (treatSequenceAsTuple): a non-tuple sequence of fewer than 32
+    # items holding a sequence, slice, tensor, None or Ellipsis is read as a tuple, with
+    # PyTorch's deprecation warning; NumPy arrays never are.
+    a, t = arange_pair((4, 5))
+    match = "Using a non-tuple sequence for multidimensional indexing is deprecated"
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[[0, 1], [1, 2]]], a[[0, 1], [1, 2]])
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[(0, 1), (1, 2)]], a[[0, 1], [1, 2]])
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[0, slice(None)]], a[0, :])
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[None]], a[None])
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[Ellipsis, 0]], a[..., 0])
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[range(2), range(2)]], a[[0, 1], [0, 1]])
+    with pytest.warns(UserWarning, match=match):
+        assert_close(t[[torch.tensor(0), torch.tensor(1)]], a[0, 1])
+    assert_close(t[np.array([[0, 1], [1, 2]])], a[np.array([[0, 1], [1, 2]])])   # (2, 2, 5), no warning
+    # 32 items or more: one index (here a (40, 1) integer array)
+    assert tuple(t[[[0]] * 40].shape) == (40, 1, 5)
+
+
+def test_index_bad_sequences_and_objects():
+    t = torch.zeros(3, 4)
+    for bad, name in ((1.5, "float"), ({}, "dict"), ({1}, "set"), (object(), "object")):
+        with pytest.raises(IndexError, match=r"only integers, slices \(`:`\), ellipsis \(`...`\), None and long or "
+                                             rf"byte Variables are valid indices \(got {name}\)"):
+            t[bad]
+        with pytest.raises(IndexError, match=rf"valid indices \(got {name}\)"):
+            t[0, bad]
+        with pytest.raises(IndexError, match=rf"valid indices \(got {name}\)"):
+            t[bad] = 1.0
+    with pytest.raises(TypeError, match="new\\(\\): invalid data type 'str'"), \
+            pytest.warns(UserWarning, match="non-tuple sequence"):
+        t[[0, "a"]]                                  # a str is a sequence (tuple rule), not index data
+    with pytest.raises(TypeError, match="new\\(\\): invalid data type 'bytes'"):
+        t[b"ab"]
+    with pytest.raises((TypeError, RuntimeError)):
+        t[[0, object()]]
+
+
+def test_setitem_with_range_and_sequences():
+    a, t = arange_pair((4, 5))
+    t[:, range(2)] = 1.0
+    a[:, :2] = 1.0
+    t[range(0, 4, 2)] = -1.0
+    a[[0, 2]] = -1.0
+    t[range(3), range(1, 4)] = torch.tensor([7.0, 8.0, 9.0], dtype=torch.float64)
+    a[[0, 1, 2], [1, 2, 3]] = [7.0, 8.0, 9.0]
+    t[[0.5]] = 5.0                                  # float data truncates: row 0
+    a[[0]] = 5.0
+    assert_close(t, a)
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
+        t[range(5)] = 1.0
+    assert_close(t, a)
+
+
 # ---------------------------------------------------------------- setitem
 
 def test_setitem_basic():

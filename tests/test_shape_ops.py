@@ -173,6 +173,46 @@ def test_flip_is_a_copy_and_strided_input():
         t.flip(2)
 
 
+def test_flip_dims_forms():
+    # Every form PyTorch accepts: varargs ints, one int, a list or tuple, dims= (a sequence),
+    # negative dims; torch.flip takes a sequence (positional or dims=) only.
+    a, t = make((2, 3, 4))
+    for got in (t.flip(0, 2), t.flip([0, 2]), t.flip((0, -1)), t.flip(dims=(0, 2)), t.flip(dims=[-3, 2]),
+                torch.flip(t, [0, 2]), torch.flip(t, dims=(0, -1)), torch.flip(input=t, dims=[0, 2])):
+        assert_close(got, np.flip(a, (0, 2)))
+    assert_close(t.flip(-2), np.flip(a, 1))
+    assert_close(t.flip(torch.tensor(1)), np.flip(a, 1))
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times in the list of dims"):
+        t.flip(0, -3)
+    with pytest.raises(RuntimeError, match="dim 1 appears multiple times in the list of dims"):
+        torch.flip(t, [1, 1])
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got 3\)"):
+        t.flip(3)
+    with pytest.raises(TypeError, match=r"flip\(\): argument 'dims' \(position 2\) must be tuple of ints, not int"):
+        torch.flip(t, 1)
+    with pytest.raises(TypeError, match=r"flip\(\): argument 'dims' must be tuple of ints, not int"):
+        t.flip(dims=0)
+    with pytest.raises(TypeError, match="flip\\(\\) got multiple values for argument 'dims'"):
+        t.flip(0, dims=1)
+    with pytest.raises(TypeError, match="flip\\(\\) missing 1 required positional arguments: \"dims\""):
+        t.flip()
+    for bad, name in ((0.5, "float"), (True, "bool"), ("a", "str")):
+        with pytest.raises(TypeError, match=rf"flip\(\): argument 'dims' \(position 1\) must be tuple of ints, "
+                                            rf"not {name}"):
+            t.flip(bad)
+    with pytest.raises(TypeError, match="must be tuple of ints, but found element of type list at pos 0"):
+        t.flip([[0]])
+    with pytest.raises(TypeError):
+        torch.flip(t)
+    # fliplr / flipud: dims 1 / 0, with PyTorch's dimension checks
+    assert_close(torch.fliplr(t), np.fliplr(a))
+    assert_close(t.flipud(), np.flipud(a))
+    with pytest.raises(RuntimeError, match="Input must be >= 2-d."):
+        torch.arange(3).fliplr()
+    with pytest.raises(RuntimeError, match="Input must be >= 1-d."):
+        torch.tensor(1).flipud()
+
+
 def test_flip_0d_is_a_copy():
     # a scalar flips as one element along dim 0 or -1, as in PyTorch
     s = torch.tensor(2.5)

@@ -241,3 +241,39 @@ for _f, _f_ in ((take, None), (take_along_dim, None), (index_fill, index_fill_),
     if _f_ is not None:
         method(_f_.__name__, _f_)
 del _f, _f_
+
+
+# ---- index_put -----------------------------------------------------------------------------
+def _index_put_checked(name, input, indices, values, accumulate, inplace):
+    """index_put(_) with PyTorch's argument errors: `indices` a tuple (or list) of tensors
+    (None or an int in it is a TypeError, as PyTorch's), `values` a tensor."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'indices' (position 1) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(i).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    taken = builtins.sum(i.dim() if i.dtype in (_C.bool, _C.uint8) else 1 for i in indices)
+    if taken > input.dim():
+        raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got {len(indices)})")
+    return _C._index_put(input, tuple(indices), values, builtins.bool(accumulate), inplace)
+
+
+def _index_put(input, indices, values, accumulate=False):
+    """torch.index_put / Tensor.index_put: `input` with `input[indices]` replaced by `values`
+    (broadcast), or added to when `accumulate` (duplicate indices add up, deterministically).
+    Differentiable in input and values (IndexPutBackward0)."""
+    return _index_put_checked("index_put", input, indices, values, accumulate, False)
+
+
+def _index_put_(input, indices, values, accumulate=False):
+    """torch.index_put_ / Tensor.index_put_: index_put in place; returns `input`."""
+    return _index_put_checked("index_put_", input, indices, values, accumulate, True)
+
+
+index_put = function("index_put", _index_put)
+index_put_ = function("index_put_", _index_put_)
+method("index_put", _index_put)
+method("index_put_", _index_put_)

@@ -309,12 +309,12 @@ def _tri_indices(name, keep, row, col, offset, dtype, device):
     return keep(c - r, offset).nonzero().t().to(dtype)
 
 
-def tril_indices(row, col, offset=0, *, dtype=_C.int64, device="cpu", layout=None):
+def tril_indices(row, col, offset=0, *, dtype=_C.int64, device=None, layout=None):
     """torch.tril_indices: 2 x N (row, col) indices of the lower triangle, row-major."""
     return _tri_indices("tril_indices", lambda d, k: d <= k, row, col, offset, dtype, device)
 
 
-def triu_indices(row, col, offset=0, *, dtype=_C.int64, device="cpu", layout=None):
+def triu_indices(row, col, offset=0, *, dtype=_C.int64, device=None, layout=None):
     """torch.triu_indices: 2 x N (row, col) indices of the upper triangle, row-major."""
     return _tri_indices("triu_indices", lambda d, k: d >= k, row, col, offset, dtype, device)
 
@@ -427,6 +427,15 @@ def as_strided(input, size, stride, storage_offset=None):
     return input.as_strided(size, stride, storage_offset)
 
 
+def flip(input, dims):
+    """torch.flip: `dims` a sequence of ints. Unlike Tensor.flip (which also takes varargs),
+    torch.flip(x, 0) is PyTorch's TypeError."""
+    _check_tensor("flip", "input", 1, input)
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
+    return input.flip(dims)
+
+
 def is_same_size(input, other):
     """torch.is_same_size: whether both tensors have the same shape."""
     return tuple(input.shape) == tuple(other.shape)
@@ -452,3 +461,4 @@ cat = function("cat", _add_out(_C.cat), replace=True)
 concat = function("concat", _add_out(_C.cat))
 concatenate = function("concatenate", _add_out(_C.cat))
 stack = function("stack", _add_out(_C.stack), replace=True)
+function("flip", flip, replace=True)

@@ -19,7 +19,7 @@ from ._utils import _dtype_name, write_out as _write_out
 
 __all__ = ["LinAlgError", "eigh", "eigvalsh", "svd", "svdvals", "matrix_rank", "pinv", "vector_norm", "matrix_norm", "norm", "vecdot", "cross", "matmul", "diagonal",
            "multi_dot", "lu_factor", "lu", "det", "slogdet", "inv", "solve", "solve_triangular", "cholesky",
-           "qr", "matrix_power"]
+           "qr", "matrix_power", "lu_solve", "matrix_exp"]
 
 
 class LinAlgError(RuntimeError):
@@ -790,9 +790,316 @@ def _torch_cholesky(input, upper=False, *, out=None):
                        "with:\nU = torch.linalg.cholesky(A).mH")
 
 
+# ---- lu_solve, matrix_exp and the other top-level forms (torch.svd, torch.lu, ...) ---------
+def _pivots_perm(pivots, m):
+    """The row permutation (..., m) int64 that LAPACK-style 1-based `pivots` (..., k) encode
+    ((P A)[i] = A[perm[i]]): the swaps j <-> pivots[j] - 1 applied in order, each one
+    gather over the batch as in _lu_core."""
+    rows = _C.arange(m, device=pivots.device)
+    perm = rows.expand(*pivots.shape[:-1], m)
+    piv = pivots.long() - 1
+    for j in range(pivots.shape[-1]):
+        p = piv.narrow(-1, j, 1)
+        idx = rows + (rows == j).long() * (p - j) + (rows == p).long() * (j - p)
+        perm = perm.gather(-1, idx)
+    return perm
+
+
+def _lu_solve_t(LU, perm, C):
+    """X with A^T X = C for A = P L U packed in (LU, perm): U^T L^T P^T X = C."""
+    W = _tri_solve(LU.triu().mT, C, upper=False)
+    Z = _tri_solve(LU.tril(-1).mT, W, upper=True, unit=True)
+    return _perm_matrix(perm, C.dtype).mT.matmul(Z)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """linalg.lu_solve: X with A X = B (A^T X = B when adjoint; X A = B when not left) from
+    lu_factor's (LU, pivots)."""
+    _check_matrix("linalg.lu_solve", LU, name="LU")
+    if not isinstance(B, Tensor) or B.dim() < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if LU.dtype != B.dtype:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
+                           f"{_dtype_name(LU.dtype)} and B of type {_dtype_name(B.dtype)} instead")
+    if pivots.dtype != _C.int32:
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation {eq} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    perm = _pivots_perm(pivots, n)
+    if left:
+        X = _lu_solve_t(LU, perm, B) if adjoint else _lu_solve(LU, perm, B)
+    else:
+        # X A = B is A^T X^T = B^T (X A^T = B: A X^T = B^T)
+        X = (_lu_solve(LU, perm, B.mT) if adjoint else _lu_solve_t(LU, perm, B.mT)).mT
+    return _write_out(X, out)
+
+
+_EXP_TAYLOR_DEGREE = 18   # ||X||_1 <= 1/2: the truncation error 0.5^19 / 19! is below float64's eps
+
+
+def matrix_exp(A):
+    """linalg.matrix_exp by scaling and squaring: X = A / 2^s with ||X||_1 <= 1/2 (one s for
+    the whole batch, read back once), its Taylor series to degree 18 by Horner's rule, then s
+    squarings. Matmuls only, so autograd and every device work; Pade (PyTorch's choice)
+    would need a solve per matrix."""
+    _square_float("linalg.matrix_exp", A)
+    if A.numel() == 0:
+        return A.clone()
+    n = A.shape[-1]
+    norm = A.detach().abs().sum(-2).amax().item()
+    s = max(0, math.ceil(math.log2(norm / 0.5))) if math.isfinite(norm) and norm > 0.5 else 0
+    X = A / (2.0 ** s) if s else A
+    eye = _C.eye(n, dtype=A.dtype, device=A.device)
+    E = eye + X / _EXP_TAYLOR_DEGREE
+    for k in range(_EXP_TAYLOR_DEGREE - 1, 0, -1):
+        E = eye + X.matmul(E) / k
+    for _ in range(s):
+        E = E.matmul(E)
+    return E
+
+
+_svd_top_t = collections.namedtuple("svd", ["U", "S", "V"])
+_lu_unpack_t = collections.namedtuple("lu_unpack", ["P", "L", "U"])
+_lu_info_t = collections.namedtuple("_lu_with_info", ["LU", "pivots", "info"])
+_triangular_solve_t = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+_warned = set()
+
+
+def _warn_once(key, msg):
+    """PyTorch's TORCH_WARN_ONCE: the deprecation warning on the first call of the process."""
+    if key not in _warned:
+        _warned.add(key)
+        import warnings
+        warnings.warn(msg, UserWarning, stacklevel=3)
+
+
+def _torch_svd(input, some=True, compute_uv=True, *, out=None):
+    """torch.svd: (U, S, V) with input = U diag(S) V^T (V, not linalg.svd's Vh); `some`
+    is the reduced form. Without compute_uv, U and V are zero-filled (m, m) and (n, n)."""
+    if not compute_uv:
+        S = svdvals(input)
+        m, n = input.shape[-2], input.shape[-1]
+        U = _C.zeros((*input.shape[:-2], m, m), dtype=input.dtype, device=input.device)
+        V = _C.zeros((*input.shape[:-2], n, n), dtype=input.dtype, device=input.device)
+        return _out_tuple(_svd_top_t(U, S, V), out)
+    U, S, Vh = svd(input, full_matrices=not some)
+    return _out_tuple(_svd_top_t(U, S, Vh.mT), out)
+
+
+def _torch_pinverse(input, rcond=1e-15):
+    """torch.pinverse: linalg.pinv with rtol = rcond."""
+    return pinv(input, rtol=rcond)
+
+
+def _cholesky_checks(fname, b, L, bname="b"):
+    if b.dim() < 2:
+        raise RuntimeError(f"{bname} should have at least 2 dimensions, but has {b.dim()} dimensions instead")
+    if L.dim() < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {L.dim()} dimensions instead")
+    if b.dtype != L.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_dtype_name(b.dtype)} "
+                           f"and A of type {_dtype_name(L.dtype)} instead.")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {L.shape[-2]} by {L.shape[-1]} "
+                           "matrices")
+    if L.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for {fname}: each A matrix is {L.shape[-1]} by "
+                           f"{L.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    if not L.is_floating_point():
+        raise NotImplementedError(f"\"{fname}_cpu\" not implemented for '{_dtype_name(L.dtype)}'")
+
+
+def _cholesky_solve(B, L, upper=False):
+    """A^-1 B for A = L L^T (A = U^T U when upper), by two triangular solves reading only
+    the factor's triangle."""
+    if upper:
+        U = L.triu()
+        return _tri_solve(U, _tri_solve(U.mT, B, upper=False), upper=True)
+    L = L.tril()
+    return _tri_solve(L.mT, _tri_solve(L, B, upper=False), upper=True)
+
+
+def _torch_cholesky_solve(input, input2, upper=False, *, out=None):
+    """torch.cholesky_solve(B, L, upper): X with A X = B from A's Cholesky factor."""
+    _cholesky_checks("cholesky_solve", input, input2)
+    return _write_out(_cholesky_solve(input, input2, upper), out)
+
+
+def _torch_cholesky_inverse(input, upper=False, *, out=None):
+    """torch.cholesky_inverse(L, upper): A^-1 from A's Cholesky factor."""
+    _check_matrix("cholesky_inverse", input)
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"cholesky_inverse_out_cpu\" not implemented for '{_dtype_name(input.dtype)}'")
+    n = input.shape[-1]
+    eye = _C.eye(n, dtype=input.dtype, device=input.device).expand(*input.shape)
+    return _write_out(_cholesky_solve(eye, input, upper), out)
+
+
+_LU_DEPRECATED = (
+    "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be removed in a "
+    "future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\nLU, pivots = "
+    "torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)"
+    "\nshould be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)")
+
+
+def _torch_lu(A, pivot=True, get_infos=False, out=None):
+    """torch.lu: (LU, pivots) as lu_factor, plus LAPACK's info (the first zero pivot of U,
+    1-based, 0 if none) when get_infos; a singular A is not an error here."""
+    _warn_once("lu", _LU_DEPRECATED)
+    if not isinstance(A, Tensor) or A.dim() < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A.shape)} instead")
+    if not A.is_floating_point():
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_dtype_name(A.dtype)}'")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    LU, _, piv, _ = _lu_core(A)
+    pivots = (piv + 1).to(_C.int32)
+    if not get_infos:
+        return (LU, pivots) if out is None else tuple(_write_out(r, o) for r, o in zip((LU, pivots), out))
+    zero = (LU.detach().diagonal(0, -2, -1) == 0).long()                  # (..., k)
+    if zero.shape[-1]:
+        info = (zero.argmax(-1) + 1) * zero.amax(-1)                       # first zero, 1-based; 0 if none
+    else:
+        info = _C.zeros(tuple(zero.shape[:-1]), dtype=_C.int64, device=LU.device)
+    return _out_tuple(_lu_info_t(LU, pivots, info.to(_C.int32)), out)
+
+
+_LU_SOLVE_DEPRECATED = (
+    "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future PyTorch release."
+    "\nNote that torch.linalg.lu_solve has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be "
+    "replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)")
+
+
+def _torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """torch.lu_solve(b, LU, pivots): linalg.lu_solve(LU, pivots, b)."""
+    _warn_once("lu_solve", _LU_SOLVE_DEPRECATED)
+    return lu_solve(LU_data, LU_pivots, b, out=out)
+
+
+def _torch_lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """torch.lu_unpack: (P, L, U) with A = P L U from lu_factor's (LU, pivots); an empty
+    tensor for what is not unpacked."""
+    _check_matrix("torch.lu_unpack", LU_data, square=False, name="LU_data")
+    if LU_pivots.dtype != _C.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype."
+                           "\nNote: this function is intended to be used with the output produced by "
+                           "torch.linalg.lu_factor")
+    m, n = LU_data.shape[-2], LU_data.shape[-1]
+    k = min(m, n)
+    dt, dev = LU_data.dtype, LU_data.device
+    empty = _C.empty(0, dtype=dt, device=dev)
+    L = U = P = empty
+    if unpack_data:
+        L = LU_data.narrow(-1, 0, k).tril(-1) + _C.eye(m, k, dtype=dt, device=dev)
+        U = LU_data.narrow(-2, 0, k).triu()
+    if unpack_pivots:
+        P = _perm_matrix(_pivots_perm(LU_pivots, m), dt).mT
+    return _out_tuple(_lu_unpack_t(P, L, U), out)
+
+
+_TRIANGULAR_SOLVE_DEPRECATED = (
+    "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed in a future "
+    "PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed and does not return a copy of one "
+    "of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
+    "torch.linalg.solve_triangular(A, B).")
+
+
+def _torch_triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """torch.triangular_solve(b, A): (X with op(A) X = b, A broadcast and copied), reading
+    only A's upper (lower) triangle; op(A) = A^T when transpose."""
+    _warn_once("triangular_solve", _TRIANGULAR_SOLVE_DEPRECATED)
+    for name, t in (("b", input), ("A", A)):
+        if t.dim() < 2:
+            raise RuntimeError(f"torch.triangular_solve: Expected {name} to have at least 2 dimensions, but it has "
+                               f"{t.dim()} dimensions instead")
+    if input.dtype != A.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_dtype_name(input.dtype)} and A of type {_dtype_name(A.dtype)} instead.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} "
+                           "matrices")
+    if A.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-1]} by "
+                           f"{A.shape[-1]} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
+    if not A.is_floating_point():
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for '{_dtype_name(A.dtype)}'")
+    T = A.triu() if upper else A.tril()
+    if transpose:
+        T, upper = T.mT, not upper
+    X = _tri_solve(T, input, upper, unitriangular)
+    n = A.shape[-1]
+    return _out_tuple(_triangular_solve_t(X, A.broadcast_to((*X.shape[:-2], n, n)).clone()), out)
+
+
+# Removed in PyTorch 2.x: the function stays and raises PyTorch's RuntimeError saying what replaces it.
+_REMOVED = "This function was deprecated since version 1.9 and is now removed. "
+
+
+def _torch_qr(input, some=True, *, out=None):
+    raise RuntimeError(
+        _REMOVED + "`torch.qr` is deprecated in favor of `torch.linalg.qr` and the boolean parameter `some` has been "
+        "replaced with a string parameter `mode`.\n\nQ, R = torch.qr(A) should be replaced with:\nQ, R = "
+        "torch.linalg.qr(A, mode='reduced')\n\nand\n\nQ, R = torch.qr(A, some=False) should be replaced with:\n"
+        "Q, R = torch.linalg.qr(A, mode='complete')\n\n"
+        + ("Since `some` was set to True, use mode='reduced'." if some else
+           "Since `some` was set to False, use mode='complete'."))
+
+
+def _torch_lstsq(input, A, *, out=None):
+    raise RuntimeError(
+        _REMOVED + "`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has reversed "
+        "arguments and does not return the QR decomposition in the returned tuple (although it returns other "
+        "information about the problem).\n\nTo get the QR decomposition consider using `torch.linalg.qr`.\n\nThe "
+        "returned solution in `torch.lstsq` stored the residuals of the solution in the last m - n columns of the "
+        "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field 'residuals' of the "
+        "returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = torch.lstsq(B, A).solution[:A.size(1)]"
+        "\nshould be replaced with:\nX = torch.linalg.lstsq(A, B).solution")
+
+
+def _torch_symeig(input, eigenvectors=False, upper=True, *, out=None):
+    raise RuntimeError(
+        _REMOVED + "The default behavior has changed from using the upper triangular portion of the matrix by "
+        "default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, upper=upper) should be replaced "
+        "with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n\nand\n\nL, V = torch.symeig(A, "
+        "eigenvectors=True) should be replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')")
+
+
+def _torch_eig(input, eigenvectors=False, *, out=None):
+    raise RuntimeError(
+        _REMOVED + "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than real "
+        "tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:\nL_complex = "
+        "torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) should be replaced with:\n"
+        "L_complex, V_complex = torch.linalg.eig(A)")
+
+
+def _torch_solve(input, A, *, out=None):
+    raise RuntimeError(
+        _REMOVED + "`torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has its "
+        "arguments reversed and does not return the LU factorization.\n\nTo get the LU factorization see "
+        "`torch.lu`, which can be used with `torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution "
+        "should be replaced with:\nX = torch.linalg.solve(A, B)")
+
+
+def _torch_matrix_rank(input, tol=None, symmetric=False, *, out=None):
+    raise RuntimeError(
+        _REMOVED + "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter 'symmetric' was "
+        "renamed in `torch.linalg.matrix_rank()` to 'hermitian'.")
+
+
 # torch.<name> (bound in the package's __init__) and Tensor.<name>
 for _name, _f in (("det", _torch_det), ("logdet", _torch_logdet), ("slogdet", _torch_slogdet),
-                  ("inverse", _torch_inverse), ("cholesky", _torch_cholesky)):
+                  ("inverse", _torch_inverse), ("cholesky", _torch_cholesky), ("svd", _torch_svd),
+                  ("pinverse", _torch_pinverse), ("cholesky_solve", _torch_cholesky_solve),
+                  ("cholesky_inverse", _torch_cholesky_inverse), ("lu", _torch_lu), ("lu_solve", _torch_lu_solve),
+                  ("matrix_exp", matrix_exp), ("triangular_solve", _torch_triangular_solve), ("qr", _torch_qr),
+                  ("lstsq", _torch_lstsq), ("symeig", _torch_symeig), ("eig", _torch_eig), ("solve", _torch_solve)):
     _registry.function(_name, _f)
     _registry.method(_name, _f)
+# torch.<name> only
+_registry.function("lu_unpack", _torch_lu_unpack)
+_registry.function("matrix_rank", _torch_matrix_rank)
 del _name, _f

@@ -90,7 +90,7 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with torch.no_grad():
-        tensor.copy_(torch.eye(*tensor.shape, dtype=tensor.dtype))
+        tensor.copy_(torch.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
     return tensor
 
 
@@ -173,7 +173,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     # Draw from ferrotorch's generator (so manual_seed reproduces it); factorise in float64 NumPy.
-    flat = torch.empty(rows, cols, dtype=torch.float64).normal_(0, 1, generator=generator).numpy()
+    flat = torch.empty(rows, cols, dtype=torch.float64, device="cpu").normal_(0, 1, generator=generator).numpy()
     if rows < cols:
         flat = flat.T
     q, r = _np.linalg.qr(flat)
@@ -196,8 +196,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         tensor.normal_(0, std, generator=generator)
         if num_zeros > 0:
             # Rank i.i.d. uniforms per column: the num_zeros smallest give a random subset of rows.
-            ranks = torch.rand(rows, cols, generator=generator).argsort(dim=0)
-            mask = torch.ones(rows, cols, dtype=tensor.dtype)
+            ranks = torch.rand(rows, cols, generator=generator, device=tensor.device).argsort(dim=0)
+            mask = torch.ones(rows, cols, dtype=tensor.dtype, device=tensor.device)
             mask.scatter_(0, ranks[:num_zeros], 0.0)
             tensor.mul_(mask)
     return tensor

@@ -294,8 +294,10 @@ mod index_items {
         // Empty data (inferred float): an empty int64 index.
         let t = tensor_of(resolve(IndexItem::Data(f64s(&[], &[0]).to_dtype(DType::F32).unwrap())));
         assert_eq!((t.dtype(), t.shape().to_vec()), (DType::I64, vec![0]));
-        let e = IndexItem::Data(f64s(&[1.0], &[1])).resolve().err().unwrap();
-        assert_eq!(e, Error::Index(BAD_DTYPE.into()));
+        // Float data is an int64 index, truncated toward zero (PyTorch: x[[1.7, -1.5]] is x[[1, -1]]).
+        let t = tensor_of(resolve(IndexItem::Data(f64s(&[1.7, -1.5], &[2]))));
+        assert_eq!(t.dtype(), DType::I64);
+        assert_eq!(t.to_vec::<i64>().unwrap(), [1, -1]);
         // 0-d data stays a tensor index (a 0-d tensor index keeps no dim: same values).
         let r = resolve(IndexItem::Data(Tensor::scalar(Scalar::Int(1), DType::I64).unwrap()));
         assert!(matches!(r.index, TensorIndex::Tensor(_)));

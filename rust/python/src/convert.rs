@@ -222,6 +222,67 @@ impl PyDevice {
     fn __reduce__(&self) -> (String,) {
         (self.__str__(),)
     }
+    /// `with torch.device(...)`: factories without `device=` create on this device until the
+    /// block ends; the previous default (nested blocks, set_default_device) comes back then.
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        let d = slf.get().clone();
+        DEVICE_STACK.with(|st| st.borrow_mut().push(DEFAULT_DEVICE.with(|c| c.replace(Some(d)))));
+        slf
+    }
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) {
+        let prev = DEVICE_STACK.with(|st| st.borrow_mut().pop()).flatten();
+        DEFAULT_DEVICE.with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+thread_local! {
+    /// The default device of factory functions on this thread (PyTorch's is thread-local too):
+    /// `torch.set_default_device`, or the innermost `with torch.device(...)`; None is the CPU.
+    static DEFAULT_DEVICE: std::cell::RefCell<Option<PyDevice>> = const { std::cell::RefCell::new(None) };
+    /// The defaults the open `with torch.device(...)` blocks replaced, innermost last.
+    static DEVICE_STACK: std::cell::RefCell<Vec<Option<PyDevice>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The device of a factory function (zeros, rand, arange, tensor...): `device=` when given,
+/// else the thread's default device, else the CPU. The one place a factory's device is
+/// resolved; `*_like` and `Tensor.new_*` pass their input's device explicitly instead.
+pub fn factory_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Device> {
+    Ok(opt_factory_device(obj)?.unwrap_or(Device::Cpu))
+}
+
+/// [`factory_device`] for factories that keep their data's device when neither `device=` nor
+/// a default device is set (`tensor`, `as_tensor`).
+pub fn opt_factory_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> {
+    Ok(to_device(obj)?.or_else(|| DEFAULT_DEVICE.with(|c| c.borrow().as_ref().map(|d| d.d))))
+}
+
+/// `torch.set_default_device(device)`: None goes back to the CPU.
+#[pyfunction]
+pub fn set_default_device(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let d = match device {
+        Some(o) if !o.is_none() => Some(match o.cast::<PyDevice>() {
+            Ok(d) => d.get().clone(),
+            Err(_) => PyDevice::new(o, None)?,
+        }),
+        _ => None,
+    };
+    DEFAULT_DEVICE.with(|c| *c.borrow_mut() = d);
+    Ok(())
+}
+
+/// `torch.get_default_device()`: the CPU unless set; a CUDA default without an index is
+/// read with the index a tensor created there gets (an error without a GPU, as PyTorch's).
+#[pyfunction]
+pub fn get_default_device() -> PyResult<PyDevice> {
+    Ok(match DEFAULT_DEVICE.with(|c| c.borrow().clone()) {
+        None => PyDevice { d: Device::Cpu, explicit: false },
+        Some(PyDevice { d: Device::Cuda(i), explicit: false }) => {
+            ferrotorch::cuda::check_ordinal(i).py()?;
+            PyDevice { d: Device::Cuda(i), explicit: true }
+        }
+        Some(d) => d,
+    })
 }
 
 pub fn to_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> {

@@ -100,7 +100,7 @@ fn factory_dtype(dtype: Option<&Bound<'_, PyAny>>) -> PyResult<DType> {
 #[pyo3(signature = (data, *, dtype=None, device=None, requires_grad=false, pin_memory=false))]
 pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, pin_memory: bool) -> PyResult<TensorObj> {
     let _ = pin_memory;
-    let dev = to_device(device)?;
+    let dev = opt_factory_device(device)?;
     let t = crate::data::tensor_from_data(data, opt_dtype(dtype)?)?;
     let t = match dev {
         Some(d) if d != t.device() => heavy(data.py(), t.numel(), || t.to_device(d)).py()?,
@@ -114,7 +114,7 @@ pub fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device:
 pub fn as_tensor(data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     let py = data.py();
     let dt = opt_dtype(dtype)?;
-    let dev = to_device(device)?;
+    let dev = opt_factory_device(device)?;
     if let Ok(pt) = data.cast::<PyTensor>() {
         let t = &pt.get().t;
         let moved = match dev {
@@ -170,7 +170,7 @@ macro_rules! sized_factory {
             let _ = (out, layout, pin_memory, memory_format);
             let s = to_sizes(size).map_err(|e| named(size.py(), stringify!($name), e))?;
             let dt = factory_dtype(dtype)?;
-            let dev = to_device(device)?.unwrap_or(Device::Cpu);
+            let dev = factory_device(device)?;
             #[allow(clippy::redundant_closure_call)]
             let t = heavy(py, numel_of(&s), || ($body)(&s[..], dt, dev)).py()?;
             finish(t, requires_grad)
@@ -186,7 +186,7 @@ sized_factory!(empty, |s: &[usize], d, dev| Tensor::zeros(s, d, dev));
 pub fn rand(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let g = gen_arg(generator)?;
-    let (s, dt, dev) = (to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let (s, dt, dev) = (to_sizes(size)?, factory_dtype(dtype)?, factory_device(device)?);
     let t = heavy(py, numel_of(&s), || Tensor::rand(&s, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
@@ -196,7 +196,7 @@ pub fn rand(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<
 pub fn randn(py: Python<'_>, size: &Bound<'_, PyTuple>, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, out: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
     let _ = out;
     let g = gen_arg(generator)?;
-    let (s, dt, dev) = (to_sizes(size)?, factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let (s, dt, dev) = (to_sizes(size)?, factory_dtype(dtype)?, factory_device(device)?);
     let t = heavy(py, numel_of(&s), || Tensor::randn(&s, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
@@ -222,7 +222,7 @@ pub fn randint(py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_
     let s = sz.ok_or_else(|| PyTypeError::new_err("randint() missing required argument 'size'"))?;
     let g = gen_arg(generator)?;
     let dt = opt_dtype(dtype)?.unwrap_or(DType::I64);
-    let dev = to_device(device)?.unwrap_or(Device::Cpu);
+    let dev = factory_device(device)?;
     let t = heavy(py, numel_of(&s), || Tensor::randint(lo, hi, &s, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
@@ -232,7 +232,7 @@ pub fn randint(py: Python<'_>, args: &Bound<'_, PyTuple>, size: Option<&Bound<'_
 pub fn randperm(py: Python<'_>, n: i64, generator: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let n = ferrotorch::ops::creation::randperm_len(n).py()?;
     let g = gen_arg(generator)?;
-    let (dt, dev) = (opt_dtype(dtype)?.unwrap_or(DType::I64), to_device(device)?.unwrap_or(Device::Cpu));
+    let (dt, dev) = (opt_dtype(dtype)?.unwrap_or(DType::I64), factory_device(device)?);
     let t = heavy(py, n.saturating_mul(16), || Tensor::randperm(n, dt, dev, g.as_ref())).py()?;
     finish(t, requires_grad)
 }
@@ -253,7 +253,7 @@ pub fn full(py: Python<'_>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAn
     // A fill value that does not fit the dtype is PyTorch's overflow error here (Tensor::full
     // itself casts: the ops use it for their scalar operands, which wrap).
     v.check_fits(dt).py()?;
-    let dev = to_device(device)?.unwrap_or(Device::Cpu);
+    let dev = factory_device(device)?;
     let t = heavy(py, numel_of(&s), || Tensor::full(&s, v, dt, dev)).py()?;
     finish(t, requires_grad)
 }
@@ -270,7 +270,7 @@ pub fn arange(py: Python<'_>, args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_
         _ => return Err(PyTypeError::new_err("arange() takes 1 to 3 positional arguments")),
     };
     let dt = opt_dtype(dtype)?.unwrap_or(ferrotorch::ops::creation::arange_dtype(&vals));
-    let (dev, (s, e, st)) = (to_device(device)?.unwrap_or(Device::Cpu), (s.to_f64(), e.to_f64(), st.to_f64()));
+    let (dev, (s, e, st)) = (factory_device(device)?, (s.to_f64(), e.to_f64(), st.to_f64()));
     // Its length is checked by the core; a NaN or infinite estimate is the core's error too.
     let len = ((e - s) / st).abs().ceil();
     let work = if len.is_finite() { len as usize } else { 0 };
@@ -281,7 +281,7 @@ pub fn arange(py: Python<'_>, args: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, *, dtype=None, device=None, requires_grad=false))]
 pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
-    let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let (dt, dev) = (factory_dtype(dtype)?, factory_device(device)?);
     let t = heavy(py, steps.max(0) as usize, || Tensor::linspace(start, end, steps, dt, dev)).py()?;
     finish(t, requires_grad)
 }
@@ -290,7 +290,7 @@ pub fn linspace(py: Python<'_>, start: f64, end: f64, steps: i64, dtype: Option<
 #[pyo3(signature = (start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
-    let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let (dt, dev) = (factory_dtype(dtype)?, factory_device(device)?);
     let t = heavy(py, steps.max(0) as usize, || Tensor::logspace(start, end, steps, base, dt, dev)).py()?;
     finish(t, requires_grad)
 }
@@ -299,7 +299,7 @@ pub fn logspace(py: Python<'_>, start: f64, end: f64, steps: i64, base: f64, dty
 #[pyo3(signature = (n, m=None, *, dtype=None, device=None, requires_grad=false))]
 pub fn eye(py: Python<'_>, n: i64, m: Option<i64>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<TensorObj> {
     let (n, m) = ferrotorch::ops::creation::eye_sizes(n, m).py()?;
-    let (dt, dev) = (factory_dtype(dtype)?, to_device(device)?.unwrap_or(Device::Cpu));
+    let (dt, dev) = (factory_dtype(dtype)?, factory_device(device)?);
     let t = heavy(py, n.saturating_mul(m.unwrap_or(n)), || Tensor::eye(n, m, dt, dev)).py()?;
     finish(t, requires_grad)
 }

@@ -26,6 +26,9 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add(d.name(), convert::dtype_obj(py, d))?;
     }
     m.add_function(wrap_pyfunction!(functions::tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::set_default_device, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::get_default_device, m)?)?;
+    m.add_function(wrap_pyfunction!(tensor::_index_put, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_cuda_device_count, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_cuda_current_device, m)?)?;
     m.add_function(wrap_pyfunction!(functions::_cuda_set_device, m)?)?;

@@ -35,8 +35,8 @@ pub enum IndexItem {
     Ellipsis,
     /// A tensor used as an index: a 0-d integral one is an integer index.
     Tensor(Tensor),
-    /// A tensor made from index data (a nested list, an array): it stays a tensor index
-    /// even when 0-d, and an empty one (its inferred dtype is float) is an empty int64 index.
+    /// A tensor made from index data (a nested list, a range, an array): it stays a tensor
+    /// index even when 0-d, and is int64 unless bool (floats truncate, as PyTorch's).
     Data(Tensor),
 }
 
@@ -81,10 +81,11 @@ impl IndexItem {
             IndexItem::Data(t) => {
                 let (t, u8) = uint8_mask(t)?;
                 was_uint8 = u8;
-                if t.numel() == 0 && t.dtype().is_float() {
+                // As PyTorch's indexing_tensor_from_data: data other than bool (or uint8) is
+                // an int64 index, floats truncated (`x[[0.5, 1]]` is `x[[0, 1]]`; an empty
+                // list, inferred float, is an empty index).
+                if t.dtype() != DType::Bool && t.dtype() != DType::I64 {
                     TensorIndex::Tensor(t.to_dtype(DType::I64)?)
-                } else if t.dtype().is_float() {
-                    bail!(Index, "{}", BAD_INDEX_DTYPE);
                 } else {
                     TensorIndex::Tensor(t)
                 }
@@ -748,27 +749,65 @@ impl Tensor {
         Ok(())
     }
 
-    /// Out-of-place, differentiable `index_put`: where(selected, value, self).
+    /// Out-of-place, differentiable `index_put`: self with the indexed elements replaced by
+    /// `value` (broadcast to the indexing result).
     pub fn index_put(&self, indices: &[TensorIndex], value: &Tensor) -> Result<Tensor> {
+        self.index_put_accumulate(indices, value, false)
+    }
+
+    /// PyTorch's `index_put(indices, values, accumulate)`: out of place, recorded as
+    /// IndexPutBackward0. With `accumulate` the values are added, duplicate positions adding
+    /// up one after the other in index order (deterministic); without it a duplicate
+    /// position takes the last value.
+    pub fn index_put_accumulate(&self, indices: &[TensorIndex], value: &Tensor, accumulate: bool) -> Result<Tensor> {
         self.check_index_put_dtype(indices, value)?;
-        // Build a selection mask and the scattered value without a graph, then combine
-        // with tensor ops so that gradients flow to both self and value.
-        let _shape = self.shape();
+        let shape = self.shape();
+        // The flat positions the index selects, in the indexing result's shape (bounds and
+        // index checks are indexing's own).
         let positions = {
             let _ng = crate::autograd::NoGradGuard::new();
-            let ids = Tensor::arange_i64(0, self.numel() as i64, 1)?.reshape_usize(&self.shape())?;
+            let ids = Tensor::arange_i64(0, self.numel() as i64, 1)?.reshape_usize(&shape)?;
             ids.index(&host_indices(indices)?)?
         };
         let flat = positions.reshape(&[-1])?;
         let pshape = positions.shape();
-        let vb = value.to_dtype(self.dtype())?.expand_usize(&pshape)?.reshape(&[-1])?;
-        let mask = {
+        let out = {
             let _ng = crate::autograd::NoGradGuard::new();
-            let m = Tensor::zeros(&[self.numel()], DType::Bool, self.device())?;
-            let ones = Tensor::ones(&[flat.numel()], DType::Bool, self.device())?;
-            m.scatter(0, &flat, &ones)?.reshape_usize(&self.shape())?
+            let vb = value.to_dtype(self.dtype())?.expand_usize(&pshape).map_err(|_| {
+                err!(
+                    Runtime,
+                    "shape mismatch: value tensor of shape {} cannot be broadcast to indexing result of shape {}",
+                    fmt_shape(&value.shape()),
+                    fmt_shape(&pshape)
+                )
+            })?;
+            let vb = vb.reshape(&[-1])?;
+            let base = self.reshape(&[-1])?;
+            let r = if accumulate { base.index_add(0, &flat, &vb, Scalar::Int(1))? } else { base.scatter(0, &flat, &vb)? };
+            r.reshape_usize(&shape)?
         };
-        let scattered = Tensor::zeros(&[self.numel()], self.dtype(), self.device())?.scatter(0, &flat, &vb)?.reshape_usize(&self.shape())?;
-        Tensor::where_(&mask, &scattered, self)
+        if needs_grad(&[self, value]) {
+            let (vshape, vdtype) = (value.shape(), value.dtype());
+            record("IndexPutBackward0", &[self, value], &[&out], move |_, g| {
+                let Some(g) = &g[0] else { return Ok(vec![None, None]) };
+                let gflat = g.reshape(&[-1])?;
+                // self's gradient passes where it was kept (everywhere when accumulating);
+                // the values' is the gradient at their positions, summed over broadcasting.
+                let gself = if accumulate { g.clone() } else { gflat.scatter_value(0, &flat, Scalar::Int(0))?.reshape_usize(&g.shape())? };
+                let gval = gflat.index_select(0, &flat)?.reshape_usize(&pshape)?.sum_to_size(&vshape)?;
+                let gval = if gval.dtype() == vdtype { gval } else { gval.to_dtype(vdtype)? };
+                Ok(vec![Some(gself), Some(gval)])
+            });
+        }
+        Ok(out)
+    }
+
+    /// In-place [`Tensor::index_put_accumulate`] (`self.index_put_(indices, values, accumulate)`).
+    pub fn index_put_accumulate_(&self, indices: &[TensorIndex], value: &Tensor, accumulate: bool) -> Result<()> {
+        if !accumulate {
+            return self.index_put_(indices, value);
+        }
+        self.check_index_put_dtype(indices, value)?;
+        crate::ops::elementwise::inplace_via(self, false, |x| x.index_put_accumulate(indices, value, true))
     }
 }

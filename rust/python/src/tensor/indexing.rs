@@ -5,7 +5,7 @@
 use ferrotorch::{Arg, IndexItem, Tensor, TensorIndex};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyEllipsis, PyInt, PyList, PyNone, PySlice, PyString, PyTuple};
 
 use super::{bcast_numel, heavy, numel2, scalar_or, wrap, PyTensor, TensorObj};
 use crate::convert::*;
@@ -112,6 +112,8 @@ fn index_work(t: &Tensor, ix: &[TensorIndex]) -> usize {
 fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorIndex>> {
     let items: Vec<Bound<'_, PyAny>> = if idx.is_instance_of::<PyTuple>() {
         idx.cast::<PyTuple>()?.iter().collect()
+    } else if let Some(items) = sequence_as_tuple(py, idx)? {
+        items
     } else {
         vec![idx.clone()]
     };
@@ -134,14 +136,23 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
             IndexItem::Ellipsis
         } else if let Ok(t) = it.cast::<PyTensor>() {
             IndexItem::Tensor(t.get().t.clone())
-        } else if it.is_instance_of::<PyList>() || it.is_instance_of::<PyTuple>() || it.hasattr("__array_interface__")? {
-            IndexItem::Data(data::tensor_from_data(&it, None)?)
+        } else if it.is_instance_of::<PyString>() || it.is_instance_of::<PyBytes>() || it.is_instance_of::<PyByteArray>() {
+            // sequences, but never index data (PyTorch's tensor parser refuses them)
+            return Err(PyTypeError::new_err(format!("new(): invalid data type '{}'", it.get_type().name()?)));
+        } else if is_sequence(&it) || it.hasattr("__array_interface__")? {
+            // Any sequence (list, tuple, range, array...) is index data, as PyTorch's
+            // sequenceToVariable; the data parser reads lists, tuples and arrays, so other
+            // sequences (range, deque...) become a list first.
+            let plain = it.is_instance_of::<PyList>() || it.is_instance_of::<PyTuple>() || it.hasattr("__array_interface__")?;
+            let data = if plain { it.clone() } else { py.get_type::<PyList>().call1((&it,))? };
+            IndexItem::Data(data::tensor_from_data(&data, None)?)
         } else if let Ok(i) = to_index(&it) {
             IndexItem::Int(i)
         } else {
-            return Err(PyIndexError::new_err(
-                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices",
-            ));
+            return Err(PyIndexError::new_err(format!(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got {})",
+                it.get_type().name()?
+            )));
         };
         let r = item.resolve().py()?;
         if r.was_uint8 {
@@ -151,6 +162,48 @@ fn parse_index(py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Vec<TensorInd
     }
     Ok(out)
 }
+
+/// Python's sequence protocol (`PySequence_Check`, as PyTorch's indexing tests it): lists,
+/// tuples, ranges, strings, arrays, any class with `__getitem__` that is not a dict.
+fn is_sequence(obj: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: `obj` is a live object (borrowed for the call); PySequence_Check only reads
+    // its type's slots and cannot fail.
+    unsafe { pyo3::ffi::PySequence_Check(obj.as_ptr()) == 1 }
+}
+
+/// PyTorch's (and old NumPy's) legacy rule for a non-tuple sequence index (`treatSequenceAsTuple`):
+/// a short one (< 32 items) holding a tensor, a sequence, a slice, `...` or None is read as a
+/// tuple of indices, with PyTorch's deprecation warning (`x[[0, slice(None)]]` is `x[0, :]`,
+/// `x[[[0, 1], [1, 2]]]` is `x[[0, 1], [1, 2]]`). Anything else (a list or range of ints, an
+/// array) stays one index. Returns the items to index with, or None.
+fn sequence_as_tuple<'py>(py: Python<'py>, idx: &Bound<'py, PyAny>) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+    if idx.cast::<PyTensor>().is_ok() || idx.hasattr("__array_interface__")? || !is_sequence(idx) {
+        return Ok(None);
+    }
+    let Ok(n) = idx.len() else {
+        return Ok(None);
+    };
+    if n >= 32 {
+        return Ok(None);
+    }
+    let mut items = Vec::with_capacity(n);
+    let mut as_tuple = false;
+    for i in 0..n {
+        let Ok(it) = idx.get_item(i) else {
+            return Ok(None);
+        };
+        as_tuple |= it.cast::<PyTensor>().is_ok() || is_sequence(&it) || it.is_instance_of::<PySlice>()
+            || it.is_instance_of::<PyNone>() || it.is_instance_of::<PyEllipsis>();
+        items.push(it);
+    }
+    if !as_tuple {
+        return Ok(None);
+    }
+    PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), SEQUENCE_AS_TUPLE, 1)?;
+    Ok(Some(items))
+}
+
+const SEQUENCE_AS_TUPLE: &std::ffi::CStr = c"Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or a different result";
 
 /// A slice bound as PyTorch reads it (`__PySlice_Unpack`): any integer, clamped to the
 /// int64 range (`x[0:2**70]` is all of the dim), and below PyTorch's smallest symbolic
@@ -205,3 +258,19 @@ fn warn_uint8(py: Python<'_>, warning: &std::ffi::CStr) -> PyResult<()> {
 
 pub(crate) const WHERE_UINT8: &std::ffi::CStr = c"where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future version of PyTorch. Use a boolean condition instead.";
 const INDEX_UINT8: &std::ffi::CStr = c"indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.";
+
+/// `index_put(input, indices, values, accumulate)` and its in-place form, behind
+/// `Tensor.index_put(_)` / `torch.index_put(_)` (`_indexing.py` checks the argument types,
+/// as PyTorch's parser: `indices` a sequence of tensors, `values` a tensor).
+#[pyfunction]
+pub fn _index_put(input: &Bound<'_, PyTensor>, indices: &Bound<'_, PyTuple>, values: &Bound<'_, PyTensor>, accumulate: bool, inplace: bool) -> PyResult<Py<PyAny>> {
+    let py = input.py();
+    let ix = parse_index(py, indices)?;
+    let (t, v) = (input.get().t.clone(), values.get().t.clone());
+    let work = t.numel().max(v.numel());
+    if inplace {
+        heavy(py, work, || t.index_put_accumulate_(&ix, &v, accumulate)).py()?;
+        return Ok(input.clone().into_any().unbind());
+    }
+    Ok(PyTensor::new(heavy(py, work, || t.index_put_accumulate(&ix, &v, accumulate)).py()?).into_pyobject(py)?.into_any().unbind())
+}

@@ -24,7 +24,7 @@ mod pointwise;
 mod reductions;
 mod shape;
 
-pub(crate) use indexing::{nonzero_tuple, uint8_as_bool, WHERE_UINT8};
+pub(crate) use indexing::{_index_put, nonzero_tuple, uint8_as_bool, WHERE_UINT8};
 
 /// Tensors at least this large release the GIL while their kernel runs.
 const GIL_FREE_NUMEL: usize = 1 << 15;

@@ -5,7 +5,7 @@
 use ferrotorch::{Scalar, Tensor};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyInt, PyTuple};
+use pyo3::types::{PyBool, PyInt, PyList, PyTuple};
 
 use super::{heavy, wrap, PyTensor, TensorObj};
 use crate::convert::*;
@@ -124,9 +124,19 @@ impl PyTensor {
     }
 
     // ---- shape ops (copies) ---------------------------------------------------------
-    #[pyo3(signature = (*dims))]
-    fn flip(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<TensorObj> {
-        let (t, d) = (&self.t, shape_arg(dims)?);
+    /// `flip(*dims)` / `flip(dims)` / `flip(dims=seq)`, as PyTorch's parser takes them.
+    #[pyo3(signature = (*args, dims=None))]
+    fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<TensorObj> {
+        let d = match dims {
+            Some(_) if !args.is_empty() => return Err(PyTypeError::new_err("flip() got multiple values for argument 'dims'")),
+            Some(k) if k.is_instance_of::<PyInt>() || k.cast::<PyTensor>().is_ok() => {
+                return Err(PyTypeError::new_err(format!("flip(): argument 'dims' must be tuple of ints, not {}", k.get_type().name()?)));
+            }
+            Some(k) => to_int_list(k)?,
+            None if args.is_empty() => return Err(PyTypeError::new_err("flip() missing 1 required positional arguments: \"dims\"")),
+            None => flip_dims(args)?,
+        };
+        let t = &self.t;
         wrap(heavy(py, t.numel(), || t.flip(&d)))
     }
     #[pyo3(signature = (shifts, dims=None))]
@@ -197,6 +207,26 @@ fn shape_arg(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
         }
     }
     args.iter().map(|a| to_index(&a)).collect()
+}
+
+/// flip's positional dims (`flip(0, 1)`, `flip([0, 1])`), with PyTorch's TypeErrors for a
+/// bool, a str or a non-int element.
+fn flip_dims(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
+    let bad = |what: String| PyTypeError::new_err(format!("flip(): argument 'dims' (position 1) must be tuple of ints, {what}"));
+    if args.len() == 1 {
+        let a = args.get_item(0)?;
+        if a.is_instance_of::<PyList>() || a.is_instance_of::<PyTuple>() {
+            for (i, e) in a.try_iter()?.enumerate() {
+                let e = e?;
+                if e.is_instance_of::<PyBool>() || to_index(&e).is_err() {
+                    return Err(bad(format!("but found element of type {} at pos {}", e.get_type().name()?, i)));
+                }
+            }
+        } else if a.is_instance_of::<PyBool>() || to_index(&a).is_err() {
+            return Err(bad(format!("not {}", a.get_type().name()?)));
+        }
+    }
+    shape_arg(args)
 }
 
 fn tuple_of(py: Python<'_>, v: Vec<Tensor>) -> PyResult<Py<PyTuple>> {
