@@ -272,3 +272,17 @@ __version__ = "0.1.0"
 # Submodules built on the functions above.
 from . import special, distributions  # noqa: E402,F401
 from . import testing  # noqa: E402,F401
+
+# Mixed precision: torch.autocast, torch.amp, the autocast state functions, torch.cpu.amp and
+# torch.cuda.amp (deprecated spellings), the gradient-scaling kernels.
+from . import amp  # noqa: E402
+from .amp import autocast, GradScaler  # noqa: E402,F401
+from .amp._state import *  # noqa: E402,F401,F403
+from . import cpu  # noqa: E402,F401
+from . import _cuda_amp as _cuda_amp_mod  # noqa: E402
+import sys as _sys  # noqa: E402
+cuda.amp = _cuda_amp_mod
+_sys.modules[__name__ + ".cuda.amp"] = _cuda_amp_mod
+_amp_foreach_non_finite_check_and_unscale_ = _C._amp_foreach_non_finite_check_and_unscale_
+_amp_update_scale_ = _C._amp_update_scale_
+del _sys

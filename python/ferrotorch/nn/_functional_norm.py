@@ -5,6 +5,7 @@ device work with no dedicated kernel. The normalisations share one core, :func:`
 which takes one ``var_mean`` pass over the reduced dims.
 """
 import ferrotorch as torch
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 __all__ = [
     "layer_norm", "rms_norm", "group_norm", "batch_norm", "instance_norm", "local_response_norm",
@@ -51,6 +52,7 @@ def _check_param_shape(t, ns, what):
                            f"{list(t.shape)} and normalized_shape = {ns}")
 
 
+@_autocast_op("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dims, then ``* weight + bias`` elementwise."""
     ns = _check_normalized_shape(input, normalized_shape, "layer_norm", ", ")
@@ -74,6 +76,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return out if weight is None else out * weight
 
 
+@_autocast_op("group_norm")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each group of ``C // num_groups`` channels (and all spatial positions) per sample."""
     if input.dim() < 2:
