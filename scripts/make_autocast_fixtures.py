@@ -107,8 +107,9 @@ def run(expr, spec, config, lp, seed):
 def cases():
     res = {}
     for i, (name, (expr, spec)) in enumerate(CASES.items()):
-        entry = {"expr": expr, "inputs": {k: (list(v) if not isinstance(v[0], str) else [v[0], list(v[1]), v[2]])
-                                          for k, v in spec.items()}, "results": {}}
+        # A list of [name, spec] pairs: the order decides which input is the "first" one.
+        entry = {"expr": expr, "inputs": [[k, list(v) if not isinstance(v[0], str) else [v[0], list(v[1]), v[2]]]
+                                          for k, v in spec.items()], "results": {}}
         for lpn, lp in LP.items():
             for config in ("f32", "lp", "f64"):
                 entry["results"][f"{lpn}/{config}"] = run(expr, spec, config, lp, 1000 + i)

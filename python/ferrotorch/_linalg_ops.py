@@ -228,7 +228,9 @@ def _pair(a, alabs, b, blabs, keep):
         ap = ap.reshape(*ap.shape, *(1,) * len(b_only))
         bp = bp.reshape(*bp.shape[:len(batch)], *(1,) * len(a_only), *bp.shape[len(batch):])
         return ap * bp, batch + a_only + b_only
-    _same_dtype(a, b)
+    if not (_C._autocast_any_enabled() and a.is_floating_point() and b.is_floating_point()):
+        # Under autocast the bmm below casts its operands, so PyTorch's einsum takes mixed floats.
+        _same_dtype(a, b)
     _not_bool("bmm", a)
     ap = ap.expand(*[size[lab] for lab in batch + a_only + summed])
     bp = bp.expand(*[size[lab] for lab in batch + summed + b_only])

@@ -2,6 +2,7 @@
 the table PyTorch wrote (tests/fixtures/autocast/cases.json, scripts/make_autocast_fixtures.py),
 values against NumPy float64, the state functions, nesting, the decorator, the weight-cast
 cache, the deprecated aliases and bad input."""
+import builtins
 import json
 import os
 import threading
@@ -20,15 +21,11 @@ LP = {"bf16": torch.bfloat16, "f16": torch.float16}
 NAMES = {torch.float32: "float32", torch.float64: "float64", torch.bfloat16: "bfloat16", torch.float16: "float16",
          torch.int64: "int64"}
 
-# PyTorch's CPU scaled_dot_product_attention backward returns the gradient of a bfloat16 query
-# in float32 and that of a float32 key in bfloat16 (casts inside its fused CPU kernel); ours
-# gives each input's gradient in the input's dtype, as the autocast cast rule says.
-GRAD_EXCEPTIONS = {("sdpa", "bf16/lp"), ("sdpa", "f16/lp")}
 
 
 def _inputs(spec, config, lp, rng):
     env, floats = {}, []
-    for name, s in spec.items():
+    for name, s in spec:
         if isinstance(s[0], str):
             env[name] = torch.tensor(rng.integers(0, s[2], size=s[1]), dtype=torch.int64)
             continue
@@ -49,7 +46,7 @@ def test_dtypes_match_pytorch(op, key):
     env, floats = _inputs(case["inputs"], config, LP[lpn], np.random.default_rng(7))
     env.update(torch=torch, F=F)
     if "error" in want:
-        with pytest.raises(getattr(__builtins__, want["error"], None) or Exception):
+        with pytest.raises(getattr(builtins, want["error"])):
             with torch.autocast("cpu", dtype=LP[lpn]):
                 eval(case["expr"], env)
         return
@@ -57,8 +54,6 @@ def test_dtypes_match_pytorch(op, key):
         out = eval(case["expr"], env)
     assert NAMES[out.dtype] == want["out"]
     out.float().sum().backward()
-    if (op, key) in GRAD_EXCEPTIONS:
-        return
     got = {n: (None if env[n].grad is None else NAMES[env[n].grad.dtype]) for n in floats}
     assert got == want["grads"]
 
@@ -82,12 +77,12 @@ def test_linear_values_and_grads():
     # Reference: the operands rounded to bfloat16, the product in float64; the result is
     # rounded to bfloat16 once more (relative error <= 2**-8 per rounding, plus accumulation).
     ref = _bf16_round(x) @ _bf16_round(w).T + _bf16_round(b)
-    np.testing.assert_allclose(y.float().numpy(), ref, rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(y.detach().float().numpy(), ref, rtol=2e-2, atol=2e-2)
     y.float().sum().backward()
     assert wt.grad.dtype == torch.float32 and bt.grad.dtype == torch.float32
     # d(sum(x @ w.T + b))/dw = column sums of x (rounded to bfloat16), per output row.
-    np.testing.assert_allclose(wt.grad.numpy(), np.tile(_bf16_round(x).sum(0), (4, 1)), rtol=2e-2, atol=5e-2)
-    np.testing.assert_allclose(bt.grad.numpy(), np.full(4, 6.0), rtol=0, atol=0)
+    np.testing.assert_allclose(wt.grad.detach().numpy(), np.tile(_bf16_round(x).sum(0), (4, 1)), rtol=2e-2, atol=5e-2)
+    np.testing.assert_allclose(bt.grad.detach().numpy(), np.full(4, 6.0), rtol=0, atol=0)
 
 
 def test_cross_entropy_value_in_float32():
@@ -188,15 +183,15 @@ def test_weight_cast_cache():
         # One cast node shared by both products: the cached bfloat16 copy of the weight.
         c1 = [f for f, _ in y1.grad_fn.next_functions if f is not None]
         c2 = [f for f, _ in y2.grad_fn.next_functions if f is not None]
-        assert any(a is b for a in c1 for b in c2)
+        assert any(a == b for a in c1 for b in c2)
     with torch.autocast("cpu", cache_enabled=False):
         y3, y4 = x @ w, x @ w
         c3 = [f for f, _ in y3.grad_fn.next_functions if f is not None]
         c4 = [f for f, _ in y4.grad_fn.next_functions if f is not None]
-        assert not any(a is b for a in c3 for b in c4)
+        assert not any(a == b for a in c3 for b in c4)
     (y1.float().sum() + y2.float().sum()).backward()
     # d/dw sum(x @ w) twice = 2 * column sums of x, per row of w (bf16-rounded x).
-    np.testing.assert_allclose(w.grad.numpy(), 2 * np.tile(x.numpy().sum(0)[:, None], (1, 3)), rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(w.grad.detach().numpy(), 2 * np.tile(x.numpy().sum(0)[:, None], (1, 3)), rtol=2e-2, atol=2e-2)
 
 
 def test_unsupported_dtype_warns_and_disables():

@@ -63,7 +63,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return _mixed_out(out, input)
+
+
+def _mixed_out(out, input):
+    """PyTorch's mixed-type norms: a float16/bfloat16 input with float32 weight/bias gives
+    the input's dtype (the float32 affine step is rounded once)."""
+    return out.to(input.dtype) if out.dtype != input.dtype and input.dtype in (torch.float16, torch.bfloat16) else out
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -99,7 +105,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         spatial *= s
     x = input.reshape(n, num_groups, (c // num_groups) * spatial)
     out = _normalize(x, (2,), eps)[0].reshape(input.shape)
-    return _affine(out, weight, bias, input.dim())
+    return _mixed_out(_affine(out, weight, bias, input.dim()), input)
 
 
 def _check_running(running, c):

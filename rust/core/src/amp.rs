@@ -137,6 +137,12 @@ struct P<T>(*mut T);
 unsafe impl<T> Send for P<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for P<T> {}
+impl<T> P<T> {
+    /// SAFETY: `r` must lie inside the buffer and not overlap a range another task uses.
+    unsafe fn slice<'a>(self, r: &std::ops::Range<usize>) -> &'a mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(r.start), r.len())
+    }
+}
 
 /// Whether `s` holds a non-finite value; multiplies it by `inv` (in the element type, as
 /// PyTorch's kernel) unless `inv` is 1.
@@ -146,7 +152,7 @@ fn unscale_all<T: Fl>(s: &mut [T], inv: f64) -> bool {
     let (p, inv) = (P(s.as_mut_ptr()), T::c(inv));
     let run = |r: std::ops::Range<usize>| -> bool {
         // SAFETY: r lies inside the buffer and ranges are disjoint across tasks.
-        let c = unsafe { std::slice::from_raw_parts_mut(p.0.add(r.start), r.len()) };
+        let c = unsafe { p.slice(&r) };
         unscale_chunk::<T>(c, inv, scale)
     };
     if n >= 2 * GRAIN && crate::cpu::num_threads() > 1 {

@@ -676,9 +676,15 @@ pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
         // pow (float32) and atan2 (promote) on CUDA; number operands are not cast.
         let ts: Vec<&Tensor> = [a.tensor(), b.tensor()].into_iter().flatten().collect();
         if let Some(p) = crate::autocast::prepare(spec.name, &ts)? {
-            let mut it = p.tensors.iter();
-            let mut pick = |x: Arg| if x.tensor().is_some() { it.next().map_or(x, Arg::T) } else { x };
-            let (a2, b2) = (pick(a), pick(b));
+            let t = &p.tensors;
+            let a2 = match a {
+                Arg::T(_) => Arg::T(&t[0]),
+                Arg::S(v) => Arg::S(v),
+            };
+            let b2 = match b {
+                Arg::T(_) => Arg::T(&t[t.len() - 1]),
+                Arg::S(v) => Arg::S(v),
+            };
             return binary(a2, b2, spec);
         }
     }
