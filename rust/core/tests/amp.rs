@@ -63,10 +63,10 @@ fn unscale_and_update_scale() {
     let g2 = Tensor::from_vec(vec![1.0f64, f64::INFINITY], &[2]).unwrap();
     let found = Tensor::zeros(&[], DType::F32, Device::Cpu).unwrap();
     let inv = Tensor::full(&[], Scalar::Float(0.5), DType::F32, Device::Cpu).unwrap();
-    ferrotorch::amp::non_finite_check_and_unscale_(&[g1.clone()], &found, &inv).unwrap();
+    ferrotorch::amp::non_finite_check_and_unscale_(std::slice::from_ref(&g1), &found, &inv).unwrap();
     assert_eq!(g1.to_vec::<f32>().unwrap(), vec![1.0, -2.0, 4.0]);
     assert_eq!(found.to_vec::<f32>().unwrap(), vec![0.0]);
-    ferrotorch::amp::non_finite_check_and_unscale_(&[g2.clone()], &found, &inv).unwrap();
+    ferrotorch::amp::non_finite_check_and_unscale_(std::slice::from_ref(&g2), &found, &inv).unwrap();
     assert_eq!(found.to_vec::<f32>().unwrap(), vec![1.0]);
     let scale = Tensor::full(&[], Scalar::Float(1024.0), DType::F32, Device::Cpu).unwrap();
     let tracker = Tensor::zeros(&[], DType::I32, Device::Cpu).unwrap();

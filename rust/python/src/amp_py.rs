@@ -83,11 +83,14 @@ pub fn _autocast_restore(state: u8) {
     autocast::restore(state)
 }
 
+/// Cast tensors and the output dtype the policy sets.
+type Cast = (Vec<TensorObj>, Option<Py<PyDType>>);
+
 /// The cast at the entry of op `op` (a name of PyTorch's lists) with these tensor
 /// arguments: None when autocast does not apply, else (cast tensors, output dtype the
 /// policy sets or None).
 #[pyfunction]
-pub fn _autocast_cast(py: Python<'_>, op: &str, tensors: &Bound<'_, PyAny>) -> PyResult<Option<(Vec<TensorObj>, Option<Py<PyDType>>)>> {
+pub fn _autocast_cast(py: Python<'_>, op: &str, tensors: &Bound<'_, PyAny>) -> PyResult<Option<Cast>> {
     let ts = tensor_list(tensors)?;
     let refs: Vec<&ferrotorch::Tensor> = ts.iter().collect();
     let Some(p) = autocast::prepare(op, &refs).map_err(map_err)? else { return Ok(None) };
