@@ -357,3 +357,52 @@ FT_DEV void ft_sparse_adam_impl(FT_OPT_PARAMS) {
   FT_OPT_KERNEL(sparse_adam, dt)
 FT_ON_f32(FT_INST_OPTIM2, _)
 FT_ON_f64(FT_INST_OPTIM2, _)
+
+// ================================================================ gradient scaling (amp)
+//   ft_amp_unscale_<f32|f64>(T* g, long long n, const float* inv_scale, float* found_inf)
+//     PyTorch's _amp_foreach_non_finite_check_and_unscale_ over one contiguous gradient:
+//     *found_inf = 1.0f when some g[i] is inf or NaN (never reset here: one flag collects a
+//     whole group); g[i] = g[i] * (T)*inv_scale unless *inv_scale == 1. Racing stores all
+//     write the same value.
+//   ft_amp_update_scale(float* scale, int* tracker, const float* found_inf,
+//                       double growth_factor, double backoff_factor, int growth_interval)
+//     PyTorch's _amp_update_scale_ (one thread does the work; any grid):
+//     found: scale *= backoff, tracker = 0; else tracker + 1 == interval: scale *= growth
+//     when the result is finite, tracker = 0; else tracker += 1. Float32 arithmetic.
+template <class T>
+FT_DEV void ft_amp_unscale_impl(T* g, long long n, const float* inv_scale, float* found_inf) {
+  const float inv = *inv_scale;
+  const T invt = (T)inv;
+  int bad = 0;
+  FT_GRID_STRIDE(i, n) {
+    const T v = g[i];
+    bad |= !(v - v == (T)0);  // inf - inf and NaN - NaN are NaN
+    if (inv != 1.0f) g[i] = ft_opt_mul(v, invt);
+  }
+  if (bad) *found_inf = 1.0f;
+}
+
+#define FT_INST_AMP(dt, _)                                                                   \
+  FT_KERNEL ft_amp_unscale_##dt(dt* g, long long n, const float* inv_scale, float* found_inf) { \
+    ft_amp_unscale_impl<dt>(g, n, inv_scale, found_inf);                                     \
+  }
+FT_ON_f32(FT_INST_AMP, _)
+FT_ON_f64(FT_INST_AMP, _)
+
+FT_KERNEL ft_amp_update_scale(float* scale, int* tracker, const float* found_inf,
+                              double growth_factor, double backoff_factor, int growth_interval) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  if (*found_inf != 0.0f) {
+    *scale = ft_opt_mul(*scale, (float)backoff_factor);
+    *tracker = 0;
+  } else {
+    const int ok = *tracker + 1;
+    if (ok == growth_interval) {
+      const float grown = ft_opt_mul(*scale, (float)growth_factor);
+      if (grown - grown == 0.0f) *scale = grown;
+      *tracker = 0;
+    } else {
+      *tracker = ok;
+    }
+  }
+}

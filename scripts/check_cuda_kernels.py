@@ -78,7 +78,7 @@ def _names(ops, dtypes):
     return [f"ft_{op}_{dt}" for op in ops for dt in dtypes]
 
 
-DTYPE_FREE = ("ft_philox", "ft_sort_merge")
+DTYPE_FREE = ("ft_philox", "ft_sort_merge", "ft_amp_update_scale")
 
 
 def expected_kernels():
@@ -104,7 +104,7 @@ def expected_kernels():
             "ft_philox_normal_f32", "ft_philox_normal_f64", "ft_philox_randint"]
     srt = _names(["sort", "sort_keys", "sort_take"], ALL) + ["ft_sort_merge"]
     opt = _names(["sgd", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam", "asgd",
-                  "rprop", "sparse_adam"], ["f32", "f64"])
+                  "rprop", "sparse_adam", "amp_unscale"], ["f32", "f64"]) + ["ft_amp_update_scale"]
     return {"elementwise.cu": ew, "reduce.cu": red, "index.cu": idx, "sort.cu": srt,
             "optim.cu": opt}
 

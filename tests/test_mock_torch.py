@@ -341,7 +341,7 @@ def test_lazy_placeholders_raise_on_use_and_verbose_reports(tmp_path, stand_in):
         import torch
         import torch.fx as fx
         from torch.fx import symbolic_trace
-        from torch.cuda.amp import autocast  # ferrotorch.cuda is a plain module, not a package
+        from torch.cuda.graphs import graph  # ferrotorch.cuda is a plain module, not a package
 
         res = {}
 
@@ -357,7 +357,7 @@ def test_lazy_placeholders_raise_on_use_and_verbose_reports(tmp_path, stand_in):
         res["call"] = err(lambda: symbolic_trace(None))
         res["attr_chain"] = err(lambda: torch.not_a_thing.sub.fn(1))
         res["index"] = err(lambda: torch.not_a_thing[0])
-        res["with"] = err(lambda: autocast().__enter__())
+        res["with"] = err(lambda: graph().__enter__())
 
         def subclass():
             class A(torch.nn.NotAModule):
@@ -375,7 +375,7 @@ def test_lazy_placeholders_raise_on_use_and_verbose_reports(tmp_path, stand_in):
                             ("subclass", "torch.nn.NotAModule", "subclassed")]:
         assert res[key].startswith(f"{name} is not provided by ferrotorch"), res[key]
         assert what in res[key]
-    assert res["with"].startswith("torch.cuda.amp.autocast is not provided by ferrotorch")  # autocast() raises
+    assert res["with"].startswith("torch.cuda.graphs.graph is not provided by ferrotorch")  # graph() raises
     assert res["probe"] == [False, False, True]
     assert res["real"] == ["ferrotorch.nn.modules.linear", 3.0]
     report = proc.stderr.strip().splitlines()
@@ -383,7 +383,7 @@ def test_lazy_placeholders_raise_on_use_and_verbose_reports(tmp_path, stand_in):
     touched = dict(line.strip().split(": ", 1) for line in report[1:])
     assert touched["torch.fx"] == "imported"
     assert touched["torch.fx.symbolic_trace"] == "read, called"
-    assert touched["torch.cuda.amp"] == "imported"
+    assert touched["torch.cuda.graphs"] == "imported"
     assert touched["torch.not_a_thing.sub.fn"] == "read, called"
     assert touched["torch.nn.NotAModule"] == "read, subclassed"
     assert touched["torch.backends.not_a_backend"] == "read, tested for truth"

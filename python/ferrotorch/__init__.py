@@ -283,3 +283,21 @@ __version__ = "0.1.0"
 # Submodules built on the functions above.
 from . import special, distributions  # noqa: E402,F401
 from . import testing  # noqa: E402,F401
+
+# Mixed precision: torch.autocast, torch.amp, the autocast state functions, torch.cpu.amp and
+# torch.cuda.amp (deprecated spellings), the gradient-scaling kernels.
+from . import amp  # noqa: E402,F401
+from .amp import autocast, GradScaler  # noqa: E402,F401
+from .amp._state import (  # noqa: E402,F401
+    is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
+    set_autocast_cpu_enabled, get_autocast_cpu_dtype, set_autocast_cpu_dtype, get_autocast_gpu_dtype,
+    set_autocast_gpu_dtype, is_autocast_cache_enabled, set_autocast_cache_enabled, autocast_increment_nesting,
+    autocast_decrement_nesting, clear_autocast_cache,
+)
+from . import cpu  # noqa: E402,F401
+from . import _cuda_amp as _cuda_amp_mod  # noqa: E402
+import sys as _sys  # noqa: E402
+cuda.amp = _cuda_amp_mod
+_sys.modules[__name__ + ".cuda.amp"] = _cuda_amp_mod
+from ._C import _amp_foreach_non_finite_check_and_unscale_, _amp_update_scale_  # noqa: E402,F401
+del _sys

@@ -18,6 +18,7 @@ from ._args import _check_float, _check_tensor, _dim, _int_arg, _not_bool, _scal
 from ._registry import function, method
 from ._shape import _broadcast_pair
 from ._utils import _add_out, _dtype_name, inplace, warn_once as _warn_once, write_out as _write_out
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 
 # ---- shared helpers ----------------------------------------------------------------------
@@ -84,6 +85,7 @@ def _parse_term(eq, start, stop, k):
     return labels
 
 
+@_autocast_op("einsum")
 def einsum(*args):
     """torch.einsum: equation with explicit ('->') or implicit output, '...', repeated
     labels within an operand (diagonals), operands as varargs, one list, or sublists.
@@ -226,7 +228,9 @@ def _pair(a, alabs, b, blabs, keep):
         ap = ap.reshape(*ap.shape, *(1,) * len(b_only))
         bp = bp.reshape(*bp.shape[:len(batch)], *(1,) * len(a_only), *bp.shape[len(batch):])
         return ap * bp, batch + a_only + b_only
-    _same_dtype(a, b)
+    if not (_C._autocast_any_enabled() and a.is_floating_point() and b.is_floating_point()):
+        # Under autocast the bmm below casts its operands, so PyTorch's einsum takes mixed floats.
+        _same_dtype(a, b)
     _not_bool("bmm", a)
     ap = ap.expand(*[size[lab] for lab in batch + a_only + summed])
     bp = bp.expand(*[size[lab] for lab in batch + summed + b_only])
@@ -239,6 +243,7 @@ def _pair(a, alabs, b, blabs, keep):
 
 
 # ---- products ------------------------------------------------------------------------
+@_autocast_op("tensordot")
 def tensordot(a, b, dims=2, out=None):
     """torch.tensordot: dims an int (last dims of a with first dims of b), a pair of dim
     lists, or a tensor holding either."""
@@ -313,6 +318,7 @@ def inner(input, other, *, out=None):
     return _write_out(_contract(input, other, [input.dim() - 1], [other.dim() - 1]), out)
 
 
+@_autocast_op("vdot")
 def vdot(input, other, *, out=None):
     """torch.vdot: for real dtypes the same as dot (no conjugation needed)."""
     _check_tensor("vdot", "input", 1, input)
@@ -330,6 +336,7 @@ def vdot(input, other, *, out=None):
     return _write_out(input.dot(other), out)
 
 
+@_autocast_op("trace")
 def trace(input):
     """torch.trace: sum of the main diagonal of a matrix (integers sum to int64)."""
     _check_tensor("trace", "input", 1, input)
@@ -342,6 +349,7 @@ def trace(input):
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
+@_autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """torch.cdist: p-norm distances between the rows of x1 and x2 (batched, batch dims
     broadcast). p=2 uses PyTorch's matmul expansion when compute_mode asks for it (by
@@ -394,6 +402,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return _C.where(nonzero, _C.where(nonzero, total, 1.0).pow(1.0 / p), 0.0)
 
 
+@_autocast_op("cross")
 def cross(input, other, dim=None, *, out=None):
     """torch.cross: cross product along `dim` (default, deprecated as in PyTorch: input's
     first dim of size 3). The other dims broadcast."""
@@ -444,6 +453,7 @@ def _add_scaled(input, prod, beta, alpha):
     return (input if beta == 1 else input * beta) + prod
 
 
+@_autocast_op("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """torch.addmv: beta * input + alpha * (mat @ vec); all three of one dtype."""
     for k, (n, t) in enumerate((("input", input), ("mat", mat), ("vec", vec))):
@@ -461,6 +471,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _write_out(_add_scaled(input, mat.mv(vec), beta, alpha), out)
 
 
+@_autocast_op("addr")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """torch.addr: beta * input + alpha * outer(vec1, vec2) (dtypes promoted)."""
     for k, (n, t) in enumerate((("input", input), ("vec1", vec1), ("vec2", vec2))):
@@ -474,6 +485,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _write_out(_add_scaled(input, vec1.outer(vec2), beta, alpha), out)
 
 
+@_autocast_op("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """torch.addbmm: beta * input + alpha * sum_b batch1[b] @ batch2[b], the batch sum done
     by one mm over the concatenated inner dims."""
@@ -517,6 +529,7 @@ _CTYPE = {_C.float32: "float", _C.float64: "double", _C.float16: "c10::Half", _C
           _C.uint8: "unsigned char", _C.bool: "bool"}
 
 
+@_autocast_op("chain_matmul")
 def chain_matmul(*matrices, out=None):
     """torch.chain_matmul (deprecated in PyTorch, with its one-time warning): the product
     of 2-d matrices, multiplied in the cheapest order as PyTorch's multi_dot does."""

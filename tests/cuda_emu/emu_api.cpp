@@ -92,7 +92,10 @@ extern "C" int emu_launch(const char* sig, void* fn, unsigned grid, unsigned blo
                 'i'>(sig, fn, grid, block, argv) ||
         // the other optimizers: ft_<algo>(p, g, s0, s1, s2, n, c0..c9, flags)
         try_sig<'p', 'p', 'p', 'p', 'p', 'q', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd', 'd',
-                'i'>(sig, fn, grid, block, argv);
+                'i'>(sig, fn, grid, block, argv) ||
+        // gradient scaling: amp_unscale, amp_update_scale
+        try_sig<'p', 'q', 'p', 'p'>(sig, fn, grid, block, argv) ||
+        try_sig<'p', 'p', 'p', 'd', 'd', 'i'>(sig, fn, grid, block, argv);
     return ok ? 0 : -1;
   } catch (...) {
     return -2;

@@ -10,6 +10,7 @@ import ferrotorch as torch
 
 # functional imports this module at its end (re-export), so this circular import is safe.
 from . import functional as F
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -34,6 +35,7 @@ def _safe_softmax(scores):
     return torch.where(dead, 0.0, out)
 
 
+@_autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None, enable_gqa=False):
     r"""softmax(Q K^T * scale + mask) V over the last two dims, batch dims broadcast.

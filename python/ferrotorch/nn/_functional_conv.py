@@ -22,6 +22,7 @@ from ferrotorch import Tensor
 
 # functional imports this module at its end (re-export), so this circular import is safe.
 from . import functional as F
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -269,16 +270,19 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
     return _unbatch(out.contiguous(), squeeze)
 
 
+@_autocast_op("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over (N, C, L) or (C, L); padding may be an int, a tuple, 'same' or 'valid'."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+@_autocast_op("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) or (C, H, W); padding may be an int, a tuple, 'same' or 'valid'."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@_autocast_op("conv3d")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
@@ -319,18 +323,21 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     return _unbatch(out, squeeze)
 
 
+@_autocast_op("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution; weight is (C_in, C_out/groups, kW)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
                            "conv_transpose1d")
 
 
+@_autocast_op("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution; weight is (C_in, C_out/groups, kH, kW)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "conv_transpose2d")
 
 
+@_autocast_op("conv_transpose3d")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution; weight is (C_in, C_out/groups, kD, kH, kW)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
@@ -547,6 +554,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
+@_autocast_op("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """3-D max pooling; indices are flat positions into D*H*W."""
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
@@ -602,6 +610,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      "avg_pool2d")
 
 
+@_autocast_op("avg_pool3d")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """3-D average pooling."""
@@ -687,6 +696,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(input, 2, output_size, "adaptive_avg_pool2d")
 
 
+@_autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(input, 3, output_size, "adaptive_avg_pool3d")
 
@@ -701,6 +711,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _adaptive_max(input, 2, output_size, return_indices, "adaptive_max_pool2d")
 
 
+@_autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max(input, 3, output_size, return_indices, "adaptive_max_pool3d")
 

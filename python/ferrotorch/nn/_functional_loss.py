@@ -17,6 +17,7 @@ from ferrotorch._utils import _dtype_name
 # functional imports this module at its end, after defining all it uses here (logsigmoid,
 # pairwise_distance, _log_softmax), so this circular import is safe.
 from . import functional as F
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -107,6 +108,7 @@ def _weighted(loss, weight, input, reduction):
     return _reduce(loss, reduction)
 
 
+@_autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _warn_size_mismatch(input, target)
     reduction = _reduction(size_average, reduce, reduction)
@@ -115,6 +117,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction)
 
 
+@_autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _warn_size_mismatch(input, target)
     reduction = _reduction(size_average, reduce, reduction)
@@ -122,6 +125,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce(loss, reduction) if weight is None else _weighted(loss, weight, input, reduction)
 
 
+@_autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     _warn_size_mismatch(input, target)
     reduction = _reduction(size_average, reduce, reduction)
@@ -134,6 +138,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, reduction)
 
 
+@_autocast_op("huber_loss")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size_mismatch(input, target)
     reduction = _reduction(None, None, reduction)
@@ -176,6 +181,7 @@ def _record_bce(input, target, loss):
     torch._C._record_function("BinaryCrossEntropyBackward0", [input, target], [loss], backward)
 
 
+@_autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
@@ -201,6 +207,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@_autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     reduction = _reduction(size_average, reduce, reduction)
@@ -291,6 +298,7 @@ def _nll(logp, target, weight, reduction, ignore_index, n_classes):
     return _reduce(loss, reduction)
 
 
+@_autocast_op("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     n_classes = _check_nll_shapes(input, target, weight)
@@ -301,6 +309,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _nll(input, target, weight, reduction, ignore_index, n_classes)
 
 
+@_autocast_op("cross_entropy_loss")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     reduction = _reduction(size_average, reduce, reduction)
@@ -360,6 +369,7 @@ def _cross_entropy_probs(input, target, weight, reduction, ignore_index, label_s
     return total / (input.numel() // n_classes) if input.numel() else total * float("nan")
 
 
+@_autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     if size_average is not None or reduce is not None:
         reduction = _Reduction.legacy_get_string(size_average, reduce)
@@ -382,6 +392,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # ---- embedding and ranking losses --------------------------------------------------------------
+@_autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     td = target.dim()
@@ -402,6 +413,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@_autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
@@ -419,6 +431,7 @@ def _check_float_out(input):
         raise RuntimeError(f"result type Float can't be cast to the desired output type {_dtype_name(input.dtype)}")
 
 
+@_autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y x)). Deviation: stays finite where PyTorch's kernel overflows to inf."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -458,6 +471,7 @@ def _check_long(t, dtype=torch.int64):
         raise RuntimeError(f"expected scalar type {_dtype_name(dtype)} but found {_dtype_name(t.dtype)}")
 
 
+@_autocast_op("multi_margin_loss")
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """sum_{i != y} w[y] * max(0, margin - x[y] + x[i])**p / C per sample."""
@@ -496,6 +510,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
+@_autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """sum_{j, i not in y} max(0, 1 - (x[y_j] - x[i])) / C, y_j the targets before the first -1."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -524,6 +539,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
+@_autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where y == 1, max(0, margin - x) where y == -1 (both terms for any other y, as PyTorch)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -539,6 +555,7 @@ def _check_triplet_dims(anchor, positive, negative):
                            f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
 
 
+@_autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
@@ -567,6 +584,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce((margin + d_pos - d_neg).clamp_min(0.0), reduction)
 
 
+@_autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     if size_average is not None or reduce is not None:
@@ -635,6 +653,7 @@ def _ctc_lengths(lengths, name, batch):
     return lengths
 
 
+@_autocast_op("ctc_loss")
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist Temporal Classification loss: -log of the summed probability of all alignments.
 

@@ -5,6 +5,7 @@ device work with no dedicated kernel. The normalisations share one core, :func:`
 which takes one ``var_mean`` pass over the reduced dims.
 """
 import ferrotorch as torch
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 __all__ = [
     "layer_norm", "rms_norm", "group_norm", "batch_norm", "instance_norm", "local_response_norm",
@@ -51,6 +52,7 @@ def _check_param_shape(t, ns, what):
                            f"{list(t.shape)} and normalized_shape = {ns}")
 
 
+@_autocast_op("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dims, then ``* weight + bias`` elementwise."""
     ns = _check_normalized_shape(input, normalized_shape, "layer_norm", ", ")
@@ -61,7 +63,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return _mixed_out(out, input)
+
+
+def _mixed_out(out, input):
+    """PyTorch's mixed-type norms: a float16/bfloat16 input with float32 weight/bias gives
+    the input's dtype (the float32 affine step is rounded once)."""
+    return out.to(input.dtype) if out.dtype != input.dtype and input.dtype in (torch.float16, torch.bfloat16) else out
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -74,6 +82,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return out if weight is None else out * weight
 
 
+@_autocast_op("group_norm")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each group of ``C // num_groups`` channels (and all spatial positions) per sample."""
     if input.dim() < 2:
@@ -96,7 +105,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         spatial *= s
     x = input.reshape(n, num_groups, (c // num_groups) * spatial)
     out = _normalize(x, (2,), eps)[0].reshape(input.shape)
-    return _affine(out, weight, bias, input.dim())
+    return _mixed_out(_affine(out, weight, bias, input.dim()), input)
 
 
 def _check_running(running, c):

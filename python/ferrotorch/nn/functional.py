@@ -17,6 +17,7 @@ import numpy as _np
 import ferrotorch as torch
 from ferrotorch import Tensor, _C
 from ferrotorch._utils import _dtype_name
+from ferrotorch._autocast_op import autocast_op as _autocast_op
 
 __all__ = [
     "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -29,6 +30,7 @@ __all__ = [
 
 
 # ---- linear layers ----------------------------------------------------------------------------
+@_autocast_op("linear")
 def linear(input, weight, bias=None):
     """y = x W^T + b; a 2-D input with bias is a single fused addmm."""
     if bias is not None and input.dim() == 2:
@@ -37,6 +39,7 @@ def linear(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
+@_autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o], as two matmuls."""
     if input1.shape[:-1] != input2.shape[:-1]:
@@ -277,6 +280,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+@_autocast_op("prelu")
 def prelu(input, weight):
     """leaky_relu with a learnable slope per channel (dim 1; a 1-D input has one channel)."""
     if weight.dim() > 1:
@@ -320,6 +324,7 @@ def _softplus(input, beta=1.0, threshold=20.0):
     return torch.where(bx > threshold, input, soft)
 
 
+@_autocast_op("softplus")
 def softplus(input, beta=1.0, threshold=20.0):
     # The engine's row is softplus at PyTorch's defaults; other beta/threshold compose (after
     # the row's dtype check: integer inputs raise as PyTorch's kernel does).
@@ -560,6 +565,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return torch.div(input, denom, out=out)
 
 
+@_autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
     n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
@@ -570,6 +576,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
 
 
+@_autocast_op("pdist")
 def pdist(input, p=2):
     """p-norm distances between the rows of an (N, M) input, upper triangle in row-major order."""
     if input.dim() != 2:

@@ -10,6 +10,8 @@
 //! ```
 
 pub mod autograd;
+pub mod autocast;
+pub mod amp;
 pub mod backend;
 pub mod cpu;
 pub mod cuda;

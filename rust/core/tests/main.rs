@@ -5,6 +5,7 @@
 //! The library itself has no unit-test harness (`[lib] test = false`): internals the tests reach
 //! are `#[doc(hidden)] pub`.
 
+mod amp;
 mod common;
 mod core_types;
 mod engine;

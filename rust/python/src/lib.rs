@@ -1,6 +1,7 @@
 //! `ferrotorch._C`: thin PyO3 bindings over the `ferrotorch` engine crate.
 #![allow(non_snake_case)]
 
+mod amp_py;
 mod autograd_py;
 mod convert;
 mod data;
@@ -87,5 +88,6 @@ fn _C(m: &Bound<'_, PyModule>) -> PyResult<()> {
     registry_ops::register(m)?;
     io_py::register(m)?;
     safetensors_py::register(m)?;
+    amp_py::register(m)?;
     Ok(())
 }

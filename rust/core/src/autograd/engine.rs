@@ -103,6 +103,9 @@ fn run(
     accumulate: bool,
     ncaptured: usize,
 ) -> Result<Vec<Option<Tensor>>> {
+    // Backward formulas run in the dtypes the forward saved: autocast stays off while the
+    // graph runs (a custom Function's backward may turn it on again, as `custom_bwd` does).
+    let _no_autocast = crate::autocast::ExcludeGuard::new();
     // 1. Dependencies over the reachable graph (iterative DFS).
     let mut deps: HashMap<Key, usize> = HashMap::default();
     let mut nodes: HashMap<Key, Arc<Node>> = HashMap::default();

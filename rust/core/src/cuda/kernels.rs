@@ -421,3 +421,23 @@ pub fn copy_across(src: &TensorData, dst: &TensorData) -> Result<()> {
         _ => bail!(Runtime, "internal: copy_across between {} and {}", src.storage.device(), dst.storage.device()),
     }
 }
+
+/// Unscale one contiguous f32/f64 gradient on the device and flag non-finite values
+/// (`ft_amp_unscale_<dt>`, cuda/optim.cu); `inv_scale` and `found_inf` are 1-element
+/// float32 device tensors.
+pub fn amp_unscale(g: &TensorData, inv_scale: &TensorData, found_inf: &TensorData) -> Result<()> {
+    let n = g.layout.numel();
+    if n == 0 {
+        return Ok(());
+    }
+    let name = format!("ft_amp_unscale_{}", dtype_suffix(g.dtype));
+    go(g, Src::Optim, g.dtype, &name, grid_for(n), &[Arg::Ptr(first(g)), Arg::I64(n as i64), Arg::Ptr(first(inv_scale)), Arg::Ptr(first(found_inf))])
+}
+
+/// `_amp_update_scale_` on the device (`ft_amp_update_scale`, cuda/optim.cu).
+pub fn amp_update_scale(scale: &TensorData, tracker: &TensorData, found_inf: &TensorData, growth: f64, backoff: f64, interval: i64) -> Result<()> {
+    go(scale, Src::Optim, DType::F32, "ft_amp_update_scale", 1, &[
+        Arg::Ptr(first(scale)), Arg::Ptr(first(tracker)), Arg::Ptr(first(found_inf)),
+        Arg::F64(growth), Arg::F64(backoff), Arg::I32(interval.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
+    ])
+}

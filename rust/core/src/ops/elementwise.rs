@@ -145,6 +145,12 @@ struct UnarySpec {
 pub use crate::cuda::backend::ROUNDING_IDENTITY_ON_INTS;
 
 fn unary(x: &Tensor, op: &str, spec: &UnarySpec) -> Result<Tensor> {
+    if crate::autocast::any_enabled() {
+        // The float32 list's unary ops (exp, log, rsqrt, ... on CUDA).
+        if let Some(p) = crate::autocast::prepare(op, &[x])? {
+            return unary(&p.tensors[0], op, spec);
+        }
+    }
     let src = x.data().clone();
     let (input, out_dtype) = if src.dtype.is_float() {
         (src, x.dtype())
@@ -666,6 +672,22 @@ fn check_int_zero_divisor(spec: &BinarySpec, compute: DType, b: &TensorData, out
 
 /// Out-of-place binary op with broadcasting, promotion and autograd.
 pub fn binary(a: Arg, b: Arg, spec: &BinarySpec) -> Result<Tensor> {
+    if crate::autocast::any_enabled() {
+        // pow (float32) and atan2 (promote) on CUDA; number operands are not cast.
+        let ts: Vec<&Tensor> = [a.tensor(), b.tensor()].into_iter().flatten().collect();
+        if let Some(p) = crate::autocast::prepare(spec.name, &ts)? {
+            let t = &p.tensors;
+            let a2 = match a {
+                Arg::T(_) => Arg::T(&t[0]),
+                Arg::S(v) => Arg::S(v),
+            };
+            let b2 = match b {
+                Arg::T(_) => Arg::T(&t[t.len() - 1]),
+                Arg::S(v) => Arg::S(v),
+            };
+            return binary(a2, b2, spec);
+        }
+    }
     if let (Arg::T(x), Arg::T(y)) = (a, b) {
         if let Some(out) = binary_plain(x, y, spec)? {
             return Ok(out);

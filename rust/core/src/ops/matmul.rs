@@ -167,6 +167,10 @@ fn fold_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 impl Tensor {
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("mm", &[self, other])? {
+            let t = &p.tensors;
+            return t[0].mm(&t[1]);
+        }
         check_dtypes(self, other)?;
         let (sa, sb) = (self.shape(), other.shape());
         if sa.len() != 2 {
@@ -182,6 +186,10 @@ impl Tensor {
     }
 
     pub fn bmm(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("bmm", &[self, other])? {
+            let t = &p.tensors;
+            return t[0].bmm(&t[1]);
+        }
         check_dtypes(self, other)?;
         let (sa, sb) = (self.shape(), other.shape());
         if sa.len() != 3 {
@@ -205,6 +213,10 @@ impl Tensor {
 
     /// `torch.matmul` with NumPy semantics for 1-d operands and broadcast batch dims.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("matmul", &[self, other])? {
+            let t = &p.tensors;
+            return t[0].matmul(&t[1]);
+        }
         check_dtypes(self, other)?;
         let (sa, sb) = (self.shape(), other.shape());
         match (sa.len(), sb.len()) {
@@ -254,6 +266,10 @@ impl Tensor {
     }
 
     pub fn mv(&self, v: &Tensor) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("mv", &[self, v])? {
+            let t = &p.tensors;
+            return t[0].mv(&t[1]);
+        }
         check_dtypes(self, v)?;
         let (sa, sv) = (self.shape(), v.shape());
         if sa.len() != 2 || sv.len() != 1 {
@@ -272,6 +288,10 @@ impl Tensor {
     }
 
     pub fn dot(&self, other: &Tensor) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("dot", &[self, other])? {
+            let t = &p.tensors;
+            return t[0].dot(&t[1]);
+        }
         let (sa, sb) = (self.shape(), other.shape());
         if sa.len() != 1 || sb.len() != 1 {
             bail!(Runtime, "1D tensors expected, but got {}D and {}D tensors", sa.len(), sb.len());
@@ -317,6 +337,10 @@ impl Tensor {
 
     /// beta * self + alpha * (m1 @ m2)
     pub fn addmm(&self, m1: &Tensor, m2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("addmm", &[self, m1, m2])? {
+            let t = &p.tensors;
+            return t[0].addmm(&t[1], &t[2], beta, alpha);
+        }
         let one = |s: Scalar| s == Scalar::Int(1) || s == Scalar::Float(1.0);
         let (s1, s2, si) = (m1.shape(), m2.shape(), self.shape());
         // Linear's case (bias + x @ w.t() on one device, one dtype): fused into the gemm
@@ -345,6 +369,10 @@ impl Tensor {
     }
 
     pub fn baddbmm(&self, b1: &Tensor, b2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("baddbmm", &[self, b1, b2])? {
+            let t = &p.tensors;
+            return t[0].baddbmm(&t[1], &t[2], beta, alpha);
+        }
         let p = b1.bmm(b2)?;
         combine_scaled(self, &p, beta, alpha)
     }

@@ -74,6 +74,11 @@ fn run_reduce(x: &Tensor, dims: &[usize], out_shape: &[usize], kind: ReduceOp, o
 impl Tensor {
     /// `sum(dim=None, keepdim=False, dtype=None)`.
     pub fn sum_dims(&self, dims: Option<&[i64]>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("sum", &[self])? {
+            // Under autocast an explicit dtype wins; else the policy's (float32).
+            let (x, dtype) = (&p.tensors[0], dtype.or(p.dtype));
+            return x.sum_dims(dims, keepdim, dtype);
+        }
         let src = match dtype {
             Some(dt) if dt != self.dtype() => self.to_dtype(dt)?,
             _ => self.clone(),
@@ -120,6 +125,11 @@ impl Tensor {
     }
 
     pub fn prod_dims(&self, dim: Option<i64>, keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("prod", &[self])? {
+            // Under autocast an explicit dtype wins; else the policy's (float32).
+            let (x, dtype) = (&p.tensors[0], dtype.or(p.dtype));
+            return x.prod_dims(dim, keepdim, dtype);
+        }
         let src = match dtype {
             Some(dt) if dt != self.dtype() => self.to_dtype(dt)?,
             _ => self.clone(),
@@ -297,6 +307,8 @@ impl Tensor {
 
     /// `var(dim, correction=1, keepdim)`.
     pub fn var_dims(&self, dims: Option<&[i64]>, correction: f64, keepdim: bool) -> Result<Tensor> {
+        // var is no autocast op: the sums inside run in its input's dtype.
+        let _no_autocast = crate::autocast::any_enabled().then(crate::autocast::ExcludeGuard::new);
         if !self.dtype().is_float() {
             bail!(Runtime, "std and var only support floating point and complex dtypes");
         }
@@ -325,6 +337,11 @@ impl Tensor {
 
     /// `norm(p, dim, keepdim)` for p in {finite, inf, -inf, 0}.
     pub fn norm(&self, p: f64, dims: Option<&[i64]>, keepdim: bool) -> Result<Tensor> {
+        if let Some(a) = crate::autocast::prepare("norm", &[self])? {
+            // fp32_append_dtype: the norm of a float16 input in float32.
+            let x = match a.dtype { Some(d) => a.tensors[0].to_dtype(d)?, None => a.tensors[0].clone() };
+            return x.norm(p, dims, keepdim);
+        }
         if !self.dtype().is_float() {
             bail!(Runtime, "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}", super::pretty_dtype(self.dtype()));
         }
@@ -402,6 +419,9 @@ impl Tensor {
     }
 
     pub fn logsumexp(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("logsumexp", &[self])? {
+            return p.tensors[0].logsumexp(dims, keepdim);
+        }
         let x = if self.dtype().is_float() { self.clone() } else { self.to_dtype(crate::dtype::default_dtype())? };
         if x.numel() == 0 {
             return x.exp()?.sum_dims(Some(dims), keepdim, None)?.log();
@@ -528,9 +548,19 @@ impl Tensor {
         Ok(out)
     }
     pub fn cumsum(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("cumsum", &[self])? {
+            // Under autocast an explicit dtype wins; else the policy's (float32).
+            let (x, dtype) = (&p.tensors[0], dtype.or(p.dtype));
+            return x.cumsum(dim, dtype);
+        }
         self.scan(dim, dtype, true)
     }
     pub fn cumprod(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("cumprod", &[self])? {
+            // Under autocast an explicit dtype wins; else the policy's (float32).
+            let (x, dtype) = (&p.tensors[0], dtype.or(p.dtype));
+            return x.cumprod(dim, dtype);
+        }
         self.scan(dim, dtype, false)
     }
 

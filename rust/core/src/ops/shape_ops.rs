@@ -10,6 +10,12 @@ use crate::bail;
 
 impl Tensor {
     pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+        if crate::autocast::any_enabled() {
+            let refs: Vec<&Tensor> = tensors.iter().collect();
+            if let Some(p) = crate::autocast::prepare("cat", &refs)? {
+                return Tensor::cat(&p.tensors, dim);
+            }
+        }
         if tensors.is_empty() {
             bail!(Value, "torch.cat(): expected a non-empty list of Tensors");
         }
@@ -82,6 +88,12 @@ impl Tensor {
     }
 
     pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+        if crate::autocast::any_enabled() {
+            let refs: Vec<&Tensor> = tensors.iter().collect();
+            if let Some(p) = crate::autocast::prepare("stack", &refs)? {
+                return Tensor::stack(&p.tensors, dim);
+            }
+        }
         if tensors.is_empty() {
             bail!(Runtime, "stack expects a non-empty TensorList");
         }

@@ -14,11 +14,21 @@ use crate::tensor::Tensor;
 impl Tensor {
     /// `softmax(dim, dtype)`: exp(x - max) / sum(exp(x - max)) along `dim`.
     pub fn softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("softmax", &[self])? {
+            // Under autocast an explicit dtype wins; else the policy's (float32).
+            let (x, dtype) = (&p.tensors[0], dtype.or(p.dtype));
+            return x.softmax(dim, dtype);
+        }
         self.softmax_impl(dim, dtype, false)
     }
 
     /// `log_softmax(dim, dtype)`: x - max - log(sum(exp(x - max))) along `dim`.
     pub fn log_softmax(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        if let Some(p) = crate::autocast::prepare("log_softmax", &[self])? {
+            // Under autocast an explicit dtype wins; else the policy's (float32).
+            let (x, dtype) = (&p.tensors[0], dtype.or(p.dtype));
+            return x.log_softmax(dim, dtype);
+        }
         self.softmax_impl(dim, dtype, true)
     }
 
