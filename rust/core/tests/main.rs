@@ -15,3 +15,4 @@ mod op_arguments;
 mod registry;
 mod seam;
 mod select;
+mod vecmath;
