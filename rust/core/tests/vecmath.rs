@@ -246,7 +246,8 @@ fn tensor_rows_use_vecmath() {
         let h = op(&t.to_dtype(ferrotorch::DType::BF16).unwrap()).unwrap().to_vec::<half::bf16>().unwrap();
         for (&x, &v) in xs.iter().zip(&h) {
             let xb = half::bf16::from_f32(x).to_f32();
-            assert_eq!(v, half::bf16::from_f32(f(xb)), "{name}({x:e}) bfloat16");
+            let want = half::bf16::from_f32(f(xb));
+            assert!(v.to_bits() == want.to_bits() || (v.is_nan() && want.is_nan()), "{name}({x:e}) bfloat16: {v} vs {want}");
         }
     }
 }

@@ -8,7 +8,7 @@ use super::registry::{Family, OpInfo, Python};
 use super::{result_dtype, Arg, OwnedArg};
 use crate::autograd::{needs_grad, record, SavedTensor};
 use crate::backend::{Binary, Composite, Pred, Unary};
-use crate::cpu::math::{erf64, erfinv64, is_nan, FloatMath, Num};
+use crate::cpu::math::{erf64, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
 use crate::cpu::vecmath as vm;
 use crate::cpu::{map1, map2};
 use crate::dtype::{default_dtype, DType, Element, Scalar};
@@ -337,7 +337,7 @@ macro_rules! unary_float_ops {
 macro_rules! for_each_unary_float_op {
     ($cb:ident) => {
         $cb! {
-            (exp, exp_, "ExpBackward0", "exp", vm::exp, f64::exp, save(false, true), |x, y, g| g.mul(y), py(full)),
+            (exp, exp_, "ExpBackward0", "exp", exp_f32_fast, f64::exp, save(false, true), |x, y, g| g.mul(y), py(full)),
             (exp2, exp2_, "Exp2Backward0", "exp2", vm::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2), py(full)),
             (expm1, expm1_, "Expm1Backward0", "expm1", vm::expm1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?), py(full)),
             (log, log_, "LogBackward0", "log", vm::log, f64::ln, save(true, false), |x, y, g| g.div(x), py(full)),
