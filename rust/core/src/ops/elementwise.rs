@@ -296,6 +296,20 @@ fn map_f32_contiguous(src: &TensorData, out: &TensorData, f: impl Fn(f32) -> f32
     true
 }
 
+/// As `map_f32_contiguous`, through a multiversioned slice loop `k` that calls the row's function
+/// directly (`simd::map_f32_with`: the large vecmath functions are not inlined through `Fn`).
+fn map_f32_contiguous_with(src: &TensorData, out: &TensorData, k: fn(&[f32], &mut [f32])) -> bool {
+    if src.dtype != DType::F32 || !src.layout.is_contiguous() || !out.layout.is_contiguous() {
+        return false;
+    }
+    let n = src.layout.numel();
+    // SAFETY: both are contiguous f32 views of n elements; `out` is a fresh buffer, so the
+    // two slices do not overlap.
+    let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
+    crate::cpu::simd::map_f32_with(s, d, k);
+    true
+}
+
 macro_rules! unary_float_ops {
     ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $f32:expr, $f64:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr, py($py:ident)) ),* $(,)?) => {
         /// The registry rows of the unary float ops (see `ops::registry`).
@@ -306,7 +320,15 @@ macro_rules! unary_float_ops {
             $(
             pub fn $name(&self) -> Result<Tensor> {
                 fn kernel(src: &TensorData, out: &TensorData) {
-                    if map_f32_contiguous(src, out, $f32) {
+                    crate::multiversion! {
+                        /// The contiguous f32 loop, calling the row's function directly.
+                        fn contiguous [] [] (s: &[f32], d: &mut [f32]) {
+                            for (o, &v) in d.iter_mut().zip(s) {
+                                *o = ($f32)(v);
+                            }
+                        }
+                    }
+                    if map_f32_contiguous_with(src, out, contiguous) {
                         return;
                     }
                     dispatch_float!(src.dtype, T => {
