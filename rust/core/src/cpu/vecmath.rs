@@ -71,19 +71,16 @@ fn with_sign_of(a: f64, s: f32) -> f64 {
     f64::from_bits(a.to_bits() | (((s.to_bits() >> 31) as u64) << 63))
 }
 
-/// Horner's rule, low-to-high coefficients, unrolled by hand: a loop here (even of constant trip
-/// count) was left rolled inside erf's larger body, which kept the element loop around it scalar.
+/// Horner's rule, low-to-high coefficients (a constant trip count: LLVM unrolls it fully).
 #[inline(always)]
 fn poly<const N: usize>(c: &[f64; N], u: f64) -> f64 {
-    macro_rules! steps {
-        ($($i:literal)*) => {{
-            let mut r = c[N - 1];
-            $( if $i + 1 < N { r = r * u + c[N - 2 - $i]; } )*
-            r
-        }};
+    let mut r = c[N - 1];
+    let mut i = N - 1;
+    while i > 0 {
+        i -= 1;
+        r = r * u + c[i];
     }
-    const { assert!(N >= 1 && N <= 24) };
-    steps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22)
+    r
 }
 
 // ---- f64 cores --------------------------------------------------------------------------

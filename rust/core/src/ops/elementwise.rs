@@ -18,6 +18,14 @@ use crate::tensor::{Tensor, TensorData};
 use crate::{bail, dispatch, dispatch_float, dispatch_int};
 
 // ---- scalar helpers referenced by the tables ------------------------------------
+// sigmoid and silu in f32 stay on exp_f32_fast (about 2 ulp, subnormal results flushed), as exp:
+// cpu::vecmath's 1-ulp forms of the three measured several times slower (f64 lanes and a division).
+fn sigmoid32(x: f32) -> f32 {
+    1.0 / (1.0 + exp_f32_fast(-x))
+}
+fn silu32(x: f32) -> f32 {
+    x / (1.0 + exp_f32_fast(-x))
+}
 fn sigmoid64(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -71,8 +79,8 @@ macro_rules! activation_fns {
     };
 }
 activation_fns!(f64, f64::exp, erf64, silu64, gelu64, gelu_tanh64, softplus64, mish64, hardsigmoid64, hardswish64);
-// f32: the transcendental activations are cpu::vecmath's vectorisable forms (see the rows); the
-// piecewise-linear two are the f64 forms, rounded once.
+// f32: gelu, softplus and mish are cpu::vecmath's vectorisable forms (see the rows), silu is above;
+// the piecewise-linear two are the f64 forms, rounded once.
 fn hardsigmoid32(x: f32) -> f32 {
     hardsigmoid64(x as f64) as f32
 }
@@ -380,12 +388,12 @@ macro_rules! for_each_unary_float_op {
             (asinh, asinh_, "AsinhBackward0", "asinh", vm::asinh, f64::asinh, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?.sqrt()?), py(full)),
             (acosh, acosh_, "AcoshBackward0", "acosh", vm::acosh, f64::acosh, save(true, false), |x, y, g| g.mul(&x.mul(x)?.sub_s(1.0)?.rsqrt()?), py(full)),
             (atanh, atanh_, "AtanhBackward0", "atanh", vm::atanh, f64::atanh, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?), py(full)),
-            (sigmoid, sigmoid_, "SigmoidBackward0", "sigmoid", vm::sigmoid, sigmoid64, save(false, true), |x, y, g| g.mul(&y.mul(&y.rsub_s(1.0)?)?), py(full)),
+            (sigmoid, sigmoid_, "SigmoidBackward0", "sigmoid", sigmoid32, sigmoid64, save(false, true), |x, y, g| g.mul(&y.mul(&y.rsub_s(1.0)?)?), py(full)),
             (erf, erf_, "ErfBackward0", "erf", vm::erf, erf64, save(true, false), |x, y, g| g.mul(&x.mul(x)?.neg()?.exp()?.mul_s(2.0 / PI.sqrt())?), py(full)),
             (erfinv, erfinv_, "ErfinvBackward0", "erfinv", vm::erfinv, erfinv64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.exp()?.mul_s(PI.sqrt() / 2.0)?), py(method)),
             (reciprocal, reciprocal_, "ReciprocalBackward0", "reciprocal", recip32, recip64, save(false, true), |x, y, g| g.mul(&y.mul(y)?)?.neg(), py(full)),
             (frac, frac_, "FracBackward0", "frac", frac32, frac64, save(false, false), |x, y, g| Ok(g.clone()), py(full)),
-            (silu, silu_, "SiluBackward0", "silu", vm::silu, silu64, save(true, false), |x, y, g| bw_silu(x, g), py(nn)),
+            (silu, silu_, "SiluBackward0", "silu", silu32, silu64, save(true, false), |x, y, g| bw_silu(x, g), py(nn)),
             (gelu, gelu_, "GeluBackward0", "gelu", vm::gelu, gelu64, save(true, false), |x, y, g| bw_gelu(x, g), py(nn)),
             (gelu_tanh, gelu_tanh_, "GeluBackward0", "gelu_tanh", vm::gelu_tanh, gelu_tanh64, save(true, false), |x, y, g| bw_gelu_tanh(x, g), py(nn)),
             (softplus, softplus_, "SoftplusBackward0", "softplus", vm::softplus, softplus64, save(true, false), |x, y, g| bw_softplus(x, g), py(nn)),
