@@ -51,6 +51,55 @@ fn elementwise(c: &mut Criterion) {
     g.finish();
 }
 
+/// The unary float kernels (cpu::vecmath) on 4M contiguous f32, as compare.py's unary sweep;
+/// `cargo bench -p ferrotorch-benches -- unary` for this group alone.
+fn unary(c: &mut Criterion) {
+    type Op = fn(&Tensor) -> Result<Tensor>;
+    let n = 4 * 1024 * 1024;
+    let a = randn(&[n]);
+    // inputs inside each op's domain: |x| + 0.5 for the logs, |x| + 1.5 for acosh, 0.99 tanh(x) for (-1, 1)
+    let pos = a.abs().and_then(|t| t.add_s(0.5)).expect("pos");
+    let acosh_in = pos.add_s(1.0).expect("acosh input");
+    let unit = a.tanh().and_then(|t| t.mul_s(0.99)).expect("unit");
+    let ops: [(&str, Op, &Tensor); 29] = [
+        ("exp", Tensor::exp, &a),
+        ("exp2", Tensor::exp2, &a),
+        ("expm1", Tensor::expm1, &a),
+        ("log", Tensor::log, &pos),
+        ("log2", Tensor::log2, &pos),
+        ("log10", Tensor::log10, &pos),
+        ("log1p", Tensor::log1p, &pos),
+        ("sqrt", Tensor::sqrt, &pos),
+        ("rsqrt", Tensor::rsqrt, &pos),
+        ("reciprocal", Tensor::reciprocal, &a),
+        ("sin", Tensor::sin, &a),
+        ("cos", Tensor::cos, &a),
+        ("tan", Tensor::tan, &a),
+        ("asin", Tensor::asin, &unit),
+        ("acos", Tensor::acos, &unit),
+        ("atan", Tensor::atan, &a),
+        ("sinh", Tensor::sinh, &a),
+        ("cosh", Tensor::cosh, &a),
+        ("tanh", Tensor::tanh, &a),
+        ("asinh", Tensor::asinh, &a),
+        ("acosh", Tensor::acosh, &acosh_in),
+        ("atanh", Tensor::atanh, &unit),
+        ("sigmoid", Tensor::sigmoid, &a),
+        ("erf", Tensor::erf, &a),
+        ("erfinv", Tensor::erfinv, &unit),
+        ("gelu", Tensor::gelu, &a),
+        ("silu", Tensor::silu, &a),
+        ("softplus", Tensor::softplus, &a),
+        ("mish", Tensor::mish, &a),
+    ];
+    let mut g = c.benchmark_group("unary_4M_f32");
+    g.throughput(Throughput::Elements(n as u64));
+    for (name, op, x) in ops {
+        g.bench_function(name, |bch| bch.iter(|| black_box(op(x).expect(name))));
+    }
+    g.finish();
+}
+
 fn transpose_copy(c: &mut Criterion) {
     let n = 4096usize;
     let x = randn(&[n, n]);
@@ -98,6 +147,6 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = matmul, elementwise, transpose_copy, topk, small_graph
+    targets = matmul, elementwise, unary, transpose_copy, topk, small_graph
 }
 criterion_main!(benches);

@@ -311,6 +311,43 @@ def build_workloads(q):
             w.on(name, (lambda mk, tfn, lib: lambda: (lambda x, y: synced(lib, lambda: tfn(x, y)))(mk(a), mk(b)))(mk, tfn, libs[name]))
         W.append(w)
 
+    # Unary sweep (issue 20): every unary float kernel on 4M contiguous float32, inputs inside each op's
+    # domain (randn; |x| + 0.5 for the logs and sqrt; |x| + 1.5 for acosh; 0.99 tanh(x) for (-1, 1)).
+    n = q["unary"]
+    base = f32(n)
+    doms = {"real": base, "pos": np.abs(base) + 0.5, "ge1": np.abs(base) + 1.5, "unit": 0.99 * np.tanh(base)}
+    doms = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in doms.items()}
+    label = f"{n // (1024 * 1024)}M" if n >= 1024 * 1024 else f"{n // 1024}K"
+    unary = [  # (name, domain, torch/ferrotorch call, NumPy call or None)
+        ("exp", "real", lambda lib, x: x.exp(), np.exp), ("exp2", "real", lambda lib, x: x.exp2(), np.exp2),
+        ("expm1", "real", lambda lib, x: x.expm1(), np.expm1), ("log", "pos", lambda lib, x: x.log(), np.log),
+        ("log2", "pos", lambda lib, x: x.log2(), np.log2), ("log10", "pos", lambda lib, x: x.log10(), np.log10),
+        ("log1p", "pos", lambda lib, x: x.log1p(), np.log1p), ("sqrt", "pos", lambda lib, x: x.sqrt(), np.sqrt),
+        ("rsqrt", "pos", lambda lib, x: x.rsqrt(), None), ("reciprocal", "real", lambda lib, x: x.reciprocal(), np.reciprocal),
+        ("sin", "real", lambda lib, x: x.sin(), np.sin), ("cos", "real", lambda lib, x: x.cos(), np.cos),
+        ("tan", "real", lambda lib, x: x.tan(), np.tan), ("asin", "unit", lambda lib, x: x.asin(), np.arcsin),
+        ("acos", "unit", lambda lib, x: x.acos(), np.arccos), ("atan", "real", lambda lib, x: x.atan(), np.arctan),
+        ("sinh", "real", lambda lib, x: x.sinh(), np.sinh), ("cosh", "real", lambda lib, x: x.cosh(), np.cosh),
+        ("tanh", "real", lambda lib, x: x.tanh(), np.tanh), ("asinh", "real", lambda lib, x: x.asinh(), np.arcsinh),
+        ("acosh", "ge1", lambda lib, x: x.acosh(), np.arccosh), ("atanh", "unit", lambda lib, x: x.atanh(), np.arctanh),
+        ("sigmoid", "real", lambda lib, x: x.sigmoid(), None), ("erf", "real", lambda lib, x: x.erf(), None),
+        ("erfc", "real", lambda lib, x: lib.erfc(x), None), ("erfinv", "unit", lambda lib, x: x.erfinv(), None),
+        ("gelu", "real", lambda lib, x: lib.nn.functional.gelu(x), None),
+        ("gelu tanh", "real", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"), None),
+        ("silu", "real", lambda lib, x: lib.nn.functional.silu(x), None),
+        ("softplus", "real", lambda lib, x: lib.nn.functional.softplus(x), None),
+        ("mish", "real", lambda lib, x: lib.nn.functional.mish(x), None),
+    ]
+    for op, dom, tfn, nfn in unary:
+        w = Workload(f"unary {op} {label} f32", goal=(1.0, "<= 1.0x torch time"))
+        arr = doms[dom]
+        if nfn is not None:
+            w.on("numpy", (lambda nfn, arr: lambda: (lambda: nfn(arr)))(nfn, arr))
+        for name, mk in tensor.items():
+            w.on(name, (lambda mk, tfn, lib, arr: lambda: (lambda x: synced(lib, lambda: tfn(lib, x)))(mk(arr)))(
+                mk, tfn, libs[name], arr))
+        W.append(w)
+
     # Transposed copy.
     n = q["transpose"]
     x = f32(n, n)
@@ -468,10 +505,12 @@ def main():
     args = ARGS
     if args.quick:
         q = {"matmul": [128, 256], "elems": 1 << 20, "transpose": 1024, "repeat": 3, "number": 20_000,
-             "mlp_batch": 32, "style_px": 32, "loader_rows": 2000, "ckpt_params": 4_000_000, "topk": 1 << 20}
+             "mlp_batch": 32, "style_px": 32, "loader_rows": 2000, "ckpt_params": 4_000_000, "topk": 1 << 20,
+             "unary": 1 << 18}
     else:
         q = {"matmul": [1024, 2048], "elems": 16 << 20, "transpose": 4096, "repeat": 7, "number": 200_000,
-             "mlp_batch": 256, "style_px": 128, "loader_rows": 20_000, "ckpt_params": 100_000_000, "topk": 20_000_000}
+             "mlp_batch": 256, "style_px": 128, "loader_rows": 20_000, "ckpt_params": 100_000_000, "topk": 20_000_000,
+             "unary": 4 << 20}
     repeat = args.repeat or q["repeat"]
     if args.device == "cuda":
         if not ft.cuda.is_available():

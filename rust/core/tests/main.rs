@@ -16,3 +16,4 @@ mod op_arguments;
 mod registry;
 mod seam;
 mod select;
+mod vecmath;

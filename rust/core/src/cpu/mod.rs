@@ -8,6 +8,8 @@ pub mod reduce;
 pub mod matmul;
 pub mod gemm512;
 pub mod simd;
+pub mod vecmath;
+mod vecmath_tables;
 pub mod softmax;
 pub mod select;
 pub mod backend;

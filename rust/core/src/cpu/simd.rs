@@ -26,6 +26,26 @@ pub fn map_f32<F: Fn(f32) -> f32 + Copy + Send + Sync>(src: &[f32], dst: &mut [f
     }
 }
 
+/// `dst[i] = f(src[i])` through `k`, a multiversioned loop that calls `f` directly (`multiversion!`
+/// over `for .. { *o = f(v) }`), in parallel above the grain size. For scalar functions too large
+/// for `map_f32`: there `f` is called through its `Fn::call` shim, which LLVM inlines only while
+/// small; erf, erfinv and gelu (cpu::vecmath) made it an out-of-line baseline call per element,
+/// 10x slower than the same loop with the direct call.
+pub fn map_f32_with(src: &[f32], dst: &mut [f32], k: fn(&[f32], &mut [f32])) {
+    let n = src.len().min(dst.len());
+    if n >= 2 * GRAIN && num_threads() > 1 {
+        let d = super::SendPtr(dst.as_mut_ptr());
+        super::par_for(n.div_ceil(GRAIN), |c| {
+            let (lo, hi) = (c * GRAIN, ((c + 1) * GRAIN).min(n));
+            // SAFETY: chunks [lo, hi) are disjoint and inside dst[..n].
+            let dc = unsafe { std::slice::from_raw_parts_mut(d.get().add(lo), hi - lo) };
+            k(&src[lo..hi], dc)
+        });
+    } else {
+        k(&src[..n], &mut dst[..n]);
+    }
+}
+
 /// The instruction sets the multiversioned loops are compiled for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Isa {

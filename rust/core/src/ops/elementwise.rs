@@ -8,7 +8,8 @@ use super::registry::{Family, OpInfo, Python};
 use super::{result_dtype, Arg, OwnedArg};
 use crate::autograd::{needs_grad, record, SavedTensor};
 use crate::backend::{Binary, Composite, Pred, Unary};
-use crate::cpu::math::{erf32, erf64, erfinv32, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
+use crate::cpu::math::{erf64, erfinv64, exp_f32_fast, is_nan, FloatMath, Num};
+use crate::cpu::vecmath as vm;
 use crate::cpu::{map1, map2};
 use crate::dtype::{default_dtype, DType, Element, Scalar};
 use crate::error::Result;
@@ -17,8 +18,13 @@ use crate::tensor::{Tensor, TensorData};
 use crate::{bail, dispatch, dispatch_float, dispatch_int};
 
 // ---- scalar helpers referenced by the tables ------------------------------------
+// sigmoid and silu in f32 stay on exp_f32_fast (about 2 ulp, subnormal results flushed), as exp:
+// cpu::vecmath's 1-ulp forms of the three measured several times slower (f64 lanes and a division).
 fn sigmoid32(x: f32) -> f32 {
     1.0 / (1.0 + exp_f32_fast(-x))
+}
+fn silu32(x: f32) -> f32 {
+    x / (1.0 + exp_f32_fast(-x))
 }
 fn sigmoid64(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
@@ -72,8 +78,15 @@ macro_rules! activation_fns {
         }
     };
 }
-activation_fns!(f32, exp_f32_fast, erf32, silu32, gelu32, gelu_tanh32, softplus32, mish32, hardsigmoid32, hardswish32);
 activation_fns!(f64, f64::exp, erf64, silu64, gelu64, gelu_tanh64, softplus64, mish64, hardsigmoid64, hardswish64);
+// f32: gelu, softplus and mish are cpu::vecmath's vectorisable forms (see the rows), silu is above;
+// the piecewise-linear two are the f64 forms, rounded once.
+fn hardsigmoid32(x: f32) -> f32 {
+    hardsigmoid64(x as f64) as f32
+}
+fn hardswish32(x: f32) -> f32 {
+    hardswish64(x as f64) as f32
+}
 
 // The activations' backward formulas (tensor ops, so a second backward works), as PyTorch's
 // derivatives.yaml: silu_backward, gelu_backward (both approximations), softplus_backward
@@ -297,6 +310,20 @@ fn map_f32_contiguous(src: &TensorData, out: &TensorData, f: impl Fn(f32) -> f32
     true
 }
 
+/// As `map_f32_contiguous`, through a multiversioned slice loop `k` that calls the row's function
+/// directly (`simd::map_f32_with`: the large vecmath functions are not inlined through `Fn`).
+fn map_f32_contiguous_with(src: &TensorData, out: &TensorData, k: fn(&[f32], &mut [f32])) -> bool {
+    if src.dtype != DType::F32 || !src.layout.is_contiguous() || !out.layout.is_contiguous() {
+        return false;
+    }
+    let n = src.layout.numel();
+    // SAFETY: both are contiguous f32 views of n elements; `out` is a fresh buffer, so the
+    // two slices do not overlap.
+    let (s, d) = unsafe { (std::slice::from_raw_parts(src.ptr::<f32>(), n), std::slice::from_raw_parts_mut(out.ptr::<f32>(), n)) };
+    crate::cpu::simd::map_f32_with(s, d, k);
+    true
+}
+
 macro_rules! unary_float_ops {
     ($( ($name:ident, $name_:ident, $grad:literal, $cuda:literal, $f32:expr, $f64:expr, save($sx:literal, $sy:literal), |$x:ident, $y:ident, $g:ident| $bw:expr, py($py:ident)) ),* $(,)?) => {
         /// The registry rows of the unary float ops (see `ops::registry`).
@@ -307,7 +334,15 @@ macro_rules! unary_float_ops {
             $(
             pub fn $name(&self) -> Result<Tensor> {
                 fn kernel(src: &TensorData, out: &TensorData) {
-                    if map_f32_contiguous(src, out, $f32) {
+                    crate::multiversion! {
+                        /// The contiguous f32 loop, calling the row's function directly.
+                        fn contiguous [] [] (s: &[f32], d: &mut [f32]) {
+                            for (o, &v) in d.iter_mut().zip(s) {
+                                *o = ($f32)(v);
+                            }
+                        }
+                    }
+                    if map_f32_contiguous_with(src, out, contiguous) {
                         return;
                     }
                     dispatch_float!(src.dtype, T => {
@@ -339,36 +374,36 @@ macro_rules! for_each_unary_float_op {
     ($cb:ident) => {
         $cb! {
             (exp, exp_, "ExpBackward0", "exp", exp_f32_fast, f64::exp, save(false, true), |x, y, g| g.mul(y), py(full)),
-            (exp2, exp2_, "Exp2Backward0", "exp2", f32::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2), py(full)),
-            (expm1, expm1_, "Expm1Backward0", "expm1", f32::exp_m1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?), py(full)),
-            (log, log_, "LogBackward0", "log", f32::ln, f64::ln, save(true, false), |x, y, g| g.div(x), py(full)),
-            (log2, log2_, "Log2Backward0", "log2", f32::log2, f64::log2, save(true, false), |x, y, g| g.div(&x.mul_s(LN_2)?), py(full)),
-            (log10, log10_, "Log10Backward0", "log10", f32::log10, f64::log10, save(true, false), |x, y, g| g.div(&x.mul_s(LN_10)?), py(full)),
-            (log1p, log1p_, "Log1PBackward0", "log1p", f32::ln_1p, f64::ln_1p, save(true, false), |x, y, g| g.div(&x.add_s(1.0)?), py(full)),
+            (exp2, exp2_, "Exp2Backward0", "exp2", vm::exp2, f64::exp2, save(false, true), |x, y, g| g.mul(y)?.mul_s(LN_2), py(full)),
+            (expm1, expm1_, "Expm1Backward0", "expm1", vm::expm1, f64::exp_m1, save(false, true), |x, y, g| g.mul(&y.add_s(1.0)?), py(full)),
+            (log, log_, "LogBackward0", "log", vm::log, f64::ln, save(true, false), |x, y, g| g.div(x), py(full)),
+            (log2, log2_, "Log2Backward0", "log2", vm::log2, f64::log2, save(true, false), |x, y, g| g.div(&x.mul_s(LN_2)?), py(full)),
+            (log10, log10_, "Log10Backward0", "log10", vm::log10, f64::log10, save(true, false), |x, y, g| g.div(&x.mul_s(LN_10)?), py(full)),
+            (log1p, log1p_, "Log1PBackward0", "log1p", vm::log1p, f64::ln_1p, save(true, false), |x, y, g| g.div(&x.add_s(1.0)?), py(full)),
             (sqrt, sqrt_, "SqrtBackward0", "sqrt", f32::sqrt, f64::sqrt, save(false, true), |x, y, g| g.div(&y.mul_s(2.0)?), py(full)),
             (rsqrt, rsqrt_, "RsqrtBackward0", "rsqrt", rsqrt32, rsqrt64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.mul(y)?)?.mul_s(-0.5), py(full)),
-            (sin, sin_, "SinBackward0", "sin", f32::sin, f64::sin, save(true, false), |x, y, g| g.mul(&x.cos()?), py(full)),
-            (cos, cos_, "CosBackward0", "cos", f32::cos, f64::cos, save(true, false), |x, y, g| g.mul(&x.sin()?)?.neg(), py(full)),
-            (tan, tan_, "TanBackward0", "tan", f32::tan, f64::tan, save(false, true), |x, y, g| g.mul(&y.mul(y)?.add_s(1.0)?), py(full)),
-            (asin, asin_, "AsinBackward0", "asin", f32::asin, f64::asin, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?), py(full)),
-            (acos, acos_, "AcosBackward0", "acos", f32::acos, f64::acos, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)?.neg(), py(full)),
-            (atan, atan_, "AtanBackward0", "atan", f32::atan, f64::atan, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?), py(full)),
-            (sinh, sinh_, "SinhBackward0", "sinh", f32::sinh, f64::sinh, save(true, false), |x, y, g| g.mul(&x.cosh()?), py(full)),
-            (cosh, cosh_, "CoshBackward0", "cosh", f32::cosh, f64::cosh, save(true, false), |x, y, g| g.mul(&x.sinh()?), py(full)),
-            (tanh, tanh_, "TanhBackward0", "tanh", f32::tanh, f64::tanh, save(false, true), |x, y, g| g.mul(&y.mul(y)?.rsub_s(1.0)?), py(full)),
-            (asinh, asinh_, "AsinhBackward0", "asinh", f32::asinh, f64::asinh, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?.sqrt()?), py(full)),
-            (acosh, acosh_, "AcoshBackward0", "acosh", f32::acosh, f64::acosh, save(true, false), |x, y, g| g.mul(&x.mul(x)?.sub_s(1.0)?.rsqrt()?), py(full)),
-            (atanh, atanh_, "AtanhBackward0", "atanh", f32::atanh, f64::atanh, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?), py(full)),
+            (sin, sin_, "SinBackward0", "sin", vm::sin, f64::sin, save(true, false), |x, y, g| g.mul(&x.cos()?), py(full)),
+            (cos, cos_, "CosBackward0", "cos", vm::cos, f64::cos, save(true, false), |x, y, g| g.mul(&x.sin()?)?.neg(), py(full)),
+            (tan, tan_, "TanBackward0", "tan", vm::tan, f64::tan, save(false, true), |x, y, g| g.mul(&y.mul(y)?.add_s(1.0)?), py(full)),
+            (asin, asin_, "AsinBackward0", "asin", vm::asin, f64::asin, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?), py(full)),
+            (acos, acos_, "AcosBackward0", "acos", vm::acos, f64::acos, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?.sqrt()?)?.neg(), py(full)),
+            (atan, atan_, "AtanBackward0", "atan", vm::atan, f64::atan, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?), py(full)),
+            (sinh, sinh_, "SinhBackward0", "sinh", vm::sinh, f64::sinh, save(true, false), |x, y, g| g.mul(&x.cosh()?), py(full)),
+            (cosh, cosh_, "CoshBackward0", "cosh", vm::cosh, f64::cosh, save(true, false), |x, y, g| g.mul(&x.sinh()?), py(full)),
+            (tanh, tanh_, "TanhBackward0", "tanh", vm::tanh, f64::tanh, save(false, true), |x, y, g| g.mul(&y.mul(y)?.rsub_s(1.0)?), py(full)),
+            (asinh, asinh_, "AsinhBackward0", "asinh", vm::asinh, f64::asinh, save(true, false), |x, y, g| g.div(&x.mul(x)?.add_s(1.0)?.sqrt()?), py(full)),
+            (acosh, acosh_, "AcoshBackward0", "acosh", vm::acosh, f64::acosh, save(true, false), |x, y, g| g.mul(&x.mul(x)?.sub_s(1.0)?.rsqrt()?), py(full)),
+            (atanh, atanh_, "AtanhBackward0", "atanh", vm::atanh, f64::atanh, save(true, false), |x, y, g| g.div(&x.mul(x)?.rsub_s(1.0)?), py(full)),
             (sigmoid, sigmoid_, "SigmoidBackward0", "sigmoid", sigmoid32, sigmoid64, save(false, true), |x, y, g| g.mul(&y.mul(&y.rsub_s(1.0)?)?), py(full)),
-            (erf, erf_, "ErfBackward0", "erf", erf32, erf64, save(true, false), |x, y, g| g.mul(&x.mul(x)?.neg()?.exp()?.mul_s(2.0 / PI.sqrt())?), py(full)),
-            (erfinv, erfinv_, "ErfinvBackward0", "erfinv", erfinv32, erfinv64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.exp()?.mul_s(PI.sqrt() / 2.0)?), py(method)),
+            (erf, erf_, "ErfBackward0", "erf", vm::erf, erf64, save(true, false), |x, y, g| g.mul(&x.mul(x)?.neg()?.exp()?.mul_s(2.0 / PI.sqrt())?), py(full)),
+            (erfinv, erfinv_, "ErfinvBackward0", "erfinv", vm::erfinv, erfinv64, save(false, true), |x, y, g| g.mul(&y.mul(y)?.exp()?.mul_s(PI.sqrt() / 2.0)?), py(method)),
             (reciprocal, reciprocal_, "ReciprocalBackward0", "reciprocal", recip32, recip64, save(false, true), |x, y, g| g.mul(&y.mul(y)?)?.neg(), py(full)),
             (frac, frac_, "FracBackward0", "frac", frac32, frac64, save(false, false), |x, y, g| Ok(g.clone()), py(full)),
             (silu, silu_, "SiluBackward0", "silu", silu32, silu64, save(true, false), |x, y, g| bw_silu(x, g), py(nn)),
-            (gelu, gelu_, "GeluBackward0", "gelu", gelu32, gelu64, save(true, false), |x, y, g| bw_gelu(x, g), py(nn)),
-            (gelu_tanh, gelu_tanh_, "GeluBackward0", "gelu_tanh", gelu_tanh32, gelu_tanh64, save(true, false), |x, y, g| bw_gelu_tanh(x, g), py(nn)),
-            (softplus, softplus_, "SoftplusBackward0", "softplus", softplus32, softplus64, save(true, false), |x, y, g| bw_softplus(x, g), py(nn)),
-            (mish, mish_, "MishBackward0", "mish", mish32, mish64, save(true, false), |x, y, g| bw_mish(x, g), py(nn)),
+            (gelu, gelu_, "GeluBackward0", "gelu", vm::gelu, gelu64, save(true, false), |x, y, g| bw_gelu(x, g), py(nn)),
+            (gelu_tanh, gelu_tanh_, "GeluBackward0", "gelu_tanh", vm::gelu_tanh, gelu_tanh64, save(true, false), |x, y, g| bw_gelu_tanh(x, g), py(nn)),
+            (softplus, softplus_, "SoftplusBackward0", "softplus", vm::softplus, softplus64, save(true, false), |x, y, g| bw_softplus(x, g), py(nn)),
+            (mish, mish_, "MishBackward0", "mish", vm::mish, mish64, save(true, false), |x, y, g| bw_mish(x, g), py(nn)),
             (hardsigmoid, hardsigmoid_, "HardsigmoidBackward0", "hardsigmoid", hardsigmoid32, hardsigmoid64, save(true, false), |x, y, g| bw_hardsigmoid(x, g), py(nn)),
             (hardswish, hardswish_, "HardswishBackward0", "hardswish", hardswish32, hardswish64, save(true, false), |x, y, g| bw_hardswish(x, g), py(nn)),
         }
