@@ -44,7 +44,7 @@ CASES = {  # name -> (ferrotorch call, float64 reference)
     "atan": (torch.atan, np.arctan), "sinh": (torch.sinh, np.sinh), "cosh": (torch.cosh, np.cosh),
     "tanh": (torch.tanh, np.tanh), "asinh": (torch.asinh, np.arcsinh), "acosh": (torch.acosh, np.arccosh),
     "atanh": (torch.atanh, np.arctanh), "erf": (torch.erf, np_erf),
-    "erfinv": (torch.erfinv, np_erfinv), "rsqrt": (torch.rsqrt, lambda a: 1 / np.sqrt(a)),
+    "erfinv": (torch.erfinv, lambda a: np.where(a == 0, a, np_erfinv(a))),  # erfinv(-0) = -0 (PyTorch too) "rsqrt": (torch.rsqrt, lambda a: 1 / np.sqrt(a)),
     "reciprocal": (torch.reciprocal, lambda a: 1 / a), "gelu": (F.gelu, _gelu), "gelu_tanh": (lambda t: F.gelu(t, approximate="tanh"), _gelu_tanh),
     "softplus": (F.softplus, np_softplus), "mish": (F.mish, _mish),
 }
