@@ -213,7 +213,8 @@ fn simd_map_matches_scalar() {
 #[test]
 fn tensor_rows_use_vecmath() {
     type Op = fn(&Tensor) -> ferrotorch::Result<Tensor>;
-    let ops: [(&str, Op, fn(f32) -> f32); 10] = [
+    type Row = (&'static str, Op, fn(f32) -> f32);
+    let ops: [Row; 10] = [
         ("tanh", Tensor::tanh, vm::tanh),
         ("log1p", Tensor::log1p, vm::log1p),
         ("erf", Tensor::erf, vm::erf),

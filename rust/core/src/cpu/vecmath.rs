@@ -461,6 +461,15 @@ fn neg_if_bit1(v: f64, q: u32) -> f64 {
     f64::from_bits(v.to_bits() ^ (((q & 2) as u64) << 62))
 }
 
+/// The NaN a trigonometric function gives for a non-finite `x`: `x - x` is NaN for ±inf
+/// and keeps a NaN input's payload, as libm's result does.
+#[inline(always)]
+// why: the self-subtraction is the NaN itself (see above), not a typo.
+#[allow(clippy::eq_op)]
+fn nan_of(x: f32) -> f32 {
+    x - x
+}
+
 /// Sine. Full-range reduction: every finite f32 within 1 ulp.
 #[inline(always)]
 pub fn sin(x: f32) -> f32 {
@@ -469,7 +478,7 @@ pub fn sin(x: f32) -> f32 {
     // sin(|x|) by quadrant: s, c, -s, -c; then x's sign (sin is odd).
     let v = neg_if_bit1(sel64(q & 1 == 1, c, s), q);
     let r = f32::from_bits((v as f32).to_bits() ^ (x.to_bits() & 0x8000_0000));
-    sel32(x.is_finite(), sel32(x == 0.0, x, r), x - x)
+    sel32(x.is_finite(), sel32(x == 0.0, x, r), nan_of(x))
 }
 
 /// Cosine.
@@ -479,7 +488,7 @@ pub fn cos(x: f32) -> f32 {
     let (s, c) = sincos_poly(f * PIO2);
     // cos(|x|) by quadrant: c, -s, -c, s.
     let v = neg_if_bit1(sel64(q & 1 == 1, s, c), q.wrapping_add(1));
-    sel32(x.is_finite(), v as f32, x - x)
+    sel32(x.is_finite(), v as f32, nan_of(x))
 }
 
 /// Tangent: s/c, or -c/s in odd quadrants.
@@ -490,7 +499,7 @@ pub fn tan(x: f32) -> f32 {
     let odd = q & 1 == 1;
     let v = sel64(odd, -c, s) / sel64(odd, s, c);
     let r = f32::from_bits((v as f32).to_bits() ^ (x.to_bits() & 0x8000_0000));
-    sel32(x.is_finite(), sel32(x == 0.0, x, r), x - x)
+    sel32(x.is_finite(), sel32(x == 0.0, x, r), nan_of(x))
 }
 
 /// Error function.
