@@ -36,9 +36,10 @@ def ns():
 
 
 def _run(args, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(REPO, "python"), os.environ.get("PYTHONPATH", "")]))
+    # The child imports ferrotorch as this process does (the installed wheel, or PYTHONPATH in a
+    # dev checkout): the source tree's python/ has no compiled _C in a fresh clone.
     r = subprocess.run([sys.executable, SCRIPT, "--out", str(tmp_path), "--no-progress", *args],
-                       capture_output=True, text=True, env=env, timeout=600, cwd=str(tmp_path))
+                       capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
 
