@@ -405,7 +405,7 @@ def build_workloads(q):
     w = Workload(f"style transfer L-BFGS iteration ({side}px)", goal=(1.0, "<= 1.0x torch time"))
     for name in tensor:
         w.on(name, (lambda lib: lambda: style_lbfgs_step(lib, vgg, content, style))(libs[name]))
-
+    W.append(w)
 
     # Linear on a 3-d input (issue 20): the weight gradient must be one GEMM over the folded
     # batch, not per-batch products summed.
