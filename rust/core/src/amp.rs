@@ -54,15 +54,7 @@ pub fn non_finite_check_and_unscale_(grads: &[Tensor], found_inf: &Tensor, inv_s
         if g.numel() == 0 {
             continue;
         }
-        let direct = g.is_contiguous() && matches!(g.dtype(), DType::F32 | DType::F64);
-        // Half types and strided gradients go through a float32 (float64) contiguous copy,
-        // written back after the pass.
-        let buf = if direct {
-            g.clone()
-        } else {
-            let dt = if g.dtype() == DType::F64 { DType::F64 } else { DType::F32 };
-            g.detach().to_dtype(dt)?.contiguous_copy_pub()?
-        };
+        let (direct, buf) = staged(g)?;
         let n = buf.numel();
         {
             let d = buf.data();
@@ -75,11 +67,7 @@ pub fn non_finite_check_and_unscale_(grads: &[Tensor], found_inf: &Tensor, inv_s
                 }
             };
         }
-        if direct {
-            g.storage().bump_version();
-        } else {
-            g.detach().copy_(&buf)?;
-        }
+        write_back(g, direct, &buf)?;
     }
     if found {
         found_inf.detach().fill_(Scalar::Float(1.0))?;
@@ -91,22 +79,33 @@ pub fn non_finite_check_and_unscale_(grads: &[Tensor], found_inf: &Tensor, inv_s
 /// gradients through a contiguous float32 copy, written back).
 fn unscale_cuda(grads: &[Tensor], found_inf: &Tensor, inv_scale: &Tensor) -> Result<()> {
     for g in grads {
-        let direct = g.is_contiguous() && matches!(g.dtype(), DType::F32 | DType::F64);
-        let buf = if direct {
-            g.clone()
-        } else {
-            let dt = if g.dtype() == DType::F64 { DType::F64 } else { DType::F32 };
-            g.detach().to_dtype(dt)?.contiguous_copy_pub()?
-        };
+        let (direct, buf) = staged(g)?;
         crate::cuda::kernels::amp_unscale(&buf.data(), &inv_scale.data(), &found_inf.data())?;
-        if direct {
-            g.storage().bump_version();
-        } else {
-            g.detach().copy_(&buf)?;
-        }
+        write_back(g, direct, &buf)?;
     }
     found_inf.storage().bump_version();
     Ok(())
+}
+
+/// The buffer a pass works on: the gradient itself when it is contiguous float32/float64
+/// (`true`), else a contiguous float32 (float64) copy that `write_back` copies back (half
+/// types and strided gradients).
+fn staged(g: &Tensor) -> Result<(bool, Tensor)> {
+    if g.is_contiguous() && matches!(g.dtype(), DType::F32 | DType::F64) {
+        return Ok((true, g.clone()));
+    }
+    let dt = if g.dtype() == DType::F64 { DType::F64 } else { DType::F32 };
+    Ok((false, g.detach().to_dtype(dt)?.contiguous_copy_pub()?))
+}
+
+/// After a pass over `staged(g)`'s buffer: bump g's version (written in place) or copy back.
+fn write_back(g: &Tensor, direct: bool, buf: &Tensor) -> Result<()> {
+    if direct {
+        g.storage().bump_version();
+        Ok(())
+    } else {
+        g.detach().copy_(buf)
+    }
 }
 
 trait Fl: Copy + Send + Sync + std::ops::Mul<Output = Self> {

@@ -12,26 +12,12 @@ use super::{num_threads, GRAIN};
 
 /// `dst[i] = f(src[i])`, in parallel above the grain size.
 pub fn map_f32<F: Fn(f32) -> f32 + Copy + Send + Sync>(src: &[f32], dst: &mut [f32], f: F) {
-    let n = src.len().min(dst.len());
-    if n >= 2 * GRAIN && num_threads() > 1 {
-        let d = super::SendPtr(dst.as_mut_ptr());
-        super::par_for(n.div_ceil(GRAIN), |c| {
-            let (lo, hi) = (c * GRAIN, ((c + 1) * GRAIN).min(n));
-            // SAFETY: chunks [lo, hi) are disjoint and inside dst[..n].
-            let dc = unsafe { std::slice::from_raw_parts_mut(d.get().add(lo), hi - lo) };
-            apply(&src[lo..hi], dc, f)
-        });
-    } else {
-        apply(&src[..n], &mut dst[..n], f);
-    }
+    chunked(src, dst, |s, d| apply(s, d, f))
 }
 
-/// `dst[i] = f(src[i])` through `k`, a multiversioned loop that calls `f` directly (`multiversion!`
-/// over `for .. { *o = f(v) }`), in parallel above the grain size. For scalar functions too large
-/// for `map_f32`: there `f` is called through its `Fn::call` shim, which LLVM inlines only while
-/// small; erf, erfinv and gelu (cpu::vecmath) made it an out-of-line baseline call per element,
-/// 10x slower than the same loop with the direct call.
-pub fn map_f32_with(src: &[f32], dst: &mut [f32], k: fn(&[f32], &mut [f32])) {
+/// `k` over matching chunks of `src` and `dst` (their common length), in parallel above the
+/// grain size.
+fn chunked(src: &[f32], dst: &mut [f32], k: impl Fn(&[f32], &mut [f32]) + Sync) {
     let n = src.len().min(dst.len());
     if n >= 2 * GRAIN && num_threads() > 1 {
         let d = super::SendPtr(dst.as_mut_ptr());
@@ -44,6 +30,15 @@ pub fn map_f32_with(src: &[f32], dst: &mut [f32], k: fn(&[f32], &mut [f32])) {
     } else {
         k(&src[..n], &mut dst[..n]);
     }
+}
+
+/// `dst[i] = f(src[i])` through `k`, a multiversioned loop that calls `f` directly (`multiversion!`
+/// over `for .. { *o = f(v) }`), in parallel above the grain size. For scalar functions too large
+/// for `map_f32`: there `f` is called through its `Fn::call` shim, which LLVM inlines only while
+/// small; erf, erfinv and gelu (cpu::vecmath) made it an out-of-line baseline call per element,
+/// 10x slower than the same loop with the direct call.
+pub fn map_f32_with(src: &[f32], dst: &mut [f32], k: fn(&[f32], &mut [f32])) {
+    chunked(src, dst, k)
 }
 
 /// The instruction sets the multiversioned loops are compiled for.
